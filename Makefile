@@ -1,0 +1,50 @@
+# `make run` sets up and runs the bot on SQLite; `make test` sets up and runs lint and tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup catalogs extract migrate lint format check-catalogs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) catalogs
+
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile --statistics -d locales -D messages
+
+# Re-extract user-facing strings and merge them into the kk/ru/en catalogs.
+extract: $(STAMP)
+	$(BIN)/pybabel extract --no-location --sort-output -k N_ -k __ \
+		--project=hearing-state-bot -o locales/messages.pot bot handlers
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete \
+		-i locales/messages.pot -d locales -D messages
+
+migrate: setup
+	$(BIN)/python -m bot migrate
+
+run: setup
+	$(BIN)/python -m bot migrate
+	$(BIN)/python -m bot
+
+check-catalogs: $(STAMP)
+	$(BIN)/python tools/check_catalogs.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: setup lint check-catalogs
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+	find locales -name '*.mo' -delete

@@ -1,0 +1,96 @@
+"""`python -m bot` runs the bot (long polling); `python -m bot migrate` only migrates.
+
+Settings are checked before aiogram is imported, so a configuration mistake is reported at once.
+"""
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+
+logger = logging.getLogger("bot")
+
+
+async def run(settings: Settings) -> None:
+    from bot.app import create_app
+
+    app = create_app(settings)
+    try:
+        me = await app.bot.get_me()
+        await app.start()
+        logger.info("started as @%s", me.username)
+        await app.dispatcher.start_polling(
+            app.bot, allowed_updates=app.dispatcher.resolve_used_update_types()
+        )
+    finally:
+        await app.stop()
+
+
+async def migrate(settings: Settings) -> None:
+    from db.engine import create_engine
+    from db.migrate import upgrade
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot")
+    parser.add_argument("command", nargs="?", choices=["run", "migrate"], default="run")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.i18n import CatalogsNotCompiledError
+    from bot.logs import setup_logging
+
+    setup_logging(settings.log_level, settings.bot_token.get_secret_value())
+    try:
+        if args.command == "migrate":
+            asyncio.run(migrate(settings))
+            print("database is up to date", file=sys.stderr)
+        else:
+            asyncio.run(run(settings))
+    except TelegramUnauthorizedError:
+        print(
+            "error: BOT_TOKEN was rejected by Telegram (401 Unauthorized): "
+            "check it with @BotFather and update .env",
+            file=sys.stderr,
+        )
+        return 2
+    except TelegramNetworkError as exc:
+        where = settings.telegram_api_url or "api.telegram.org"
+        print(
+            f"error: cannot reach the Telegram Bot API at {where}: {exc.message}; "
+            "check the network or TELEGRAM_API_URL",
+            file=sys.stderr,
+        )
+        return 1
+    except DBAPIError as exc:
+        reason = str(exc.orig).splitlines()[0]
+        print(
+            f"error: DATABASE_URL cannot be opened ({reason}): check the path or the server",
+            file=sys.stderr,
+        )
+        return 2
+    except CatalogsNotCompiledError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

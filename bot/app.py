@@ -1,0 +1,124 @@
+"""The app factory: production and tests build the bot the same way."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.commands import set_command_menus
+from bot.config import Settings
+from bot.i18n import StoredLanguageMiddleware, create_i18n
+from bot.middlewares import (
+    BlockedUserRequestMiddleware,
+    DatabaseMiddleware,
+    FloodMiddleware,
+    UserMiddleware,
+)
+from db.engine import create_engine, create_sessionmaker
+from db.migrate import upgrade
+from handlers import setup_routers
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    bot: Bot
+    dispatcher: Dispatcher
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    scheduler: AsyncIOScheduler
+    i18n: I18n
+    clock: Clock
+    _started: bool = field(default=False, init=False)
+
+    async def start(self, *, run_scheduler: bool = True) -> None:
+        """Migrate the database, publish the command menus and start the timers."""
+        await upgrade(self.engine)
+        await set_command_menus(self.bot, self.i18n, self.settings.default_language)
+        if run_scheduler:
+            self.scheduler.start()
+        self._started = True
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.dispatcher.storage.close()
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def create_bot_session(settings: Settings) -> BaseSession:
+    if settings.telegram_api_url:
+        api = TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))
+        return AiohttpSession(api=api)
+    return AiohttpSession()
+
+
+def create_scheduler() -> AsyncIOScheduler:
+    # The database is the source of truth for everything scheduled; APScheduler only wakes us.
+    # misfire_grace_time=None: a job that wakes late still runs (the default 1 s drops it).
+    return AsyncIOScheduler(
+        timezone=UTC,
+        job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    session: BaseSession | None = None,
+    storage: BaseStorage | None = None,
+) -> App:
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    i18n = create_i18n(settings.default_language)
+
+    bot = Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session or create_bot_session(settings),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+    bot.session.middleware(BlockedUserRequestMiddleware(sessionmaker))
+
+    scheduler = create_scheduler()
+    dispatcher = Dispatcher(
+        storage=storage or MemoryStorage(),
+        settings=settings,
+        clock=clock,
+        sessionmaker=sessionmaker,
+        scheduler=scheduler,
+    )
+    dispatcher.update.outer_middleware(DatabaseMiddleware(sessionmaker))
+    dispatcher.update.outer_middleware(UserMiddleware(clock))
+    StoredLanguageMiddleware(i18n).setup(dispatcher)
+    flood = FloodMiddleware(clock)
+    dispatcher.message.outer_middleware(flood)
+    dispatcher.callback_query.outer_middleware(flood)
+    dispatcher.include_router(setup_routers())
+
+    return App(
+        settings=settings,
+        bot=bot,
+        dispatcher=dispatcher,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        scheduler=scheduler,
+        i18n=i18n,
+        clock=clock,
+    )

@@ -1,0 +1,138 @@
+"""Settings read from the environment and `.env`; every variable is documented in .env.example."""
+
+import re
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+LANGUAGES = ("kk", "ru", "en")
+TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/bot.db"
+# Drivers the code is written for: one async driver per supported database.
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable and the fix."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr
+    database_url: str = DEFAULT_DATABASE_URL
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    timezone: str = "Asia/Almaty"
+    default_language: str = "ru"
+    telegram_api_url: str | None = None
+    log_level: str = "INFO"
+
+    council_name_kk: str = "Қоғамдық кеңес"
+    council_name_ru: str = "Общественный совет"
+    council_name_en: str = "Public council"
+    max_open_questions: int = Field(default=5, ge=1)
+    max_questions_per_day: int = Field(default=3, ge=1)
+    answer_working_days: int = Field(default=15, ge=1)
+    digest_hour: int = Field(default=9, ge=0, le=23)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value().strip()
+        if not token:
+            raise ValueError("is empty")
+        if not TOKEN_PATTERN.match(token):
+            raise ValueError("does not look like a token (expected 123456789:AA...)")
+        return SecretStr(token)
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part for part in re.split(r"[,\s]+", value) if part]
+            if not all(part.lstrip("-").isdigit() for part in parts):
+                raise ValueError("must be Telegram user ids separated by commas")
+            return frozenset(int(part) for part in parts)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database_url(cls, value: str) -> str:
+        return normalize_database_url(value).render_as_string(hide_password=False)
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def normalize_database_url(raw: str) -> URL:
+    """Parse a database URL and pick the async driver the code is written for."""
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError:
+        raise ValueError(
+            "is not a database URL (expected e.g. sqlite+aiosqlite:///data/bot.db)"
+        ) from None
+    backend = url.get_backend_name()
+    if backend not in ASYNC_DRIVERS:
+        raise ValueError(f"database {backend!r} is not supported (use SQLite or PostgreSQL)")
+    if url.drivername != ASYNC_DRIVERS[backend]:
+        if url.drivername != backend:
+            raise ValueError(f"use the driver {ASYNC_DRIVERS[backend]}, not {url.drivername}")
+        url = url.set(drivername=ASYNC_DRIVERS[backend])
+    if backend == "sqlite" and not url.database:
+        raise ValueError("needs a file path (e.g. sqlite+aiosqlite:///data/bot.db)")
+    return url
+
+
+_HINTS = {
+    "bot_token": "get a token from @BotFather and put BOT_TOKEN=... in .env (see .env.example)",
+    "database_url": "set DATABASE_URL=sqlite+aiosqlite:///data/bot.db or leave it unset",
+    "timezone": "set TIMEZONE to an IANA name such as Asia/Almaty",
+    "admin_ids": "set ADMIN_IDS to Telegram user ids separated by commas, e.g. 12345,67890",
+}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning validation errors into one readable ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "settings"
+        if error["type"] == "missing":
+            problem = "is not set"
+        else:
+            problem = str(error["msg"]).removeprefix("Value error, ")
+        hint = _HINTS.get(field, "see .env.example")
+        raise ConfigError(f"{field.upper()} {problem}: {hint}") from None

@@ -1,0 +1,62 @@
+"""Gettext catalogs (locales/), the locale of each update, and dates in the user's language."""
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram.types import TelegramObject
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from babel.dates import format_date, format_datetime
+
+from bot.config import LANGUAGES
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated later, with an explicit locale."""
+    return message
+
+
+class CatalogsNotCompiledError(RuntimeError):
+    pass
+
+
+def create_i18n(default_language: str) -> I18n:
+    missing = [
+        lang
+        for lang in LANGUAGES
+        if not (LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo").exists()
+    ]
+    if missing:
+        raise CatalogsNotCompiledError(
+            f"catalogs for {', '.join(missing)} are not compiled: run `make catalogs` "
+            "(pybabel compile -d locales -D messages)"
+        )
+    return I18n(path=LOCALES_DIR, default_locale=default_language, domain=DOMAIN)
+
+
+class StoredLanguageMiddleware(I18nMiddleware):
+    """The locale is the language the user picked and we stored, never Telegram's guess.
+
+    aiogram's FSMI18nMiddleware keeps it in FSM data, which `state.clear()` wipes.
+    """
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        user = data.get("user")
+        if user is not None and user.language:
+            return str(user.language)
+        return self.i18n.default_locale
+
+
+def format_when(moment: datetime, locale: str, tz: ZoneInfo) -> str:
+    """A date and time as people write it in the locale: `6 ақпан 2027, 15:00`."""
+    return format_datetime(moment, "d MMMM y, HH:mm", tzinfo=tz, locale=locale)
+
+
+def format_day(day: date, locale: str) -> str:
+    """A calendar date in the locale's long form: `2027 ж. 6 ақпан`, `6 февраля 2027 г.`."""
+    return format_date(day, "long", locale=locale)

@@ -1,0 +1,130 @@
+"""Per-update work: a database session, the user behind the update, flood control."""
+
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from db.repositories.users import UserRepository
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class DatabaseMiddleware(BaseMiddleware):
+    """One session per update; what the handler leaves uncommitted is committed when it returns."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.sessionmaker() as session:
+            data["session"] = session
+            result = await handler(event, data)
+            await session.commit()
+            return result
+
+
+class UserMiddleware(BaseMiddleware):
+    """Loads the user behind a private update (creating them on first contact) as data["user"].
+
+    In groups a user is only looked up, never created: group members have not started the bot.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        from_user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        if from_user is not None and not from_user.is_bot:
+            session: AsyncSession = data["session"]
+            users = UserRepository(session)
+            if chat is None or chat.type == "private":
+                data["user"] = await users.touch(
+                    from_user.id,
+                    full_name=from_user.full_name,
+                    username=from_user.username,
+                    telegram_language=from_user.language_code,
+                    now=self.clock.now(),
+                )
+                # Commit at once: a long handler must not hold SQLite's write lock.
+                await session.commit()
+            else:
+                data["user"] = await users.get(from_user.id)
+        return await handler(event, data)
+
+
+class FloodMiddleware(BaseMiddleware):
+    """Drops a user's updates beyond `limit` per `period`, warning them once per burst."""
+
+    def __init__(self, clock: Clock, limit: int = 20, period: timedelta = timedelta(seconds=10)):
+        self.clock = clock
+        self.limit = limit
+        self.period = period
+        self._seen: dict[int, deque] = {}
+        self._warned: set[int] = set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        from_user: User | None = data.get("event_from_user")
+        if from_user is None:
+            return await handler(event, data)
+        now = self.clock.now()
+        window = self._seen.setdefault(from_user.id, deque())
+        while window and now - window[0] >= self.period:
+            window.popleft()
+        if len(window) >= self.limit:
+            if from_user.id not in self._warned:
+                self._warned.add(from_user.id)
+                text = _("Too many messages at once. Please wait a few seconds and try again.")
+                if isinstance(event, Message):
+                    await event.answer(text)
+                elif isinstance(event, CallbackQuery):
+                    await event.answer(text, show_alert=True)
+            return None
+        self._warned.discard(from_user.id)
+        window.append(now)
+        return await handler(event, data)
+
+
+class BlockedUserRequestMiddleware(BaseRequestMiddleware):
+    """A 403 on any send means the user blocked the bot: mark them inactive, then re-raise."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Any:
+        try:
+            return await make_request(bot, method)
+        except TelegramForbiddenError:
+            chat_id = getattr(method, "chat_id", None)
+            if isinstance(chat_id, int) and chat_id > 0:
+                try:
+                    async with self.sessionmaker() as session:
+                        await UserRepository(session).set_active(chat_id, False)
+                        await session.commit()
+                except Exception:
+                    logger.exception("could not mark user %s inactive", chat_id)
+                else:
+                    logger.info("user %s blocked the bot; marked inactive", chat_id)
+            raise

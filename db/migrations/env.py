@@ -1,0 +1,49 @@
+"""Alembic environment: uses the connection the bot hands over, or DATABASE_URL from the CLI."""
+
+import asyncio
+import os
+from typing import Literal
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from bot.config import DEFAULT_DATABASE_URL, normalize_database_url
+from db import models  # noqa: F401  (registers every table on the metadata)
+from db.base import Base, UTCDateTime
+from db.engine import create_engine
+
+target_metadata = Base.metadata
+
+
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | Literal[False]:
+    # Migrations spell the plain column type, so they never import application code.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+        render_item=_render_item,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_from_url() -> None:
+    raw = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    engine = create_engine(normalize_database_url(raw).render_as_string(hide_password=False))
+    async with engine.begin() as connection:
+        await connection.run_sync(_run)
+    await engine.dispose()
+
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    asyncio.run(_run_from_url())

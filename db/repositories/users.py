@@ -1,0 +1,58 @@
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import User
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def touch(
+        self,
+        user_id: int,
+        *,
+        full_name: str,
+        username: str | None,
+        telegram_language: str | None,
+        now: datetime,
+    ) -> User:
+        """Create the user on first contact, or refresh what Telegram tells us about them."""
+        user = await self.get(user_id)
+        if user is None:
+            user = User(
+                id=user_id,
+                full_name=full_name,
+                username=username,
+                telegram_language=telegram_language,
+                first_seen=now,
+                last_seen=now,
+                is_active=True,
+            )
+            self.session.add(user)
+        else:
+            user.full_name = full_name
+            user.username = username
+            user.telegram_language = telegram_language
+            user.last_seen = now
+            user.is_active = True
+        await self.session.flush()
+        return user
+
+    async def set_language(self, user: User, language: str) -> None:
+        user.language = language
+        await self.session.flush()
+
+    async def set_active(self, user_id: int, active: bool) -> None:
+        await self.session.execute(update(User).where(User.id == user_id).values(is_active=active))
+
+    async def languages(self, user_ids: list[int]) -> dict[int, str | None]:
+        rows = await self.session.execute(
+            select(User.id, User.language).where(User.id.in_(user_ids))
+        )
+        return dict(rows.tuples().all())

@@ -1,0 +1,18 @@
+"""One Router per feature, assembled in the order they must be tried."""
+
+from aiogram import Router
+
+from handlers import common, language, membership, start
+
+
+def setup_routers() -> Router:
+    """A fresh tree of routers each call: every app (and every test) gets its own."""
+    root = Router(name="handlers")
+    root.include_routers(
+        membership.create_router(),
+        start.create_router(),
+        language.create_router(),
+        # Must stay last: it answers whatever no feature router took.
+        common.create_router(),
+    )
+    return root

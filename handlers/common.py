@@ -1,0 +1,53 @@
+"""/help, /cancel, and a short answer for anything no feature took. Included last."""
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot.commands import CITIZEN_COMMANDS
+from handlers.menu import main_menu
+
+
+async def show_help(message: Message, i18n: I18n) -> None:
+    lines = [_("What I can do:")]
+    lines += [f"/{command} — {_(description)}" for command, description in CITIZEN_COMMANDS]
+    await message.answer("\n".join(lines))
+
+
+async def cancel(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        await message.answer(_("There is nothing to cancel."), reply_markup=main_menu())
+        return
+    await state.clear()
+    await message.answer(_("Cancelled."), reply_markup=main_menu())
+
+
+async def unknown_command(message: Message) -> None:
+    await message.answer(_("I don't know this command. Send /help to see what I can do."))
+
+
+async def unusable_message(message: Message) -> None:
+    await message.answer(
+        _("I can't use this message here. Send /help or choose from the menu below."),
+        reply_markup=main_menu(),
+    )
+
+
+async def stale_button(query: CallbackQuery) -> None:
+    await query.answer(_("This button is no longer valid."), show_alert=True)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.message.register(show_help, Command("help"))
+    router.message.register(show_help, F.text == __("ℹ️ Help"))
+    router.message.register(cancel, Command("cancel"), StateFilter("*"))
+    router.message.register(unknown_command, F.text.startswith("/"), StateFilter("*"))
+    router.message.register(unusable_message, StateFilter("*"))
+    router.callback_query.register(stale_button, StateFilter("*"))
+    return router

@@ -1,0 +1,24 @@
+"""The main menu: a reply keyboard in the user's language."""
+
+from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from db.models import User
+
+
+def main_menu() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=_("🌐 Language")), KeyboardButton(text=_("ℹ️ Help"))]],
+        resize_keyboard=True,
+    )
+
+
+async def send_main_menu(message: Message, user: User, *, first_time: bool = False) -> None:
+    if first_time:
+        text = _(
+            "Welcome! Through this bot you can put questions to the public council, "
+            "follow their answers and hear about its events. Send /help to see what it can do."
+        )
+    else:
+        text = _("Welcome back! Send /help to see what the bot can do.")
+    await message.answer(text, reply_markup=main_menu())

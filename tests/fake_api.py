@@ -1,0 +1,86 @@
+"""A fake Telegram Bot API served over HTTP on loopback, for whatever crosses the network:
+polling, the command line, benchmarks. Answers getUpdates from a queue and records every call."""
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes import BOT_USER
+
+
+@dataclass
+class FakeBotApi:
+    token: str
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    sent: asyncio.Queue = field(default_factory=asyncio.Queue)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _runner: web.AppRunner | None = None
+    base_url: str = ""
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def push_update(self, update: dict[str, Any]) -> None:
+        self.updates.append({"update_id": len(self.updates) + 1, **update})
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _json({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
+        method = request.match_info["method"]
+        form = dict(await request.post())
+        params = {key: _decode(value) for key, value in form.items()}
+        self.calls.append((method, params))
+        if method == "getMe":
+            return _ok(BOT_USER)
+        if method == "getUpdates":
+            offset = int(params.get("offset") or 0)
+            pending = [update for update in self.updates if update["update_id"] >= offset]
+            if not pending:
+                await asyncio.sleep(min(float(params.get("timeout") or 0), 0.2))
+            return _ok(pending)
+        if method == "sendMessage":
+            message = {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "from": BOT_USER,
+                "text": params["text"],
+            }
+            await self.sent.put(message)
+            return _ok(message)
+        return _ok(True)
+
+
+def _decode(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _ok(result: Any) -> web.Response:
+    return _json({"ok": True, "result": result})
+
+
+def _json(payload: dict[str, Any], status: int = 200) -> web.Response:
+    return web.json_response(payload, status=status)

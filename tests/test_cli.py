@@ -1,0 +1,121 @@
+"""`python -m bot` as an operator runs it: clear failures at start, polling a Bot API server."""
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TOKEN
+from tests.fake_api import FakeBotApi
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def run_bot(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    clean = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=cwd,
+        env={**clean, "PYTHONPATH": str(ROOT), **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def exits_with(env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    process = await run_bot(env, cwd)
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode or 0, stderr.decode()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "error: BOT_TOKEN is not set: get a token from @BotFather"),
+        ({"BOT_TOKEN": ""}, "error: BOT_TOKEN is empty: get a token from @BotFather"),
+        ({"BOT_TOKEN": "not-a-token"}, "error: BOT_TOKEN does not look like a token"),
+        ({"BOT_TOKEN": TOKEN, "TIMEZONE": "Mars/Olympus"}, "error: TIMEZONE unknown time zone"),
+        ({"BOT_TOKEN": TOKEN, "DATABASE_URL": "mysql://x/y"}, "error: DATABASE_URL database"),
+        ({"BOT_TOKEN": TOKEN, "DATABASE_URL": "::nonsense"}, "error: DATABASE_URL is not a"),
+    ],
+)
+async def test_bad_configuration_stops_with_one_clear_line(env, expected, tmp_path):
+    code, stderr = await exits_with(env, tmp_path)
+    assert code == 2
+    assert stderr.strip().startswith(expected), stderr
+    assert len(stderr.strip().splitlines()) == 1, "one line, no traceback"
+    assert "Traceback" not in stderr
+
+
+async def test_rejected_token_says_so_without_printing_it(tmp_path):
+    api = FakeBotApi(token="999:other")
+    base = await api.start()
+    try:
+        code, stderr = await exits_with(
+            {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": base, "DATABASE_URL": "sqlite:///x.db"},
+            tmp_path,
+        )
+    finally:
+        await api.stop()
+    assert code == 2
+    assert "BOT_TOKEN was rejected by Telegram" in stderr
+    assert TOKEN not in stderr
+    assert TOKEN.split(":")[1] not in stderr
+
+
+async def test_polls_a_custom_bot_api_server_and_answers_start(tmp_path):
+    api = FakeBotApi(token=TOKEN)
+    base = await api.start()
+    user = {"id": 555, "is_bot": False, "first_name": "Dana", "language_code": "kk"}
+    api.push_update(
+        {
+            "message": {
+                "message_id": 1,
+                "date": 1_790_000_000,
+                "chat": {"id": 555, "type": "private", "first_name": "Dana"},
+                "from": user,
+                "text": "/start",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            }
+        }
+    )
+    process = await run_bot({"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": base}, tmp_path)
+    try:
+        message = await asyncio.wait_for(api.sent.get(), timeout=60)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        await api.stop()
+    assert message["chat"]["id"] == 555
+    assert "Тілді таңдаңыз" in message["text"]
+    assert (tmp_path / "data" / "bot.db").exists(), "the default SQLite file under data/"
+    methods = {name for name, _ in api.calls}
+    assert {"getMe", "setMyCommands", "getUpdates", "sendMessage"} <= methods
+    assert TOKEN not in stderr.decode()
+    assert process.returncode == 0
+
+
+async def test_migrate_command_creates_the_schema(tmp_path):
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "migrate",
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "BOT_TOKEN": TOKEN},
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "data" / "bot.db") as connection:
+        tables = {row[0] for row in connection.execute("select name from sqlite_master")}
+        (mode,) = connection.execute("pragma journal_mode").fetchone()
+    assert {"users", "alembic_version"} <= tables
+    assert mode == "wal"
