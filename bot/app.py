@@ -1,8 +1,8 @@
 """The app factory: production and tests build the bot the same way."""
 
 import logging
-from dataclasses import dataclass, field
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -26,6 +26,9 @@ from bot.middlewares import (
     FloodMiddleware,
     UserMiddleware,
 )
+from bot.notify import Notifier
+from bot.services.councils import CouncilService
+from bot.services.digest import DigestService
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
 from handlers import setup_routers
@@ -43,15 +46,25 @@ class App:
     scheduler: AsyncIOScheduler
     i18n: I18n
     clock: Clock
-    _started: bool = field(default=False, init=False)
+
+    @property
+    def digests(self) -> DigestService:
+        return DigestService(self.sessionmaker, self.bot, self.i18n, self.settings, self.clock)
 
     async def start(self, *, run_scheduler: bool = True) -> None:
-        """Migrate the database, publish the command menus and start the timers."""
+        """Migrate, create the first council if there is none, publish the command menus and
+        start the timers."""
         await upgrade(self.engine)
+        async with self.sessionmaker() as session:
+            await CouncilService(session, self.settings).ensure_default(self.clock.now())
+            await session.commit()
         await set_command_menus(self.bot, self.i18n, self.settings.default_language)
         if run_scheduler:
+            # Every minute, and once right away: a digest missed while the bot was down is sent.
+            self.scheduler.add_job(
+                self.digests.run, "interval", minutes=1, next_run_time=datetime.now(UTC)
+            )
             self.scheduler.start()
-        self._started = True
 
     async def stop(self) -> None:
         if self.scheduler.running:
@@ -103,6 +116,7 @@ def create_app(
         clock=clock,
         sessionmaker=sessionmaker,
         scheduler=scheduler,
+        notifier=Notifier(bot, i18n, settings),
     )
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(UserMiddleware(clock))

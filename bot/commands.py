@@ -9,9 +9,36 @@ from bot.i18n import N_
 
 CITIZEN_COMMANDS: list[tuple[str, str]] = [
     ("start", N_("Start and main menu")),
+    ("ask", N_("Ask the public council a question")),
+    ("my", N_("My questions and answers")),
+    ("privacy", N_("Your personal data and consent")),
     ("help", N_("What the bot can do")),
     ("language", N_("Change the language")),
     ("cancel", N_("Cancel the current action")),
+]
+# Shown in /help to those who may use them; Telegram's menu keeps to the citizens' commands.
+STAFF_COMMANDS: list[tuple[str, str]] = [
+    ("inbox", N_("open questions, soonest deadline first")),
+    ("q", N_("<ticket> — one question with its history")),
+    ("take", N_("<ticket> — take into work")),
+    ("answer", N_("<ticket> <text> — answer (or reply to a question card)")),
+    ("reject", N_("<ticket> <reason> — reject")),
+    ("ban", N_("<ticket> — bar the author from asking this council")),
+    ("unban", N_("<ticket> — lift the ban")),
+    ("export", N_("[YYYY-MM-DD YYYY-MM-DD] — questions as XLSX and CSV")),
+    ("stats", N_("statistics")),
+]
+ADMIN_COMMANDS: list[tuple[str, str]] = [
+    ("councils", N_("list councils")),
+    ("council_add", N_("<kk> | <ru> | <en> — add a council")),
+    ("topics", N_("[council] — list topics")),
+    ("topic_add", N_("<council> <kk> | <ru> | <en> — add a topic")),
+    ("topic_rename", N_("<topic> <kk> | <ru> | <en> — rename a topic")),
+    ("topic_hide", N_("<topic> — hide a topic; /topic_show brings it back")),
+    ("invite", N_("[council] — one-time link that makes a secretary")),
+    ("secretaries", N_("[council] — list secretaries")),
+    ("revoke", N_("<user id> [council] — remove a secretary")),
+    ("bind", N_("[council] — in a group: post new questions there")),
 ]
 
 

@@ -1,8 +1,20 @@
 """Database models. Times are aware UTC; Telegram ids are 64-bit."""
 
-from datetime import datetime
+import enum
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UTCDateTime
@@ -22,3 +34,183 @@ class User(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
     # False once the user has blocked the bot; True again when they come back.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When the user agreed to the personal-data notice; None if never, or withdrawn.
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+def _values(enum_class: type[enum.Enum]) -> list[str]:
+    return [member.value for member in enum_class]
+
+
+class Council(Base):
+    __tablename__ = "councils"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_kk: Mapped[str] = mapped_column(String(256))
+    name_ru: Mapped[str] = mapped_column(String(256))
+    name_en: Mapped[str] = mapped_column(String(256))
+    timezone: Mapped[str] = mapped_column(String(64))
+    # Language of the council's staff group and of its texts when a citizen's is missing.
+    default_language: Mapped[str] = mapped_column(String(8))
+    staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def name(self, language: str) -> str:
+        return str(getattr(self, f"name_{language}", None) or self.name_ru)
+
+
+class Topic(Base):
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id", ondelete="CASCADE"))
+    name_kk: Mapped[str] = mapped_column(String(128))
+    name_ru: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(128))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    is_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def name(self, language: str) -> str:
+        return str(getattr(self, f"name_{language}", None) or self.name_ru)
+
+
+class Secretary(Base):
+    __tablename__ = "secretaries"
+    __table_args__ = (UniqueConstraint("council_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Invite(Base):
+    __tablename__ = "invites"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id", ondelete="CASCADE"))
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Ban(Base):
+    """A citizen barred from asking one council; secretaries never learn who it is."""
+
+    __tablename__ = "bans"
+    __table_args__ = (UniqueConstraint("council_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TicketCounter(Base):
+    """One ticket sequence per year: №2026-000001, №2026-000002, …"""
+
+    __tablename__ = "ticket_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class QuestionStatus(enum.StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    REJECTED = "rejected"
+
+
+OPEN_STATUSES = (QuestionStatus.NEW, QuestionStatus.IN_PROGRESS)
+
+
+class Question(Base):
+    __tablename__ = "questions"
+    __table_args__ = (
+        UniqueConstraint("year", "number"),
+        Index("ix_questions_citizen_created", "citizen_id", "created_at"),
+        Index("ix_questions_council_status_due", "council_id", "status", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"))
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"))
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    text: Mapped[str] = mapped_column(Text)
+    attachment_kind: Mapped[str | None] = mapped_column(String(16))
+    attachment_file_id: Mapped[str | None] = mapped_column(String(256))
+    # Set by the confirm step; a second press of "Send" cannot register the question twice.
+    draft_key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # The question this one follows up, after that one was answered.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"), unique=True)
+    status: Mapped[QuestionStatus] = mapped_column(
+        Enum(QuestionStatus, native_enum=False, length=16, values_callable=_values),
+        default=QuestionStatus.NEW,
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_date: Mapped[date] = mapped_column(Date)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    taken_by: Mapped[int | None] = mapped_column(BigInteger)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by: Mapped[int | None] = mapped_column(BigInteger)
+    # The answer when answered, the reason when rejected.
+    resolution: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def ticket(self) -> str:
+        return format_ticket(self.year, self.number)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+def format_ticket(year: int, number: int) -> str:
+    return f"№{year}-{number:06d}"
+
+
+class QuestionCard(Base):
+    """A card about a question posted to a staff chat, so replying to it answers the question."""
+
+    __tablename__ = "question_cards"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditEntry(Base):
+    """Who did what, when, to which ticket. Actor ids stay inside the database."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_question", "question_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    council_id: Mapped[int | None] = mapped_column(ForeignKey("councils.id", ondelete="SET NULL"))
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class DigestSent(Base):
+    """One row per secretary and working day: the digest is claimed here before it is sent."""
+
+    __tablename__ = "digests_sent"
+    __table_args__ = (UniqueConstraint("council_id", "user_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    day: Mapped[date] = mapped_column(Date)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())

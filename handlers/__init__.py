@@ -2,7 +2,7 @@
 
 from aiogram import Router
 
-from handlers import common, language, membership, start
+from handlers import admin, common, language, membership, questions, staff, start
 
 
 def setup_routers() -> Router:
@@ -10,8 +10,11 @@ def setup_routers() -> Router:
     root = Router(name="handlers")
     root.include_routers(
         membership.create_router(),
+        admin.create_router(),
         start.create_router(),
         language.create_router(),
+        staff.create_router(),
+        questions.create_router(),
         # Must stay last: it answers whatever no feature router took.
         common.create_router(),
     )

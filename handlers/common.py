@@ -4,17 +4,27 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.text_decorations import html_decoration as html
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.commands import CITIZEN_COMMANDS
+from bot.commands import ADMIN_COMMANDS, CITIZEN_COMMANDS, STAFF_COMMANDS
+from bot.config import Settings
+from bot.services.councils import staff_of
 from handlers.menu import main_menu
 
 
-async def show_help(message: Message, i18n: I18n) -> None:
+async def show_help(message: Message, session: AsyncSession, settings: Settings) -> None:
+    staff = await staff_of(session, settings, message.chat.id)
     lines = [_("What I can do:")]
     lines += [f"/{command} — {_(description)}" for command, description in CITIZEN_COMMANDS]
+    if staff.is_staff:
+        lines += ["", _("For council secretaries:")]
+        lines += [f"/{command} {html.quote(_(text))}" for command, text in STAFF_COMMANDS]
+    if staff.is_superadmin:
+        lines += ["", _("For superadmins:")]
+        lines += [f"/{command} {html.quote(_(text))}" for command, text in ADMIN_COMMANDS]
     await message.answer("\n".join(lines))
 
 

@@ -8,7 +8,13 @@ from db.models import User
 
 def main_menu() -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text=_("🌐 Language")), KeyboardButton(text=_("ℹ️ Help"))]],
+        keyboard=[
+            [
+                KeyboardButton(text=_("❓ Ask a question")),
+                KeyboardButton(text=_("📋 My questions")),
+            ],
+            [KeyboardButton(text=_("🌐 Language")), KeyboardButton(text=_("ℹ️ Help"))],
+        ],
         resize_keyboard=True,
     )
 

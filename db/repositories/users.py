@@ -36,8 +36,10 @@ class UserRepository:
             )
             self.session.add(user)
         else:
-            user.full_name = full_name
-            user.username = username
+            # After consent was withdrawn (name erased, no consent), the name is not taken again.
+            if user.consent_at is not None or user.full_name:
+                user.full_name = full_name
+                user.username = username
             user.telegram_language = telegram_language
             user.last_seen = now
             user.is_active = True

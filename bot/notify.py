@@ -1,0 +1,335 @@
+"""What the bot tells people about questions, each in their own language: the receipt, the card
+for the council's staff, status changes for the citizen. Sends messages, so it speaks Telegram."""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.text_decorations import html_decoration as html
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.i18n import N_, format_day, format_when
+from db.models import AuditEntry, Council, Question, QuestionStatus, Topic, User
+from db.repositories.councils import CouncilRepository
+from db.repositories.questions import QuestionRepository
+from db.repositories.users import UserRepository
+
+logger = logging.getLogger(__name__)
+
+STATUS_NAMES = {
+    QuestionStatus.NEW: N_("new"),
+    QuestionStatus.IN_PROGRESS: N_("in progress"),
+    QuestionStatus.ANSWERED: N_("answered"),
+    QuestionStatus.REJECTED: N_("rejected"),
+}
+STATUS_ICONS = {
+    QuestionStatus.NEW: "🆕",
+    QuestionStatus.IN_PROGRESS: "🔎",
+    QuestionStatus.ANSWERED: "✅",
+    QuestionStatus.REJECTED: "⛔",
+}
+HISTORY_ACTIONS = {
+    "asked": N_("asked"),
+    "followup": N_("follow-up asked"),
+    "taken": N_("taken into work"),
+    "answered": N_("answered"),
+    "rejected": N_("rejected"),
+    "rated": N_("rated"),
+    "banned": N_("author banned"),
+    "unbanned": N_("author unbanned"),
+}
+# What a citizen sees of a question's history: never who on the staff did what, nor bans.
+CITIZEN_ACTIONS = {"asked", "followup", "taken", "answered", "rejected", "rated"}
+
+
+class CardAction(CallbackData, prefix="card"):
+    action: str  # take | answer | reject
+    question_id: int
+
+
+class RateAction(CallbackData, prefix="rate"):
+    question_id: int
+    helpful: bool
+
+
+class FollowUpAction(CallbackData, prefix="fup"):
+    question_id: int
+
+
+@contextmanager
+def speaking(i18n: I18n, language: str) -> Iterator[None]:
+    """Translate with `_()` in `language`, also outside a handler (scheduled jobs)."""
+    with i18n.context(), i18n.use_locale(language):
+        yield
+
+
+def status_name(status: QuestionStatus) -> str:
+    return f"{STATUS_ICONS[status]} {_(STATUS_NAMES[status])}"
+
+
+def card_keyboard(question: Question) -> InlineKeyboardMarkup | None:
+    if not question.is_open:
+        return None
+    builder = InlineKeyboardBuilder()
+    if question.status == QuestionStatus.NEW:
+        builder.button(
+            text=_("Take"), callback_data=CardAction(action="take", question_id=question.id)
+        )
+    builder.button(
+        text=_("Answer"), callback_data=CardAction(action="answer", question_id=question.id)
+    )
+    builder.button(
+        text=_("Reject"), callback_data=CardAction(action="reject", question_id=question.id)
+    )
+    builder.adjust(3)
+    return builder.as_markup()
+
+
+def answer_keyboard(question: Question, can_follow_up: bool) -> InlineKeyboardMarkup | None:
+    builder = InlineKeyboardBuilder()
+    if question.rating is None:
+        builder.button(text="👍", callback_data=RateAction(question_id=question.id, helpful=True))
+        builder.button(text="👎", callback_data=RateAction(question_id=question.id, helpful=False))
+    if can_follow_up:
+        builder.button(
+            text=_("Ask a follow-up"), callback_data=FollowUpAction(question_id=question.id)
+        )
+    builder.adjust(2, 1)
+    return builder.as_markup() if builder.buttons else None
+
+
+def author_line(question: Question, citizen: User | None) -> str:
+    """The citizen's name for the staff, or "anonymous" and nothing that could identify them."""
+    if question.anonymous or citizen is None:
+        return _("anonymous")
+    name = html.quote(citizen.full_name or "—")
+    if citizen.username:
+        name += f" (@{html.quote(citizen.username)})"
+    return name
+
+
+def card_text(
+    question: Question,
+    council: Council,
+    topic: Topic,
+    citizen: User | None,
+    language: str,
+    parent: Question | None = None,
+) -> str:
+    tz = ZoneInfo(council.timezone)
+    lines = [
+        _("📨 Question {ticket}").format(ticket=question.ticket),
+        _("Council: {council}").format(council=html.quote(council.name(language))),
+        _("Topic: {topic}").format(topic=html.quote(topic.name(language))),
+        _("Received: {when}").format(when=format_when(question.created_at, language, tz)),
+        _("Answer due: {day}").format(day=format_day(question.due_date, language)),
+        _("Status: {status}").format(status=status_name(question.status)),
+        _("From: {author}").format(author=author_line(question, citizen)),
+    ]
+    if parent is not None:
+        lines.append(_("Follow-up to {ticket}").format(ticket=parent.ticket))
+    if question.attachment_kind:
+        lines.append(_("Attachment: below this card"))
+    lines += ["", html.quote(question.text)]
+    if question.is_open:
+        lines += ["", _("Reply to this message with the answer, or use the buttons.")]
+    return "\n".join(lines)
+
+
+def history_lines(
+    entries: list[AuditEntry],
+    language: str,
+    tz: ZoneInfo,
+    *,
+    names: dict[int, str] | None = None,
+    citizen_id: int | None = None,
+) -> list[str]:
+    """History, one line per event. Staff see who acted (the citizen only as "citizen")."""
+    lines = []
+    for entry in entries:
+        if names is None and entry.action not in CITIZEN_ACTIONS:
+            continue
+        if entry.action not in HISTORY_ACTIONS:
+            continue
+        line = f"{format_when(entry.at, language, tz)} — {_(HISTORY_ACTIONS[entry.action])}"
+        if entry.action == "rated" and entry.detail:
+            line += f" {entry.detail}"
+        if names is not None and entry.actor_id is not None:
+            if entry.actor_id == citizen_id:
+                line += f" ({_('citizen')})"
+            else:
+                line += f" ({html.quote(names.get(entry.actor_id, str(entry.actor_id)))})"
+        lines.append(line)
+    return lines
+
+
+class Notifier:
+    def __init__(self, bot: Bot, i18n: I18n, settings: Settings) -> None:
+        self.bot = bot
+        self.i18n = i18n
+        self.settings = settings
+        self.default_language = settings.default_language
+
+    async def post_card(self, session: AsyncSession, question: Question) -> int:
+        """Post a new question to the staff group, or else to every secretary privately (or,
+        with no secretary yet, to the superadmins). Returns how many chats got it."""
+        councils = CouncilRepository(session)
+        council = await councils.get(question.council_id)
+        topic = await councils.topic(question.topic_id)
+        assert council is not None and topic is not None
+        citizen = (
+            None if question.anonymous else await UserRepository(session).get(question.citizen_id)
+        )
+        parent = (
+            await QuestionRepository(session).get(question.parent_id)
+            if question.parent_id
+            else None
+        )
+        targets: list[tuple[int, str]] = []
+        if council.staff_chat_id is not None:
+            targets.append((council.staff_chat_id, council.default_language))
+        else:
+            for secretary in await councils.secretaries(council.id):
+                targets.append((secretary.id, secretary.language or council.default_language))
+        if not targets:
+            # Nobody to read it yet: the superadmins see it rather than nobody.
+            users = UserRepository(session)
+            for admin_id in sorted(self.settings.admin_ids):
+                admin = await users.get(admin_id)
+                targets.append((admin_id, (admin and admin.language) or council.default_language))
+        posted = 0
+        for chat_id, language in targets:
+            with speaking(self.i18n, language):
+                text = card_text(question, council, topic, citizen, language, parent)
+                message = await self._send(chat_id, text, card_keyboard(question))
+                if message is None:
+                    continue
+                await QuestionRepository(session).add_card(
+                    question.id, chat_id, message.message_id
+                )
+                posted += 1
+                if question.attachment_kind:
+                    await self._send_attachment(chat_id, question, message.message_id)
+        return posted
+
+    async def refresh_cards(self, session: AsyncSession, question: Question) -> None:
+        """After a status change, update every card so nobody acts on a stale one."""
+        councils = CouncilRepository(session)
+        council = await councils.get(question.council_id)
+        topic = await councils.topic(question.topic_id)
+        assert council is not None and topic is not None
+        citizen = (
+            None if question.anonymous else await UserRepository(session).get(question.citizen_id)
+        )
+        for card in await QuestionRepository(session).cards(question.id):
+            language = council.default_language
+            if card.chat_id > 0:
+                user = await UserRepository(session).get(card.chat_id)
+                language = (user.language if user else None) or council.default_language
+            with speaking(self.i18n, language):
+                try:
+                    await self.bot.edit_message_text(
+                        text=card_text(question, council, topic, citizen, language),
+                        chat_id=card.chat_id,
+                        message_id=card.message_id,
+                        reply_markup=card_keyboard(question),
+                    )
+                except TelegramAPIError as exc:
+                    logger.info("card %s in chat %s not refreshed: %s", card.id, card.chat_id, exc)
+
+    async def receipt(
+        self, message: Message, question: Question, council: Council, topic: Topic, language: str
+    ) -> None:
+        text = "\n".join(
+            [
+                _("✅ Your question is registered."),
+                _("Ticket: {ticket}").format(ticket=question.ticket),
+                _("Council: {council}").format(council=html.quote(council.name(language))),
+                _("Topic: {topic}").format(topic=html.quote(topic.name(language))),
+                _("Expected answer by: {day}").format(day=format_day(question.due_date, language)),
+                "",
+                _("You will get the answer here. Your questions: /my"),
+            ]
+        )
+        await message.answer(text)
+
+    async def tell_citizen(self, session: AsyncSession, question: Question) -> None:
+        """Tell the citizen, in their language, what just happened to their question."""
+        citizen = await UserRepository(session).get(question.citizen_id)
+        if citizen is None:
+            return
+        language = citizen.language or self.default_language
+        with speaking(self.i18n, language):
+            markup = None
+            if question.status == QuestionStatus.IN_PROGRESS:
+                text = _("🔎 Your question {ticket} has been taken into work.").format(
+                    ticket=question.ticket
+                )
+            elif question.status == QuestionStatus.ANSWERED:
+                can_follow_up = (
+                    question.parent_id is None
+                    and await QuestionRepository(session).followup_of(question.id) is None
+                )
+                text = "\n".join(
+                    [
+                        _("💬 Answer to your question {ticket}:").format(ticket=question.ticket),
+                        "",
+                        html.quote(question.resolution or ""),
+                        "",
+                        _("Was this helpful?"),
+                    ]
+                )
+                markup = answer_keyboard(question, can_follow_up)
+            elif question.status == QuestionStatus.REJECTED:
+                text = "\n".join(
+                    [
+                        _("⛔ Your question {ticket} was rejected.").format(
+                            ticket=question.ticket
+                        ),
+                        _("Reason: {reason}").format(reason=html.quote(question.resolution or "")),
+                    ]
+                )
+            else:
+                return
+            await self._send(citizen.id, text, markup)
+
+    async def _send(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> Message | None:
+        try:
+            return await self.bot.send_message(chat_id, text, reply_markup=markup)
+        except TelegramAPIError as exc:
+            # A 403 has already marked the user inactive (BlockedUserRequestMiddleware).
+            logger.warning("message to chat %s not delivered: %s", chat_id, exc)
+            return None
+
+    async def _send_attachment(self, chat_id: int, question: Question, reply_to: int) -> None:
+        caption = _("Attachment to {ticket}").format(ticket=question.ticket)
+        try:
+            if question.attachment_kind == "photo":
+                await self.bot.send_photo(
+                    chat_id,
+                    question.attachment_file_id,
+                    caption=caption,
+                    reply_parameters=ReplyParameters(message_id=reply_to),
+                )
+            else:
+                await self.bot.send_document(
+                    chat_id,
+                    question.attachment_file_id,
+                    caption=caption,
+                    reply_parameters=ReplyParameters(message_id=reply_to),
+                )
+        except TelegramAPIError as exc:
+            logger.warning(
+                "attachment of %s to chat %s not delivered: %s", question.id, chat_id, exc
+            )

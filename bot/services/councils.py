@@ -1,0 +1,190 @@
+"""Councils, their topics, secretaries and who may act on what."""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from db.models import AuditEntry, Council, Invite, Topic
+from db.repositories.councils import CouncilRepository
+from db.repositories.questions import QuestionRepository
+
+DEFAULT_TOPICS: list[tuple[str, str, str]] = [
+    ("Бюджет", "Бюджет", "Budget"),
+    ("Тұрғын үй-коммуналдық шаруашылық", "ЖКХ", "Housing and utilities"),
+    ("Жолдар және көлік", "Дороги и транспорт", "Roads and transport"),
+    ("Білім беру", "Образование", "Education"),
+    ("Денсаулық сақтау", "Здравоохранение", "Health"),
+    ("Әлеуметтік қолдау", "Социальная поддержка", "Social support"),
+    ("Басқа", "Другое", "Other"),
+]
+INVITE_PREFIX = "inv_"
+
+
+class CouncilError(Exception):
+    """A council operation that cannot be done; `code` says why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Staff:
+    """What a user may do: superadmins act on every council, secretaries on their own."""
+
+    user_id: int
+    is_superadmin: bool = False
+    council_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.is_superadmin or bool(self.council_ids)
+
+    def can_act(self, council_id: int) -> bool:
+        return self.is_superadmin or council_id in self.council_ids
+
+
+async def staff_of(session: AsyncSession, settings: Settings, user_id: int) -> Staff:
+    council_ids = await CouncilRepository(session).council_ids_of_secretary(user_id)
+    return Staff(user_id, user_id in settings.admin_ids, frozenset(council_ids))
+
+
+async def scope_of(session: AsyncSession, staff: Staff) -> set[int]:
+    """The councils a staff member works on."""
+    if staff.is_superadmin:
+        return {council.id for council in await CouncilRepository(session).all()}
+    return set(staff.council_ids)
+
+
+def parse_names(text: str) -> tuple[str, str, str] | None:
+    """`Kazakh | Russian | English` — three non-empty names, each at most 128 characters."""
+    parts = [part.strip() for part in (text or "").split("|")]
+    if len(parts) != 3 or not all(parts) or any(len(part) > 128 for part in parts):
+        return None
+    return parts[0], parts[1], parts[2]
+
+
+class CouncilService:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+        self.councils = CouncilRepository(session)
+
+    async def ensure_default(self, now: datetime) -> Council | None:
+        """On first start, a single council from the settings, so the bot works out of the box."""
+        if await self.councils.count():
+            return None
+        names = (
+            self.settings.council_name_kk,
+            self.settings.council_name_ru,
+            self.settings.council_name_en,
+        )
+        return await self.create(names, now)
+
+    async def create(
+        self, names: tuple[str, str, str], now: datetime, actor_id: int | None = None
+    ) -> Council:
+        council = await self.councils.add(
+            Council(
+                name_kk=names[0],
+                name_ru=names[1],
+                name_en=names[2],
+                timezone=self.settings.timezone,
+                default_language=self.settings.default_language,
+                created_at=now,
+            )
+        )
+        for position, (kk, ru, en) in enumerate(DEFAULT_TOPICS, start=1):
+            await self.councils.add_topic(
+                Topic(council_id=council.id, name_kk=kk, name_ru=ru, name_en=en, position=position)
+            )
+        await self._audit(actor_id, council.id, "council_created", names[1], now)
+        return council
+
+    async def council(self, council_id: int) -> Council:
+        council = await self.councils.get(council_id)
+        if council is None:
+            raise CouncilError("no_council")
+        return council
+
+    async def add_topic(
+        self, council_id: int, names: tuple[str, str, str], actor_id: int, now: datetime
+    ) -> Topic:
+        await self.council(council_id)
+        topic = await self.councils.add_topic(
+            Topic(council_id=council_id, name_kk=names[0], name_ru=names[1], name_en=names[2])
+        )
+        await self._audit(actor_id, council_id, "topic_added", names[1], now)
+        return topic
+
+    async def rename_topic(
+        self, topic_id: int, names: tuple[str, str, str], actor_id: int, now: datetime
+    ) -> Topic:
+        topic = await self._topic(topic_id)
+        topic.name_kk, topic.name_ru, topic.name_en = names
+        await self._audit(actor_id, topic.council_id, "topic_renamed", names[1], now)
+        return topic
+
+    async def set_topic_hidden(
+        self, topic_id: int, hidden: bool, actor_id: int, now: datetime
+    ) -> Topic:
+        topic = await self._topic(topic_id)
+        topic.is_hidden = hidden
+        action = "topic_hidden" if hidden else "topic_shown"
+        await self._audit(actor_id, topic.council_id, action, topic.name_ru, now)
+        return topic
+
+    async def create_invite(self, council_id: int, actor_id: int, now: datetime) -> str:
+        await self.council(council_id)
+        token = secrets.token_urlsafe(16)
+        await self.councils.add_invite(
+            Invite(token=token, council_id=council_id, created_by=actor_id, created_at=now)
+        )
+        await self._audit(actor_id, council_id, "invite_created", None, now)
+        return f"{INVITE_PREFIX}{token}"
+
+    async def accept_invite(self, payload: str, user_id: int, now: datetime) -> Council:
+        """Use a one-time invite: whoever opens it first becomes a secretary of its council."""
+        invite = await self.councils.invite(payload.removeprefix(INVITE_PREFIX))
+        if invite is None or invite.used_at is not None:
+            raise CouncilError("invite_invalid")
+        invite.used_by = user_id
+        invite.used_at = now
+        council = await self.council(invite.council_id)
+        if not await self.councils.is_secretary(council.id, user_id):
+            await self.councils.add_secretary(council.id, user_id, now)
+        await self._audit(user_id, council.id, "secretary_added", str(user_id), now)
+        return council
+
+    async def revoke(self, council_id: int, user_id: int, actor_id: int, now: datetime) -> None:
+        await self.council(council_id)
+        if not await self.councils.remove_secretary(council_id, user_id):
+            raise CouncilError("not_secretary")
+        await self._audit(actor_id, council_id, "secretary_revoked", str(user_id), now)
+
+    async def bind(self, council_id: int, chat_id: int, actor_id: int, now: datetime) -> Council:
+        council = await self.council(council_id)
+        previous = await self.councils.by_staff_chat(chat_id)
+        if previous is not None and previous.id != council_id:
+            previous.staff_chat_id = None
+        council.staff_chat_id = chat_id
+        await self._audit(actor_id, council_id, "staff_chat_bound", str(chat_id), now)
+        return council
+
+    async def _topic(self, topic_id: int) -> Topic:
+        topic = await self.councils.topic(topic_id)
+        if topic is None:
+            raise CouncilError("no_topic")
+        return topic
+
+    async def _audit(
+        self, actor_id: int | None, council_id: int, action: str, detail: str | None, now: datetime
+    ) -> None:
+        await QuestionRepository(self.session).audit(
+            AuditEntry(
+                at=now, actor_id=actor_id, council_id=council_id, action=action, detail=detail
+            )
+        )

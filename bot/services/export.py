@@ -1,0 +1,104 @@
+"""The /export files: the same rows as XLSX (for people) and CSV (for machines)."""
+
+import csv
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+
+from bot.services.questions import days_to_answer
+from db.models import Council, Question, Topic, User
+
+COLUMNS = [
+    "ticket",
+    "council",
+    "topic",
+    "received",
+    "due",
+    "status",
+    "taken",
+    "closed",
+    "answer_or_reason",
+    "rating",
+    "days_to_answer",
+    "citizen",
+    "question",
+    "follow_up_to",
+]
+
+
+def export_rows(
+    rows: list[tuple[Question, Topic]],
+    councils: dict[int, Council],
+    citizens: dict[int, User],
+    tickets: dict[int, str],
+    language: str,
+) -> list[list[object]]:
+    """One row per question. Anonymous questions carry no identity at all."""
+    table: list[list[object]] = []
+    for question, topic in rows:
+        council = councils[question.council_id]
+        tz = ZoneInfo(council.timezone)
+        citizen = None if question.anonymous else citizens.get(question.citizen_id)
+        rating = {1: "👍", -1: "👎"}.get(question.rating or 0, "")
+        table.append(
+            [
+                question.ticket,
+                council.name(language),
+                topic.name(language),
+                _local(question.created_at, tz),
+                question.due_date.isoformat(),
+                question.status.value,
+                _local(question.taken_at, tz),
+                _local(question.closed_at, tz),
+                question.resolution or "",
+                rating,
+                days_to_answer(question),
+                _identity(citizen),
+                question.text,
+                tickets.get(question.parent_id, "") if question.parent_id else "",
+            ]
+        )
+    return table
+
+
+def to_csv(table: list[list[object]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    for row in table:
+        writer.writerow(["" if value is None else _safe_cell(value) for value in row])
+    # A BOM so that spreadsheet programs read Cyrillic and Kazakh letters correctly.
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(table: list[list[object]]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "questions"
+    sheet.append(COLUMNS)
+    for row in table:
+        sheet.append([_safe_cell(value) for value in row])
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _safe_cell(value: object) -> object:
+    # Text that starts like a formula is kept as text, never evaluated by a spreadsheet.
+    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@"}:
+        return "'" + value
+    return value
+
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _identity(citizen: User | None) -> str:
+    if citizen is None:
+        return ""
+    name = citizen.full_name
+    return f"{name} (@{citizen.username})" if citizen.username else name

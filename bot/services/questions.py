@@ -1,0 +1,293 @@
+"""Questions to a council: limits, tickets, deadlines, status changes, ratings, statistics."""
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.services.councils import Staff
+from bot.services.tickets import TicketRef
+from bot.services.workdays import due_date
+from db.models import (
+    OPEN_STATUSES,
+    AuditEntry,
+    Council,
+    Question,
+    QuestionStatus,
+    Topic,
+    User,
+)
+from db.repositories.questions import QuestionRepository
+
+MIN_TEXT = 10
+MAX_TEXT = 3000
+
+
+class QuestionError(Exception):
+    """Something a user asked for cannot be done; `code` says why, the handler says it."""
+
+    def __init__(self, code: str, **details: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+def check_text(text: str | None) -> str:
+    text = (text or "").strip()
+    if len(text) < MIN_TEXT:
+        raise QuestionError("too_short", minimum=MIN_TEXT, length=len(text))
+    if len(text) > MAX_TEXT:
+        raise QuestionError("too_long", maximum=MAX_TEXT, length=len(text))
+    return text
+
+
+@dataclass(frozen=True)
+class Draft:
+    council_id: int
+    topic_id: int
+    text: str
+    anonymous: bool
+    attachment_kind: str | None = None
+    attachment_file_id: str | None = None
+    parent_id: int | None = None
+    # One key per draft: confirming the same draft twice registers it once.
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Stats:
+    by_status: dict[str, int]
+    by_topic: list[tuple[Topic, int]]
+    median_days: float | None
+    overdue: int
+    rated: int
+    helpful: int
+
+
+class QuestionService:
+    def __init__(self, session: AsyncSession, settings: Settings, clock: Clock) -> None:
+        self.session = session
+        self.settings = settings
+        self.clock = clock
+        self.questions = QuestionRepository(session)
+
+    # -- citizens --------------------------------------------------------------------------
+
+    async def check_can_ask(self, citizen_id: int, council: Council, *, followup: bool = False):
+        """Raise QuestionError("banned" | "too_many_open" | "too_many_today") when refused."""
+        if await self.questions.is_banned(council.id, citizen_id):
+            raise QuestionError("banned")
+        if followup:
+            return
+        limit = self.settings.max_open_questions
+        if await self.questions.count_open(citizen_id) >= limit:
+            raise QuestionError("too_many_open", limit=limit)
+        limit = self.settings.max_questions_per_day
+        if await self.questions.count_since(citizen_id, self._start_of_day(council)) >= limit:
+            raise QuestionError("too_many_today", limit=limit)
+
+    async def create(self, citizen: User, council: Council, draft: Draft) -> Question:
+        """Register a question with the next ticket number and its due date."""
+        if draft.key is not None and await self.questions.by_draft_key(draft.key) is not None:
+            raise QuestionError("already_sent")
+        await self.check_can_ask(citizen.id, council, followup=draft.parent_id is not None)
+        now = self.clock.now()
+        received = now.astimezone(ZoneInfo(council.timezone)).date()
+        question = await self.questions.add(
+            Question(
+                year=received.year,
+                number=await self.questions.next_number(received.year),
+                council_id=council.id,
+                topic_id=draft.topic_id,
+                citizen_id=citizen.id,
+                anonymous=draft.anonymous,
+                text=check_text(draft.text),
+                attachment_kind=draft.attachment_kind,
+                attachment_file_id=draft.attachment_file_id,
+                parent_id=draft.parent_id,
+                draft_key=draft.key,
+                status=QuestionStatus.NEW,
+                created_at=now,
+                due_date=due_date(received, self.settings.answer_working_days),
+            )
+        )
+        await self._audit(question, citizen.id, "asked" if draft.parent_id is None else "followup")
+        return question
+
+    async def own(self, question_id: int, citizen_id: int) -> Question:
+        """A citizen's own question; someone else's looks exactly like a missing one."""
+        question = await self.questions.get(question_id)
+        if question is None or question.citizen_id != citizen_id:
+            raise QuestionError("not_found")
+        return question
+
+    async def of_citizen(self, citizen_id: int, page: int, per_page: int):
+        total = await self.questions.count_of_citizen(citizen_id)
+        items = await self.questions.of_citizen(citizen_id, page * per_page, per_page)
+        return items, total
+
+    async def rate(self, question_id: int, citizen_id: int, helpful: bool) -> Question:
+        question = await self.own(question_id, citizen_id)
+        if question.status != QuestionStatus.ANSWERED:
+            raise QuestionError("not_answered")
+        if not await self.questions.rate(question.id, 1 if helpful else -1, self.clock.now()):
+            raise QuestionError("already_rated")
+        await self._audit(question, citizen_id, "rated", "👍" if helpful else "👎")
+        return await self.questions.get(question.id)  # type: ignore[return-value]
+
+    async def check_followup(self, question_id: int, citizen_id: int) -> Question:
+        """The question a follow-up may be attached to: answered, and not followed up yet."""
+        question = await self.own(question_id, citizen_id)
+        if question.status != QuestionStatus.ANSWERED:
+            raise QuestionError("not_answered")
+        if await self.questions.followup_of(question.id) is not None:
+            raise QuestionError("followup_used")
+        return question
+
+    # -- staff -----------------------------------------------------------------------------
+
+    async def find(self, ref: TicketRef, staff: Staff) -> Question:
+        """The question behind a ticket, among those this staff member may see."""
+        council_ids = None if staff.is_superadmin else set(staff.council_ids)
+        found = await self.questions.by_number(ref.number, ref.year, council_ids)
+        if not found:
+            raise QuestionError("not_found")
+        if len(found) > 1:
+            raise QuestionError("ambiguous", years=sorted({q.year for q in found}))
+        return found[0]
+
+    async def get_for(self, question_id: int, staff: Staff) -> Question:
+        question = await self.questions.get(question_id)
+        if question is None or not staff.can_act(question.council_id):
+            raise QuestionError("not_found")
+        return question
+
+    async def take(self, question: Question, staff: Staff) -> Question:
+        now = self.clock.now()
+        values = {"status": QuestionStatus.IN_PROGRESS, "taken_at": now, "taken_by": staff.user_id}
+        await self._transition(question, staff, [QuestionStatus.NEW], values, "taken", None)
+        return question
+
+    async def answer(self, question: Question, staff: Staff, text: str) -> Question:
+        text = check_answer(text)
+        values = {
+            "status": QuestionStatus.ANSWERED,
+            "closed_at": self.clock.now(),
+            "closed_by": staff.user_id,
+            "resolution": text,
+        }
+        await self._transition(question, staff, OPEN_STATUSES, values, "answered", text)
+        return question
+
+    async def reject(self, question: Question, staff: Staff, reason: str) -> Question:
+        reason = check_answer(reason, minimum=3)
+        values = {
+            "status": QuestionStatus.REJECTED,
+            "closed_at": self.clock.now(),
+            "closed_by": staff.user_id,
+            "resolution": reason,
+        }
+        await self._transition(question, staff, OPEN_STATUSES, values, "rejected", reason)
+        return question
+
+    async def ban(self, question: Question, staff: Staff) -> bool:
+        self._check_scope(question, staff)
+        banned = await self.questions.ban(
+            question.council_id, question.citizen_id, self.clock.now()
+        )
+        if banned:
+            await self._audit(question, staff.user_id, "banned")
+        return banned
+
+    async def unban(self, question: Question, staff: Staff) -> bool:
+        self._check_scope(question, staff)
+        unbanned = await self.questions.unban(question.council_id, question.citizen_id)
+        if unbanned:
+            await self._audit(question, staff.user_id, "unbanned")
+        return unbanned
+
+    async def history(self, question: Question) -> list[AuditEntry]:
+        return await self.questions.history(question.id)
+
+    async def inbox(self, council_ids: set[int], page: int, per_page: int):
+        total = await self.questions.count_open_for(council_ids)
+        items = await self.questions.open_for(council_ids, page * per_page, per_page)
+        return items, total
+
+    async def stats(self, council_ids: set[int], today: date) -> Stats:
+        rows = await self.questions.between(council_ids, None, None)
+        by_status = Counter(str(question.status) for question, _ in rows)
+        by_topic = Counter(topic.id for _, topic in rows)
+        topics = {topic.id: topic for _, topic in rows}
+        days = [days_to_answer(q) for q, _ in rows if q.status == QuestionStatus.ANSWERED]
+        ratings = [q.rating for q, _ in rows if q.rating is not None]
+        return Stats(
+            by_status={status.value: by_status.get(status.value, 0) for status in QuestionStatus},
+            by_topic=[(topics[tid], count) for tid, count in by_topic.most_common()],
+            median_days=statistics.median(days) if days else None,  # type: ignore[arg-type]
+            overdue=sum(1 for q, _ in rows if q.is_open and q.due_date < today),
+            rated=len(ratings),
+            helpful=sum(1 for rating in ratings if rating > 0),
+        )
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _check_scope(self, question: Question, staff: Staff) -> None:
+        if not staff.can_act(question.council_id):
+            raise QuestionError("not_found")
+
+    async def _transition(
+        self,
+        question: Question,
+        staff: Staff,
+        allowed,
+        values: dict[str, object],
+        action: str,
+        detail: str | None,
+    ) -> None:
+        self._check_scope(question, staff)
+        if not await self.questions.transition(question.id, allowed, values):
+            current = await self.questions.get(question.id)
+            raise QuestionError(f"already_{current.status.value}")  # type: ignore[union-attr]
+        await self.questions.get(question.id)
+        await self._audit(question, staff.user_id, action, detail)
+
+    async def _audit(
+        self, question: Question, actor_id: int | None, action: str, detail: str | None = None
+    ) -> None:
+        await self.questions.audit(
+            AuditEntry(
+                at=self.clock.now(),
+                actor_id=actor_id,
+                council_id=question.council_id,
+                question_id=question.id,
+                action=action,
+                detail=detail,
+            )
+        )
+
+    def _start_of_day(self, council: Council) -> datetime:
+        tz = ZoneInfo(council.timezone)
+        today = self.clock.now().astimezone(tz).date()
+        return datetime.combine(today, time(0), tzinfo=tz)
+
+
+def check_answer(text: str | None, minimum: int = 1) -> str:
+    text = (text or "").strip()
+    if len(text) < minimum:
+        raise QuestionError("empty_answer")
+    if len(text) > MAX_TEXT:
+        raise QuestionError("too_long", maximum=MAX_TEXT, length=len(text))
+    return text
+
+
+def days_to_answer(question: Question) -> float | None:
+    """Calendar days from receipt to the answer, to one decimal."""
+    if question.closed_at is None or question.status != QuestionStatus.ANSWERED:
+        return None
+    return round((question.closed_at - question.created_at) / timedelta(days=1), 1)

@@ -1,0 +1,216 @@
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    OPEN_STATUSES,
+    AuditEntry,
+    Ban,
+    Question,
+    QuestionCard,
+    QuestionStatus,
+    TicketCounter,
+    Topic,
+)
+
+
+class QuestionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def next_number(self, year: int) -> int:
+        """Atomically take the next ticket number of the year (one upsert, no read-then-write)."""
+        dialect = self.session.bind.dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(TicketCounter)
+            .values(year=year, last_number=1)
+            .on_conflict_do_update(
+                index_elements=[TicketCounter.year],
+                set_={"last_number": TicketCounter.last_number + 1},
+            )
+            .returning(TicketCounter.last_number)
+        )
+        return int((await self.session.execute(statement)).scalar_one())
+
+    async def add(self, question: Question) -> Question:
+        self.session.add(question)
+        await self.session.flush()
+        return question
+
+    async def get(self, question_id: int) -> Question | None:
+        return await self.session.get(Question, question_id, populate_existing=True)
+
+    async def by_number(
+        self, number: int, year: int | None, council_ids: set[int] | None
+    ) -> list[Question]:
+        query = select(Question).where(Question.number == number)
+        if year is not None:
+            query = query.where(Question.year == year)
+        if council_ids is not None:
+            query = query.where(Question.council_id.in_(council_ids))
+        return list(await self.session.scalars(query.order_by(Question.year.desc())))
+
+    async def by_draft_key(self, key: str) -> Question | None:
+        return await self.session.scalar(select(Question).where(Question.draft_key == key))
+
+    async def followup_of(self, question_id: int) -> Question | None:
+        return await self.session.scalar(select(Question).where(Question.parent_id == question_id))
+
+    async def of_citizen(self, citizen_id: int, offset: int, limit: int) -> list[Question]:
+        query = (
+            select(Question)
+            .where(Question.citizen_id == citizen_id)
+            .order_by(Question.created_at.desc(), Question.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(await self.session.scalars(query))
+
+    async def count_of_citizen(self, citizen_id: int) -> int:
+        query = select(func.count(Question.id)).where(Question.citizen_id == citizen_id)
+        return int(await self.session.scalar(query) or 0)
+
+    async def count_open(self, citizen_id: int) -> int:
+        query = select(func.count(Question.id)).where(
+            Question.citizen_id == citizen_id, Question.status.in_(OPEN_STATUSES)
+        )
+        return int(await self.session.scalar(query) or 0)
+
+    async def count_since(self, citizen_id: int, since: datetime) -> int:
+        query = select(func.count(Question.id)).where(
+            Question.citizen_id == citizen_id,
+            Question.created_at >= since,
+            Question.parent_id.is_(None),
+        )
+        return int(await self.session.scalar(query) or 0)
+
+    async def open_for(self, council_ids: set[int], offset: int, limit: int) -> list[Question]:
+        query = (
+            select(Question)
+            .where(Question.council_id.in_(council_ids), Question.status.in_(OPEN_STATUSES))
+            .order_by(Question.due_date, Question.created_at, Question.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(await self.session.scalars(query))
+
+    async def count_open_for(self, council_ids: set[int]) -> int:
+        query = select(func.count(Question.id)).where(
+            Question.council_id.in_(council_ids), Question.status.in_(OPEN_STATUSES)
+        )
+        return int(await self.session.scalar(query) or 0)
+
+    async def due_by(self, council_id: int, last_day: date) -> list[Question]:
+        query = (
+            select(Question)
+            .where(
+                Question.council_id == council_id,
+                Question.status.in_(OPEN_STATUSES),
+                Question.due_date <= last_day,
+            )
+            .order_by(Question.due_date, Question.id)
+        )
+        return list(await self.session.scalars(query))
+
+    async def transition(
+        self,
+        question_id: int,
+        allowed: Sequence[QuestionStatus],
+        values: dict[str, Any],
+    ) -> bool:
+        """Change a question only if it is still in an allowed status: the first writer wins."""
+        result = await self.session.execute(
+            update(Question)
+            .where(Question.id == question_id, Question.status.in_(allowed))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    async def rate(self, question_id: int, rating: int, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(Question)
+            .where(
+                Question.id == question_id,
+                Question.status == QuestionStatus.ANSWERED,
+                Question.rating.is_(None),
+            )
+            .values(rating=rating, rated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    async def between(
+        self, council_ids: set[int], start: datetime | None, end: datetime | None
+    ) -> list[tuple[Question, Topic]]:
+        conditions = [Question.council_id.in_(council_ids)]
+        if start is not None:
+            conditions.append(Question.created_at >= start)
+        if end is not None:
+            conditions.append(Question.created_at < end)
+        query = (
+            select(Question, Topic)
+            .join(Topic, Topic.id == Question.topic_id)
+            .where(and_(*conditions))
+            .order_by(Question.created_at, Question.id)
+        )
+        return [tuple(row) for row in (await self.session.execute(query)).all()]  # type: ignore[misc]
+
+    # -- cards, bans, audit ---------------------------------------------------------------
+
+    async def add_card(self, question_id: int, chat_id: int, message_id: int) -> None:
+        self.session.add(
+            QuestionCard(question_id=question_id, chat_id=chat_id, message_id=message_id)
+        )
+        await self.session.flush()
+
+    async def by_card(self, chat_id: int, message_id: int) -> Question | None:
+        query = (
+            select(Question)
+            .join(QuestionCard, QuestionCard.question_id == Question.id)
+            .where(QuestionCard.chat_id == chat_id, QuestionCard.message_id == message_id)
+        )
+        return await self.session.scalar(query)
+
+    async def cards(self, question_id: int) -> list[QuestionCard]:
+        query = select(QuestionCard).where(QuestionCard.question_id == question_id)
+        return list(await self.session.scalars(query))
+
+    async def is_banned(self, council_id: int, user_id: int) -> bool:
+        query = select(Ban.id).where(Ban.council_id == council_id, Ban.user_id == user_id)
+        return await self.session.scalar(query) is not None
+
+    async def ban(self, council_id: int, user_id: int, now: datetime) -> bool:
+        if await self.is_banned(council_id, user_id):
+            return False
+        self.session.add(Ban(council_id=council_id, user_id=user_id, created_at=now))
+        await self.session.flush()
+        return True
+
+    async def unban(self, council_id: int, user_id: int) -> bool:
+        ban = await self.session.scalar(
+            select(Ban).where(Ban.council_id == council_id, Ban.user_id == user_id)
+        )
+        if ban is None:
+            return False
+        await self.session.delete(ban)
+        await self.session.flush()
+        return True
+
+    async def audit(self, entry: AuditEntry) -> None:
+        self.session.add(entry)
+        await self.session.flush()
+
+    async def history(self, question_id: int) -> list[AuditEntry]:
+        query = (
+            select(AuditEntry)
+            .where(AuditEntry.question_id == question_id)
+            .order_by(AuditEntry.at, AuditEntry.id)
+        )
+        return list(await self.session.scalars(query))

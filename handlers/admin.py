@@ -1,0 +1,393 @@
+"""Superadmins (ADMIN_IDS): councils, topics, secretaries (one-time invite links) and binding a
+council's staff group. Also where an invited secretary lands: /start inv_<token>."""
+
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart, Filter, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message, TelegramObject
+from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.text_decorations import html_decoration as html
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.services.councils import INVITE_PREFIX, CouncilError, CouncilService, parse_names
+from db.models import Council, User
+from db.repositories.councils import CouncilRepository
+from handlers.language import show_picker
+from handlers.menu import send_main_menu
+
+ADMIN_COMMANDS = (
+    "councils",
+    "council_add",
+    "topics",
+    "topic_add",
+    "topic_rename",
+    "topic_hide",
+    "topic_show",
+    "invite",
+    "secretaries",
+    "revoke",
+    "bind",
+)
+
+
+class IsSuperadmin(Filter):
+    async def __call__(self, event: TelegramObject, settings: Settings, **data: Any) -> bool:
+        from_user = data.get("event_from_user")
+        return from_user is not None and from_user.id in settings.admin_ids
+
+
+def council_refusal(error: CouncilError) -> str:
+    return {
+        "no_council": _("No such council. See /councils."),
+        "no_topic": _("No such topic. See /topics."),
+        "invite_invalid": _("This invitation link is invalid or has already been used."),
+        "not_secretary": _("This user is not a secretary of that council."),
+    }.get(error.code, _("This cannot be done."))
+
+
+def _language() -> str:
+    return get_i18n().current_locale
+
+
+async def _council_from(
+    message: Message, session: AsyncSession, raw: str | None, usage: str
+) -> Council | None:
+    """The council named by id, or the only one when there is just one and none is named."""
+    councils = CouncilRepository(session)
+    if raw is None or not raw.strip():
+        every = await councils.all()
+        if len(every) == 1:
+            return every[0]
+        await message.answer(usage)
+        return None
+    if not raw.strip().isdigit():
+        await message.answer(usage)
+        return None
+    council = await councils.get(int(raw))
+    if council is None:
+        await message.answer(council_refusal(CouncilError("no_council")))
+    return council
+
+
+async def list_councils(message: Message, session: AsyncSession) -> None:
+    councils = await CouncilRepository(session).all()
+    lines = [_("Councils:")]
+    for council in councils:
+        group = _("staff group bound") if council.staff_chat_id else _("no staff group")
+        lines.append(f"{council.id}. {html.quote(council.name(_language()))} — {group}")
+    await message.answer("\n".join(lines))
+
+
+async def add_council(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    names = parse_names(command.args or "")
+    if names is None:
+        await message.answer(
+            _("Usage: /council_add <Kazakh name> | <Russian name> | <English name>")
+        )
+        return
+    council = await CouncilService(session, settings).create(
+        names, clock.now(), message.from_user.id
+    )  # type: ignore[union-attr]
+    await message.answer(
+        _("Council {id} created with the default topics: {name}").format(
+            id=council.id, name=html.quote(council.name(_language()))
+        )
+    )
+
+
+async def list_topics(message: Message, command: CommandObject, session: AsyncSession) -> None:
+    council = await _council_from(message, session, command.args, _("Usage: /topics <council id>"))
+    if council is None:
+        return
+    lines = [_("Topics of {council}:").format(council=html.quote(council.name(_language())))]
+    for topic in await CouncilRepository(session).topics(council.id, include_hidden=True):
+        hidden = f" ({_('hidden')})" if topic.is_hidden else ""
+        lines.append(f"{topic.id}. {html.quote(topic.name(_language()))}{hidden}")
+    await message.answer("\n".join(lines))
+
+
+async def add_topic(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    usage = _("Usage: /topic_add <council id> <Kazakh> | <Russian> | <English>")
+    council_id, _sep, rest = (command.args or "").strip().partition(" ")
+    names = parse_names(rest)
+    if not council_id.isdigit() or names is None:
+        await message.answer(usage)
+        return
+    try:
+        topic = await CouncilService(session, settings).add_topic(
+            int(council_id),
+            names,
+            message.from_user.id,
+            clock.now(),  # type: ignore[union-attr]
+        )
+    except CouncilError as error:
+        await message.answer(council_refusal(error))
+        return
+    await message.answer(
+        _("Topic {id} added: {name}").format(id=topic.id, name=html.quote(topic.name(_language())))
+    )
+
+
+async def rename_topic(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    usage = _("Usage: /topic_rename <topic id> <Kazakh> | <Russian> | <English>")
+    topic_id, _sep, rest = (command.args or "").strip().partition(" ")
+    names = parse_names(rest)
+    if not topic_id.isdigit() or names is None:
+        await message.answer(usage)
+        return
+    try:
+        topic = await CouncilService(session, settings).rename_topic(
+            int(topic_id),
+            names,
+            message.from_user.id,
+            clock.now(),  # type: ignore[union-attr]
+        )
+    except CouncilError as error:
+        await message.answer(council_refusal(error))
+        return
+    await message.answer(
+        _("Topic {id} renamed: {name}").format(
+            id=topic.id, name=html.quote(topic.name(_language()))
+        )
+    )
+
+
+async def hide_topic(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    await _set_hidden(message, command, session, settings, clock, hidden=True)
+
+
+async def show_topic(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    await _set_hidden(message, command, session, settings, clock, hidden=False)
+
+
+async def _set_hidden(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    *,
+    hidden: bool,
+) -> None:
+    raw = (command.args or "").strip()
+    if not raw.isdigit():
+        await message.answer(_("Usage: /topic_hide <topic id> or /topic_show <topic id>"))
+        return
+    try:
+        topic = await CouncilService(session, settings).set_topic_hidden(
+            int(raw),
+            hidden,
+            message.from_user.id,
+            clock.now(),  # type: ignore[union-attr]
+        )
+    except CouncilError as error:
+        await message.answer(council_refusal(error))
+        return
+    text = (
+        _("Topic {id} is hidden from citizens.")
+        if hidden
+        else _("Topic {id} is shown to citizens.")
+    )
+    await message.answer(text.format(id=topic.id))
+
+
+async def invite(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    bot: Bot,
+) -> None:
+    council = await _council_from(message, session, command.args, _("Usage: /invite <council id>"))
+    if council is None:
+        return
+    payload = await CouncilService(session, settings).create_invite(
+        council.id,
+        message.from_user.id,
+        clock.now(),  # type: ignore[union-attr]
+    )
+    me = await bot.me()
+    link = f"https://t.me/{me.username}?start={payload}"
+    await message.answer(
+        _(
+            "A one-time link that makes whoever opens it a secretary of {council}. "
+            "Send it only to that person:\n{link}"
+        ).format(council=html.quote(council.name(_language())), link=link)
+    )
+
+
+async def list_secretaries(
+    message: Message, command: CommandObject, session: AsyncSession
+) -> None:
+    council = await _council_from(
+        message, session, command.args, _("Usage: /secretaries <council id>")
+    )
+    if council is None:
+        return
+    people = await CouncilRepository(session).secretaries(council.id)
+    lines = [_("Secretaries of {council}:").format(council=html.quote(council.name(_language())))]
+    if not people:
+        lines.append(_("none yet — send an /invite link"))
+    for person in people:
+        username = f" @{html.quote(person.username)}" if person.username else ""
+        lines.append(f"• {html.quote(person.full_name)}{username} — id {person.id}")
+    lines.append(_("To remove one: /revoke <user id> [council id]"))
+    await message.answer("\n".join(lines))
+
+
+async def revoke(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    usage = _("Usage: /revoke <user id> [council id]")
+    user_id, _sep, rest = (command.args or "").strip().partition(" ")
+    if not user_id.isdigit():
+        await message.answer(usage)
+        return
+    council = await _council_from(message, session, rest or None, usage)
+    if council is None:
+        return
+    try:
+        await CouncilService(session, settings).revoke(
+            council.id,
+            int(user_id),
+            message.from_user.id,
+            clock.now(),  # type: ignore[union-attr]
+        )
+    except CouncilError as error:
+        await message.answer(council_refusal(error))
+        return
+    await message.answer(
+        _("The user is no longer a secretary of {council}.").format(
+            council=html.quote(council.name(_language()))
+        )
+    )
+
+
+async def bind(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    if message.chat.type not in {"group", "supergroup"}:
+        await message.answer(_("Run /bind inside the council's staff group."))
+        return
+    council = await _council_from(message, session, command.args, _("Usage: /bind <council id>"))
+    if council is None:
+        return
+    await CouncilService(session, settings).bind(
+        council.id, message.chat.id, message.from_user.id, clock.now()
+    )  # type: ignore[union-attr]
+    await message.answer(
+        _("New questions to {council} will be posted in this group.").format(
+            council=html.quote(council.name(council.default_language))
+        )
+    )
+
+
+async def accept_invite(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    user: User,
+    i18n: I18n,
+) -> None:
+    await state.clear()
+    try:
+        council = await CouncilService(session, settings).accept_invite(
+            command.args or "", user.id, clock.now()
+        )
+    except CouncilError as error:
+        await message.answer(council_refusal(error))
+        return
+    await session.commit()
+    await message.answer(
+        _("You are now a secretary of {council}. Your commands: /help").format(
+            council=html.quote(council.name(_language()))
+        )
+    )
+    if user.language is None:
+        await show_picker(message, i18n)
+    else:
+        await send_main_menu(message, user)
+
+
+async def superadmin_only(message: Message) -> None:
+    await message.answer(_("This command is only for superadmins."))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(
+        accept_invite,
+        CommandStart(deep_link=True, magic=F.args.startswith(INVITE_PREFIX)),
+        F.chat.type == "private",
+        StateFilter("*"),
+    )
+
+    admin = Router(name=f"{__name__}.superadmin")
+    admin.message.filter(IsSuperadmin())
+    message = admin.message.register
+    private = F.chat.type == "private"
+    message(bind, Command("bind"), StateFilter("*"))
+    message(list_councils, Command("councils"), private, StateFilter("*"))
+    message(add_council, Command("council_add"), private, StateFilter("*"))
+    message(list_topics, Command("topics"), private, StateFilter("*"))
+    message(add_topic, Command("topic_add"), private, StateFilter("*"))
+    message(rename_topic, Command("topic_rename"), private, StateFilter("*"))
+    message(hide_topic, Command("topic_hide"), private, StateFilter("*"))
+    message(show_topic, Command("topic_show"), private, StateFilter("*"))
+    message(invite, Command("invite"), private, StateFilter("*"))
+    message(list_secretaries, Command("secretaries"), private, StateFilter("*"))
+    message(revoke, Command("revoke"), private, StateFilter("*"))
+    # A router's own handlers run before its sub-routers', so the refusal is a sub-router too.
+    others = Router(name=f"{__name__}.others")
+    others.message.register(
+        superadmin_only, Command(*ADMIN_COMMANDS), F.chat.type == "private", StateFilter("*")
+    )
+    router.include_routers(admin, others)
+    return router
