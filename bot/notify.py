@@ -165,7 +165,7 @@ def history_lines(
             line += f" {entry.detail}"
         if names is not None and entry.actor_id is not None:
             if entry.actor_id == citizen_id:
-                line += f" ({_('citizen')})"
+                line += " ({})".format(_("citizen"))
             else:
                 line += f" ({html.quote(names.get(entry.actor_id, str(entry.actor_id)))})"
         lines.append(line)

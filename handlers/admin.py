@@ -63,10 +63,10 @@ async def _council_from(
         every = await councils.all()
         if len(every) == 1:
             return every[0]
-        await message.answer(usage)
+        await message.answer(html.quote(usage))
         return None
     if not raw.strip().isdigit():
-        await message.answer(usage)
+        await message.answer(html.quote(usage))
         return None
     council = await councils.get(int(raw))
     if council is None:
@@ -112,7 +112,7 @@ async def list_topics(message: Message, command: CommandObject, session: AsyncSe
         return
     lines = [_("Topics of {council}:").format(council=html.quote(council.name(_language())))]
     for topic in await CouncilRepository(session).topics(council.id, include_hidden=True):
-        hidden = f" ({_('hidden')})" if topic.is_hidden else ""
+        hidden = " ({})".format(_("hidden")) if topic.is_hidden else ""
         lines.append(f"{topic.id}. {html.quote(topic.name(_language()))}{hidden}")
     await message.answer("\n".join(lines))
 
@@ -128,7 +128,7 @@ async def add_topic(
     council_id, _sep, rest = (command.args or "").strip().partition(" ")
     names = parse_names(rest)
     if not council_id.isdigit() or names is None:
-        await message.answer(usage)
+        await message.answer(html.quote(usage))
         return
     try:
         topic = await CouncilService(session, settings).add_topic(
@@ -156,7 +156,7 @@ async def rename_topic(
     topic_id, _sep, rest = (command.args or "").strip().partition(" ")
     names = parse_names(rest)
     if not topic_id.isdigit() or names is None:
-        await message.answer(usage)
+        await message.answer(html.quote(usage))
         return
     try:
         topic = await CouncilService(session, settings).rename_topic(
@@ -206,7 +206,9 @@ async def _set_hidden(
 ) -> None:
     raw = (command.args or "").strip()
     if not raw.isdigit():
-        await message.answer(_("Usage: /topic_hide <topic id> or /topic_show <topic id>"))
+        await message.answer(
+            html.quote(_("Usage: /topic_hide <topic id> or /topic_show <topic id>"))
+        )
         return
     try:
         topic = await CouncilService(session, settings).set_topic_hidden(
@@ -267,7 +269,7 @@ async def list_secretaries(
     for person in people:
         username = f" @{html.quote(person.username)}" if person.username else ""
         lines.append(f"• {html.quote(person.full_name)}{username} — id {person.id}")
-    lines.append(_("To remove one: /revoke <user id> [council id]"))
+    lines.append(html.quote(_("To remove one: /revoke <user id> [council id]")))
     await message.answer("\n".join(lines))
 
 
@@ -281,7 +283,7 @@ async def revoke(
     usage = _("Usage: /revoke <user id> [council id]")
     user_id, _sep, rest = (command.args or "").strip().partition(" ")
     if not user_id.isdigit():
-        await message.answer(usage)
+        await message.answer(html.quote(usage))
         return
     council = await _council_from(message, session, rest or None, usage)
     if council is None:

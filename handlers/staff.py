@@ -124,7 +124,7 @@ async def _question_from_args(
     ticket, _sep, rest = (command.args or "").strip().partition(" ")
     ref = parse_ticket(ticket)
     if ref is None or (needs_text and not rest.strip()):
-        await message.answer(usage)
+        await message.answer(html.quote(usage))
         return None
     try:
         return await service.find(ref, staff), rest.strip()
@@ -422,7 +422,7 @@ async def export_command(
 ) -> None:
     period = _parse_period(command.args, settings.tz)
     if period is None:
-        await message.answer(_("Usage: /export [YYYY-MM-DD YYYY-MM-DD]"))
+        await message.answer(html.quote(_("Usage: /export [YYYY-MM-DD YYYY-MM-DD]")))
         return
     council_ids = await scope_of(session, staff)
     questions = QuestionRepository(session)

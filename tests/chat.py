@@ -2,12 +2,13 @@
 
 import itertools
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiogram.types import Update
 
 from bot.app import App
-from tests.fakes import BOT_USER, FakeTelegram
+from tests.fakes import BOT_USER, FakeClock, FakeTelegram
 
 _update_ids = itertools.count(1)
 _message_ids = itertools.count(1)
@@ -54,6 +55,7 @@ class ChatUser:
         if language_code:
             self.profile["language_code"] = language_code
         self._seen_calls = 0
+        self.think_time = timedelta(seconds=1)
         self.chat = {"id": user_id, "type": "private", "first_name": first_name}
 
     # -- acting -----------------------------------------------------------------------------
@@ -130,6 +132,9 @@ class ChatUser:
         )
         self._seen_calls = len(self.telegram.calls)
         await self.app.dispatcher.feed_update(self.app.bot, update)
+        # A person takes a moment per action; without it every test would look like a flood.
+        if isinstance(self.app.clock, FakeClock):
+            self.app.clock.advance(self.think_time)
 
     # -- seeing -----------------------------------------------------------------------------
 
@@ -158,12 +163,14 @@ class ChatUser:
             if call.name == "answerCallbackQuery" and call.method.text
         ]
 
-    def inbox(self) -> list[Reply]:
-        """Everything the bot ever sent to this user, oldest first, as it looks now."""
+    def inbox(self, chat_id: int | None = None) -> list[Reply]:
+        """Everything the bot ever sent to this user (or to a group), oldest first, as it looks
+        now."""
+        wanted = self.id if chat_id is None else chat_id
         return [
             _reply(message)
-            for (chat_id, _), message in sorted(self.telegram.messages.items())
-            if chat_id == self.id
+            for (chat, _), message in sorted(self.telegram.messages.items())
+            if chat == wanted
         ]
 
     # -- internals --------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 import itertools
 import json
+import re
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 from aiogram import Bot
@@ -30,6 +32,65 @@ SENDING_METHODS = {
     "sendLocation",
     "copyMessage",
 }
+
+
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "span",
+    "tg-spoiler",
+    "tg-emoji",
+    "blockquote",
+}
+
+
+class _TelegramHtml(HTMLParser):
+    """Checks text the way Telegram parses parse_mode=HTML: only its tags, balanced, and `<`,
+    `>`, `&` escaped everywhere else."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            raise _ApiError(f"Bad Request: can't parse entities: Unsupported start tag {tag!r}")
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            raise _ApiError(f"Bad Request: can't parse entities: Unexpected end tag {tag!r}")
+
+    def handle_data(self, data: str) -> None:
+        if "<" in data or ">" in data:
+            raise _ApiError("Bad Request: can't parse entities: unescaped < or >")
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in {"lt", "gt", "amp", "quot"}:
+            raise _ApiError(f"Bad Request: can't parse entities: Unsupported entity &{name};")
+
+    def unknown_decl(self, data: str) -> None:
+        raise _ApiError("Bad Request: can't parse entities")
+
+
+def check_html(text: str) -> None:
+    if re.search(r"&(?![a-z]+;|#\d+;|#x[0-9a-f]+;)", text, re.IGNORECASE):
+        raise _ApiError("Bad Request: can't parse entities: unescaped &")
+    parser = _TelegramHtml()
+    parser.feed(text)
+    parser.close()
+    if parser.open or parser.rawdata:
+        raise _ApiError("Bad Request: can't parse entities: unclosed tag or stray <")
 
 
 class FakeClock:
@@ -216,6 +277,9 @@ class FakeTelegram(BaseSession):
         return {"file_id": f"{prefix}-{number}", "file_unique_id": f"u{prefix}{number}"}
 
     def _result(self, name: str, method: TelegramMethod[Any]) -> Any:
+        text = getattr(method, "text", None) or getattr(method, "caption", None)
+        if isinstance(text, str) and getattr(method, "parse_mode", None) is not None:
+            check_html(text)
         if name == "getMe":
             return BOT_USER
         if name == "sendMessage":

@@ -1,7 +1,7 @@
 """Behaviour every feature relies on: hints, cancel, groups, blocked users, floods, menus, logs."""
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from aiogram.exceptions import TelegramForbiddenError
@@ -72,6 +72,7 @@ async def test_blocking_and_unblocking_the_bot(citizen, app):
 
 async def test_a_flood_is_cut_off_with_one_warning(citizen, telegram, clock):
     alice = await citizen("en")
+    alice.think_time = timedelta(0)
     before = len(telegram.sent(alice.id))
     for _ in range(30):
         await alice.send("/help")

@@ -1,0 +1,271 @@
+"""Councils, secretaries and superadmins: scopes, the staff group, export, statistics, digest."""
+
+import csv
+import io
+import re
+from datetime import datetime
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot.app import create_app
+from db.models import Council, Question, QuestionStatus
+from tests.chat import ChatUser
+from tests.conftest import ADMIN_ID, ALMATY
+from tests.test_questions import ask, stored
+
+GROUP = {"id": -1001234567890, "type": "supergroup", "title": "Council staff"}
+
+
+@pytest.fixture
+async def admin(citizen):
+    return await citizen("en", "Admin", user_id=ADMIN_ID)
+
+
+async def invite(admin, make_user, name: str, council_id: int | None = None) -> ChatUser:
+    await admin.send("/invite" if council_id is None else f"/invite {council_id}")
+    payload = re.search(r"start=(inv_[\w-]+)", admin.last_reply().text).group(1)
+    person = make_user(name)
+    await person.send(f"/start {payload}")
+    # Not having picked a language yet, they are welcomed in DEFAULT_LANGUAGE, then get the picker.
+    welcome, picker = person.replies()
+    assert welcome.text.startswith("Теперь вы секретарь")
+    assert picker.buttons == ["Қазақша", "Русский", "English"]
+    await person.press("English")
+    return person
+
+
+async def test_invite_links_work_once(admin, make_user):
+    saule = await invite(admin, make_user, "Saule")
+    await admin.send("/invite")
+    payload = re.search(r"start=(inv_[\w-]+)", admin.last_reply().text).group(1)
+    assert admin.last_reply().text.startswith("A one-time link")
+    assert "https://t.me/hearing_state_bot?start=inv_" in admin.last_reply().text
+    berik = make_user("Berik")
+    await berik.send(f"/start {payload}")
+    mallory = make_user("Mallory")
+    await mallory.send(f"/start {payload}")
+    assert mallory.last_reply().text == (
+        "Эта ссылка-приглашение недействительна или уже использована."
+    ), "in DEFAULT_LANGUAGE: Mallory has not picked one"
+    await admin.send("/secretaries")
+    listing = admin.last_reply().text
+    assert "Saule" in listing and "Berik" in listing and "Mallory" not in listing
+    await admin.send(f"/revoke {saule.id}")
+    await saule.send("/inbox")
+    assert saule.last_reply().text == "This command is only for council secretaries."
+
+
+async def test_a_secretary_acts_only_on_their_own_council(admin, make_user, citizen, app):
+    await admin.send("/council_add Ауыл кеңесі | Сельский совет | Village council")
+    council_b = int(re.search(r"Council (\d+)", admin.last_reply().text).group(1))
+    saule = await invite(admin, make_user, "Saule", council_id=1)
+    berik = await invite(admin, make_user, "Berik", council_id=council_b)
+
+    alice = await citizen("en")
+    await alice.send("/ask")
+    assert alice.last_reply().buttons == ["Public council", "Village council"]
+    await alice.press("Village council")
+    await alice.press("Budget")
+    await alice.send("A question for the village council.")
+    await alice.press("Show my name")
+    await alice.press("I agree")
+    await alice.press("Send")
+    [question] = await stored(app)
+    assert question.council_id == council_b
+    assert any("A question for the village council." in r.text for r in berik.inbox())
+    assert not any("village council." in r.text for r in saule.inbox())
+
+    for command in ("/take 1", "/answer 1 Not mine", "/reject 1 Not mine", "/q 1", "/ban 1"):
+        await saule.send(command)
+        assert saule.last_reply().text == "No such ticket among your council's questions."
+    await saule.press_data(f"card:take:{question.id}")
+    assert saule.alerts() == ["No such ticket among your council's questions."]
+    assert (await stored(app))[0].status == QuestionStatus.NEW
+
+    await admin.send("/take 1")
+    assert (await stored(app))[0].status == QuestionStatus.IN_PROGRESS, "superadmins act on all"
+
+
+async def test_staff_group_gets_the_cards(admin, make_user, citizen, app, telegram):
+    saule = await invite(admin, make_user, "Saule")
+    await admin.send("/bind", chat=GROUP)
+    assert admin.last_reply(GROUP["id"]).text.startswith("New questions to")
+    alice = await citizen("en")
+    await ask(alice)
+    assert not any("📨" in text for text in telegram.texts(saule.id)), "not privately"
+    [card] = [reply for reply in saule.inbox(GROUP["id"]) if "📨" in reply.text]
+    # The group reads the council's default language.
+    assert card.text.startswith("📨 Вопрос №2026-000001")
+    assert card.buttons == ["В работу", "Ответить", "Отклонить"]
+
+    # A member of the group who is not a secretary cannot act.
+    stranger = make_user("Stranger")
+    await stranger.press("В работу", card)
+    assert stranger.alerts() == ["Это могут делать только секретари совета."]
+    # Someone who is not a superadmin cannot re-bind the group.
+    await stranger.send("/bind", chat=GROUP)
+    assert stranger.replies(GROUP["id"]) == []
+
+    await saule.reply_to(card, "Answered from the staff group.")
+    assert "Answered from the staff group." in alice.inbox()[-1].text
+
+
+async def test_inbox_lists_open_questions_soonest_deadline_first(
+    admin, make_user, citizen, clock, settings
+):
+    settings.max_open_questions = 10
+    saule = await invite(admin, make_user, "Saule")
+    alice = await citizen("en")
+    for number in range(1, 8):
+        await ask(alice, f"Inbox question number {number}.")
+        clock.advance(days=1)
+    await saule.send("/answer 2 Done.")
+    await saule.send("/inbox")
+    page = saule.last_reply()
+    assert page.text == "Open questions: 6, soonest deadline first (page 1 of 2)."
+    tickets = [label.split(" · ")[0] for label in page.buttons[:-1]]
+    assert tickets == [
+        "№2026-000001",
+        "№2026-000003",
+        "№2026-000004",
+        "№2026-000005",
+        "№2026-000006",
+    ]
+    await saule.press("▶️")
+    assert saule.last_reply().buttons[0].startswith("№2026-000007")
+    await saule.press(saule.last_reply().buttons[0])
+    assert "Inbox question number 7." in saule.last_reply().text
+
+
+async def test_export_opens_and_holds_the_rows(admin, make_user, citizen, app, telegram):
+    saule = await invite(admin, make_user, "Saule")
+    alice = await citizen("en", first_name="Aliya", username="aliya_kz")
+    bob = await citizen("en", first_name="Bob")
+    await ask(alice, '=HYPERLINK("http://evil") named question', anonymous=False)
+    await ask(bob, "An anonymous question about water.", anonymous=True)
+    await saule.send("/answer 1 Answered.")
+    await alice.press("👍")
+
+    await saule.send("/export")
+    xlsx_call, csv_call = telegram.sent(saule.id, "sendDocument")
+    xlsx = load_workbook(io.BytesIO(xlsx_call.method.document.data))
+    rows = list(xlsx.active.iter_rows(values_only=True))
+    header, first, second = rows
+    assert header[:6] == ("ticket", "council", "topic", "received", "due", "status")
+    by_name = dict(zip(header, first, strict=True))
+    assert by_name["ticket"] == "№2026-000001"
+    assert by_name["status"] == "answered"
+    assert by_name["rating"] == "👍"
+    assert by_name["citizen"] == "Aliya (@aliya_kz)"
+    assert by_name["question"].startswith("'=HYPERLINK"), "formulas are kept as text"
+    anonymous = dict(zip(header, second, strict=True))
+    assert anonymous["citizen"] in (None, "")
+    assert "Bob" not in str(second)
+
+    text = csv_call.method.document.data.decode("utf-8-sig")
+    records = list(csv.DictReader(io.StringIO(text)))
+    assert [r["ticket"] for r in records] == ["№2026-000001", "№2026-000002"]
+    assert records[1]["citizen"] == ""
+
+    await saule.send("/export 2026-12-01 2026-12-31")
+    assert telegram.sent(saule.id, "sendDocument")[-2].text == "Questions exported: 0"
+    await saule.send("/export 2026-13-01 2026-12-31")
+    assert saule.last_reply().text == "Usage: /export [YYYY-MM-DD YYYY-MM-DD]"
+
+
+async def test_stats(admin, make_user, citizen, clock, settings):
+    settings.max_questions_per_day = 10
+    saule = await invite(admin, make_user, "Saule")
+    alice = await citizen("en")
+    for number in range(1, 5):
+        await ask(alice, f"Statistics question {number}.")
+    clock.advance(days=2)
+    await saule.send("/answer 1 One.")
+    await alice.press("👍")
+    clock.advance(days=2)
+    await saule.send("/answer 2 Two.")
+    await alice.press("👎")
+    await saule.send("/reject 3 Not ours.")
+    clock.advance(days=30)
+    await saule.send("/stats")
+    text = saule.last_reply().text
+    assert "<b>Questions: 4</b>" in text
+    assert "✅ answered: 2" in text and "⛔ rejected: 1" in text and "🆕 new: 1" in text
+    assert "Overdue: 1" in text
+    assert "Median days to answer: 3" in text
+    assert "Helpful answers: 50% 👍 of 2 rated" in text
+    assert "• Roads and transport: 4" in text
+
+
+async def test_topics_can_be_added_renamed_and_hidden(admin, citizen, app):
+    await admin.send("/topic_add 1 Экология | Экология | Ecology")
+    topic_id = int(re.search(r"Topic (\d+)", admin.last_reply().text).group(1))
+    await admin.send(f"/topic_rename {topic_id} Қоршаған орта | Окружающая среда | Environment")
+    alice = await citizen("en")
+    await alice.send("/ask")
+    assert "Environment" in alice.last_reply().buttons
+    await admin.send(f"/topic_hide {topic_id}")
+    await alice.send("/ask")
+    assert "Environment" not in alice.last_reply().buttons
+    await admin.send("/topic_add 1 only one name")
+    assert admin.last_reply().text.startswith("Usage: /topic_add")
+    await admin.send("/topic_hide 999")
+    assert admin.last_reply().text == "No such topic. See /topics."
+
+
+async def test_a_question_is_not_lost_when_no_secretary_exists(admin, citizen, app, telegram):
+    alice = await citizen("en")
+    await ask(alice)
+    assert any("📨 Question №2026-000001" in (c.text or "") for c in telegram.sent(ADMIN_ID))
+
+
+async def test_default_council_comes_from_the_settings(app):
+    async with app.sessionmaker() as session:
+        [council] = list(await session.scalars(select(Council)))
+    assert (council.name_kk, council.name_ru, council.name_en) == (
+        "Қоғамдық кеңес",
+        "Общественный совет",
+        "Public council",
+    )
+    assert council.timezone == "Asia/Almaty"
+
+
+async def test_digest_once_per_working_day_also_across_a_restart(
+    admin, make_user, citizen, app, clock, settings, telegram
+):
+    settings.max_questions_per_day = 10
+    saule = await invite(admin, make_user, "Saule")
+    alice = await citizen("en")
+    await ask(alice, "A question that will be overdue.")
+    clock.advance(days=25)  # Tuesday 18 December 2026, well past the due date
+    clock.set(datetime(2026, 12, 18, 8, 0, tzinfo=ALMATY))
+    await ask(alice, "A fresh question, due in January.")
+
+    def digests() -> list[str]:
+        return [text for text in telegram.texts(saule.id) if text.startswith("☀️")]
+
+    assert await app.digests.run() == 0, "not before 09:00"
+    clock.set(datetime(2026, 12, 18, 9, 5, tzinfo=ALMATY))
+    assert await app.digests.run() == 1
+    [digest] = digests()
+    assert "Overdue: 1" in digest and "№2026-000001" in digest
+    assert "№2026-000002" not in digest, "due in January, not within two working days"
+    assert await app.digests.run() == 0
+
+    # A restart: a new app on the same database sends nothing more that day.
+    restarted = create_app(settings, clock=clock, session=telegram)
+    await restarted.start(run_scheduler=False)
+    clock.set(datetime(2026, 12, 18, 15, 0, tzinfo=ALMATY))
+    assert await restarted.digests.run() == 0
+    # Saturday: no digest. Monday, the bot was down at 09:00 and is back at 11:00: it is sent.
+    clock.set(datetime(2026, 12, 19, 10, 0, tzinfo=ALMATY))
+    assert await restarted.digests.run() == 0
+    clock.set(datetime(2026, 12, 21, 11, 0, tzinfo=ALMATY))
+    assert await restarted.digests.run() == 1
+    await restarted.stop()
+    assert len(digests()) == 2
+
+    async with app.sessionmaker() as session:
+        assert len(list(await session.scalars(select(Question)))) == 2
