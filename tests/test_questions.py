@@ -431,3 +431,16 @@ async def test_ticket_sequence_is_per_year(citizen, secretary, app, clock):
         tickets = [q.ticket for q in await session.scalars(select(Question).order_by(Question.id))]
         assert await session.scalar(select(func.count(Question.id))) == 2
     assert tickets == ["№2026-000001", "№2027-000001"]
+
+
+async def test_answer_button_asks_for_the_text(citizen, secretary, app):
+    saule = await secretary()
+    alice = await citizen("en")
+    await ask(alice)
+    await saule.press("Answer")
+    assert saule.last_reply().text == "Send the answer to №2026-000001 (or /cancel)."
+    await saule.send_sticker()
+    assert saule.last_reply().text == "Please send text, or /cancel."
+    await saule.send("The bus will run every 20 minutes from Monday.")
+    assert "every 20 minutes" in alice.inbox()[-1].text
+    assert (await stored(app))[0].status == QuestionStatus.ANSWERED
