@@ -16,6 +16,7 @@ from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.broadcaster import Broadcaster
 from bot.clock import Clock, SystemClock
 from bot.commands import set_command_menus
 from bot.config import Settings
@@ -47,6 +48,8 @@ class App:
     i18n: I18n
     clock: Clock
 
+    broadcaster: Broadcaster
+
     @property
     def digests(self) -> DigestService:
         return DigestService(self.sessionmaker, self.bot, self.i18n, self.settings, self.clock)
@@ -64,11 +67,16 @@ class App:
             self.scheduler.add_job(
                 self.digests.run, "interval", minutes=1, next_run_time=datetime.now(UTC)
             )
+            # Due broadcasts start, and those a dead process left running resume.
+            self.scheduler.add_job(
+                self.broadcaster.tick, "interval", seconds=5, next_run_time=datetime.now(UTC)
+            )
             self.scheduler.start()
 
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.broadcaster.close()
         await self.dispatcher.storage.close()
         await self.bot.session.close()
         await self.engine.dispose()
@@ -110,6 +118,7 @@ def create_app(
     bot.session.middleware(BlockedUserRequestMiddleware(sessionmaker))
 
     scheduler = create_scheduler()
+    broadcaster = Broadcaster(sessionmaker, bot, i18n, settings, clock)
     dispatcher = Dispatcher(
         storage=storage or MemoryStorage(),
         settings=settings,
@@ -117,6 +126,7 @@ def create_app(
         sessionmaker=sessionmaker,
         scheduler=scheduler,
         notifier=Notifier(bot, i18n, settings),
+        broadcaster=broadcaster,
     )
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(UserMiddleware(clock))
@@ -135,4 +145,5 @@ def create_app(
         scheduler=scheduler,
         i18n=i18n,
         clock=clock,
+        broadcaster=broadcaster,
     )

@@ -12,6 +12,8 @@ CITIZEN_COMMANDS: list[tuple[str, str]] = [
     ("ask", N_("Ask the public council a question")),
     ("my", N_("My questions and answers")),
     ("privacy", N_("Your personal data and consent")),
+    ("subscribe", N_("Receive the council's announcements")),
+    ("unsubscribe", N_("Stop the announcements")),
     ("help", N_("What the bot can do")),
     ("language", N_("Change the language")),
     ("cancel", N_("Cancel the current action")),
@@ -27,6 +29,9 @@ STAFF_COMMANDS: list[tuple[str, str]] = [
     ("unban", N_("<ticket> — lift the ban")),
     ("export", N_("[YYYY-MM-DD YYYY-MM-DD] — questions as XLSX and CSV")),
     ("stats", N_("statistics")),
+    ("broadcast", N_("announce to subscribers, now or at a set time")),
+    ("broadcasts", N_("broadcasts with their figures")),
+    ("broadcast_cancel", N_("<id> — cancel a scheduled broadcast or stop a running one")),
 ]
 ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("councils", N_("list councils")),

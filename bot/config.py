@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     answer_working_days: int = Field(default=15, ge=1)
     digest_hour: int = Field(default=9, ge=0, le=23)
 
+    broadcast_rate: int = Field(default=25, ge=1, le=1000)
+    broadcast_paid: bool = False
+    broadcast_progress_seconds: float = Field(default=3.0, ge=0)
+
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr) -> SecretStr:

@@ -2,7 +2,7 @@
 
 from aiogram import Router
 
-from handlers import admin, common, language, membership, questions, staff, start
+from handlers import admin, broadcasts, common, language, membership, questions, staff, start
 
 
 def setup_routers() -> Router:
@@ -15,6 +15,7 @@ def setup_routers() -> Router:
         language.create_router(),
         staff.create_router(),
         questions.create_router(),
+        broadcasts.create_router(),
         # Must stay last: it answers whatever no feature router took.
         common.create_router(),
     )

@@ -10,10 +10,12 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.config import LANGUAGES
 from bot.i18n import LANGUAGE_NAMES, N_
 from db.models import User
 from db.repositories.users import UserRepository
+from handlers.broadcasts import subscribe_newcomer
 from handlers.menu import send_main_menu
 
 PICKER_PROMPT = N_("Choose your language")
@@ -50,6 +52,7 @@ async def language_chosen(
     user: User,
     session: AsyncSession,
     i18n: I18n,
+    clock: Clock,
 ) -> None:
     if callback_data.code not in LANGUAGES:
         await query.answer(_("This button is no longer valid."), show_alert=True)
@@ -64,6 +67,8 @@ async def language_chosen(
                 _("Language: {language}").format(language=LANGUAGE_NAMES[callback_data.code]),
             )
             await send_main_menu(query.message, user, first_time=first_choice)
+            if first_choice:
+                await subscribe_newcomer(query.message, session, clock, user)
 
 
 def create_router() -> Router:

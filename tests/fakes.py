@@ -3,7 +3,7 @@
 import itertools
 import json
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -93,6 +93,21 @@ def check_html(text: str) -> None:
         raise _ApiError("Bad Request: can't parse entities: unclosed tag or stray <")
 
 
+class FakeTime:
+    """Monotonic time and sleep for the rate limiter: sleeping moves time, instantly."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(seconds, 0)
+
+
 class FakeClock:
     """A clock that only moves when told to."""
 
@@ -153,6 +168,8 @@ class FakeTelegram(BaseSession):
         self._failures: list[Failure] = []
         self._ids = itertools.count(1001)
         self._files = itertools.count(1)
+        # Called after every successful call: lets a test act "while" the bot is sending.
+        self.on_call: Callable[[Call], Awaitable[None]] | None = None
 
     # -- configuring failures -------------------------------------------------------------
 
@@ -230,6 +247,8 @@ class FakeTelegram(BaseSession):
                 status = 400
         response = self.check_response(bot, method, status, json.dumps(payload))
         call.result = response.result
+        if self.on_call is not None:
+            await self.on_call(call)
         return response.result  # type: ignore[return-value]
 
     def _take_failure(self, name: str, chat_id: int | None) -> Failure | None:

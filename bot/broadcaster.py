@@ -1,0 +1,412 @@
+"""The broadcast engine: sends a broadcast to its fixed recipients at the bulk rate limit, so that
+nothing is lost and nothing is sent twice, even across a crash.
+
+How a broadcast moves: SCHEDULED → (its time comes, or it was missed while the bot was down)
+RUNNING → DONE, or CANCELLED before it starts, or STOPPED by a secretary while it runs.
+
+Crash safety. When it starts, one delivery row per recipient is written (in one statement, by
+the database), so the audience cannot shift and progress survives restarts. Deliveries are then
+claimed a chunk at a time: marked SENDING and committed *before* any of them is handed to
+Telegram, and each outcome (SENT, BLOCKED, FAILED) is committed when the chunk is done.
+
+The one unavoidable ambiguity is a send whose answer never came back: the process died after a
+delivery was marked SENDING and before its outcome was written. Telegram has no idempotency key,
+so nobody can tell whether that message arrived. It is resolved towards *never twice*: on restart
+such rows become UNCERTAIN, are not sent again, and are counted in the report. The window is one
+chunk, kept small (about a fifth of a second of sending at the configured rate).
+"""
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+)
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.i18n import format_when
+from bot.notify import speaking
+from bot.ratelimit import RateLimiter
+from bot.services.broadcasts import council_tz, is_late, pick_text
+from db.models import Broadcast, BroadcastStatus, Council, DeliveryStatus
+from db.repositories.broadcasts import BroadcastRepository
+from db.repositories.councils import CouncilRepository
+from db.repositories.users import UserRepository
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+BACKOFF_SECONDS = 0.5
+MAX_CHUNK = 100
+
+
+class Unsubscribe(CallbackData, prefix="unsub"):
+    council_id: int
+
+
+def unsubscribe_keyboard(i18n: I18n, council_id: int, language: str) -> InlineKeyboardMarkup:
+    label = i18n.gettext("Unsubscribe", locale=language)
+    button = InlineKeyboardButton(
+        text=label, callback_data=Unsubscribe(council_id=council_id).pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+@dataclass
+class Progress:
+    total: int = 0
+    done: int = 0
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    uncertain: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+
+class Broadcaster:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        bot: Bot,
+        i18n: I18n,
+        settings: Settings,
+        clock: Clock,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.bot = bot
+        self.i18n = i18n
+        self.settings = settings
+        self.clock = clock
+        self.limiter = limiter or RateLimiter(settings.broadcast_rate)
+        rate = self.limiter.rate or 1000
+        self.chunk = max(1, min(MAX_CHUNK, rate // 5))
+        self.progress_seconds = settings.broadcast_progress_seconds
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._closing = False
+
+    # -- waking up -------------------------------------------------------------------------
+
+    async def tick(self) -> list[int]:
+        """Start every broadcast that is due, and resume any left running by a dead process.
+        Returns the ids started now. Called by the scheduler every few seconds and at start."""
+        if self._closing:
+            return []
+        async with self.sessionmaker() as session:
+            repo = BroadcastRepository(session)
+            wanted = [b.id for b in await repo.running()] + [
+                b.id for b in await repo.due(self.clock.now())
+            ]
+        started = []
+        for broadcast_id in wanted:
+            if broadcast_id in self._tasks and not self._tasks[broadcast_id].done():
+                continue
+            self._tasks[broadcast_id] = asyncio.create_task(self.run(broadcast_id))
+            started.append(broadcast_id)
+        return started
+
+    async def wait(self) -> None:
+        """Wait for every broadcast this process is sending (tests, graceful shutdown)."""
+        while self._tasks:
+            tasks = list(self._tasks.values())
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._tasks = {k: t for k, t in self._tasks.items() if not t.done()}
+
+    async def close(self, grace: float = 10.0) -> None:
+        """Stop claiming new chunks; let the chunk in hand finish, so nothing is left SENDING."""
+        self._closing = True
+        if self._tasks:
+            await asyncio.wait(list(self._tasks.values()), timeout=grace)
+
+    # -- sending one broadcast -------------------------------------------------------------
+
+    async def run(self, broadcast_id: int) -> None:
+        try:
+            await self._run(broadcast_id)
+        except Exception:
+            logger.exception("broadcast %s failed; it will be resumed", broadcast_id)
+
+    async def _run(self, broadcast_id: int) -> None:
+        started_late = False
+        async with self.sessionmaker() as session:
+            repo = BroadcastRepository(session)
+            broadcast = await repo.get(broadcast_id)
+            if broadcast is None:
+                return
+            council = await CouncilRepository(session).get(broadcast.council_id)
+            assert council is not None
+            now = self.clock.now()
+            if broadcast.status == BroadcastStatus.SCHEDULED:
+                if not await repo.set_status(
+                    broadcast.id,
+                    [BroadcastStatus.SCHEDULED],
+                    status=BroadcastStatus.RUNNING,
+                    started_at=now,
+                ):
+                    return
+                started_late = is_late(broadcast, now)
+            elif broadcast.status != BroadcastStatus.RUNNING:
+                return
+            if not broadcast.recipients_fixed:
+                await repo.fix_recipients(broadcast, council)
+            # Whatever was being sent when a previous process died is ambiguous: never resend.
+            uncertain = await repo.mark_uncertain(broadcast.id)
+            await session.commit()
+            broadcast = await repo.get(broadcast.id)
+            assert broadcast is not None
+            counts = await repo.counts(broadcast.id)
+        if uncertain:
+            logger.warning(
+                "broadcast %s: %s deliveries uncertain after a restart", broadcast_id, uncertain
+            )
+
+        progress = Progress(
+            total=sum(counts.values()),
+            sent=counts["sent"],
+            failed=counts["failed"],
+            blocked=counts["blocked"],
+            uncertain=counts["uncertain"],
+        )
+        progress.done = progress.total - counts["pending"] - counts["sending"]
+        already_done = progress.done
+        progress.started = time.monotonic()
+        if started_late:
+            await self._tell_late(broadcast, council)
+        await self._show_progress(broadcast, progress, already_done, final=False)
+        last_shown = time.monotonic()
+
+        while not self._closing:
+            async with self.sessionmaker() as session:
+                repo = BroadcastRepository(session)
+                current = await repo.get(broadcast.id)
+                if current is None or current.status != BroadcastStatus.RUNNING:
+                    break
+                claimed = await repo.claim(broadcast.id, self.chunk)
+                await session.commit()
+            if not claimed:
+                async with self.sessionmaker() as session:
+                    await BroadcastRepository(session).set_status(
+                        broadcast.id,
+                        [BroadcastStatus.RUNNING],
+                        status=BroadcastStatus.DONE,
+                        finished_at=self.clock.now(),
+                    )
+                    await session.commit()
+                break
+            results = await asyncio.gather(
+                *(self._deliver(broadcast, council, row) for row in claimed)
+            )
+            async with self.sessionmaker() as session:
+                await BroadcastRepository(session).record(
+                    [{k: v for k, v in r.items() if k != "user_id"} for r in results]
+                )
+                blocked = [r["user_id"] for r in results if r["status"] == DeliveryStatus.BLOCKED]
+                users = UserRepository(session)
+                for user_id in blocked:
+                    await users.set_active(user_id, False)
+                await session.commit()
+            for result in results:
+                progress.done += 1
+                key = {
+                    DeliveryStatus.SENT: "sent",
+                    DeliveryStatus.FAILED: "failed",
+                    DeliveryStatus.BLOCKED: "blocked",
+                }[result["status"]]
+                setattr(progress, key, getattr(progress, key) + 1)
+            if time.monotonic() - last_shown >= self.progress_seconds:
+                await self._show_progress(broadcast, progress, already_done, final=False)
+                last_shown = time.monotonic()
+
+        async with self.sessionmaker() as session:
+            final = await BroadcastRepository(session).get(broadcast.id)
+        if final is not None and final.status in (BroadcastStatus.DONE, BroadcastStatus.STOPPED):
+            await self._show_progress(final, progress, already_done, final=True)
+
+    async def _deliver(
+        self, broadcast: Broadcast, council: Council, row: tuple[int, int, str]
+    ) -> dict[str, Any]:
+        delivery_id, user_id, language = row
+        text = pick_text(broadcast, language, council.default_language)
+        markup = unsubscribe_keyboard(self.i18n, council.id, language)
+        attempts = 0
+        while True:
+            await self.limiter.acquire()
+            attempts += 1
+            try:
+                await self._send(user_id, text, broadcast.photo_file_id, markup)
+            except TelegramRetryAfter as exc:
+                # Everyone waits, then this same message is tried again; not counted as a try.
+                self.limiter.pause(exc.retry_after)
+                attempts -= 1
+                continue
+            except TelegramForbiddenError as exc:
+                return _result(delivery_id, user_id, DeliveryStatus.BLOCKED, attempts, exc.message)
+            except (TelegramBadRequest, TelegramNotFound) as exc:
+                # The request itself is wrong (chat not found, …): trying again cannot help.
+                return _result(delivery_id, user_id, DeliveryStatus.FAILED, attempts, exc.message)
+            except (TimeoutError, TelegramAPIError, OSError) as exc:
+                if attempts >= MAX_ATTEMPTS:
+                    return _result(delivery_id, user_id, DeliveryStatus.FAILED, attempts, str(exc))
+                await self.limiter.sleep(BACKOFF_SECONDS * 2 ** (attempts - 1))
+                continue
+            return _result(
+                delivery_id, user_id, DeliveryStatus.SENT, attempts, None, self.clock.now()
+            )
+
+    async def _send(
+        self, chat_id: int, text: str, photo: str | None, markup: InlineKeyboardMarkup
+    ) -> None:
+        paid = {"allow_paid_broadcast": True} if self.settings.broadcast_paid else {}
+        if photo:
+            await self.bot.send_photo(chat_id, photo, caption=text, reply_markup=markup, **paid)
+        else:
+            await self.bot.send_message(chat_id, text, reply_markup=markup, **paid)
+
+    # -- telling the secretary -------------------------------------------------------------
+
+    async def _secretary_language(self, broadcast: Broadcast) -> str:
+        async with self.sessionmaker() as session:
+            user = await UserRepository(session).get(broadcast.created_by)
+        return (user.language if user else None) or self.settings.default_language
+
+    async def _tell_late(self, broadcast: Broadcast, council: Council) -> None:
+        if broadcast.progress_chat_id is None:
+            return
+        language = await self._secretary_language(broadcast)
+        with speaking(self.i18n, language):
+            text = _(
+                "⏰ Broadcast #{id} was due at {when}, while the bot was not running. "
+                "It is being sent now, late."
+            ).format(
+                id=broadcast.id,
+                when=format_when(broadcast.scheduled_at, language, council_tz(council)),
+            )
+            await self._notify(broadcast.progress_chat_id, text)
+
+    async def _show_progress(
+        self, broadcast: Broadcast, progress: Progress, already_done: int, *, final: bool
+    ) -> None:
+        if broadcast.progress_chat_id is None:
+            return
+        language = await self._secretary_language(broadcast)
+        with speaking(self.i18n, language):
+            text = progress_text(broadcast, progress, already_done, final)
+            if final:
+                await self._edit_progress(broadcast, text)
+                await self._notify(broadcast.progress_chat_id, report_text(broadcast, progress))
+                return
+            await self._edit_progress(broadcast, text)
+
+    async def _edit_progress(self, broadcast: Broadcast, text: str) -> None:
+        chat_id = broadcast.progress_chat_id
+        assert chat_id is not None
+        try:
+            if broadcast.progress_message_id is None:
+                message = await self.bot.send_message(chat_id, text)
+                broadcast.progress_message_id = message.message_id
+                async with self.sessionmaker() as session:
+                    await BroadcastRepository(session).set_status(
+                        broadcast.id,
+                        list(BroadcastStatus),
+                        progress_message_id=message.message_id,
+                    )
+                    await session.commit()
+            else:
+                await self.bot.edit_message_text(
+                    text=text, chat_id=chat_id, message_id=broadcast.progress_message_id
+                )
+        except TelegramAPIError as exc:
+            logger.info("progress of broadcast %s not shown: %s", broadcast.id, exc)
+
+    async def _notify(self, chat_id: int, text: str) -> None:
+        try:
+            await self.bot.send_message(chat_id, text)
+        except TelegramAPIError as exc:
+            logger.info("message to %s not delivered: %s", chat_id, exc)
+
+
+def _result(
+    delivery_id: int,
+    user_id: int,
+    status: DeliveryStatus,
+    attempts: int,
+    error: str | None,
+    sent_at: datetime | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": delivery_id,
+        "user_id": user_id,
+        "status": status,
+        "attempts": attempts,
+        "error": error[:256] if error else None,
+        "sent_at": sent_at,
+    }
+
+
+def progress_text(broadcast: Broadcast, progress: Progress, already_done: int, final: bool) -> str:
+    total = max(progress.total, 1)
+    filled = round(10 * progress.done / total)
+    bar = "▓" * filled + "░" * (10 - filled)
+    rate = progress.rate if progress.done > already_done else 0.0
+    remaining = progress.total - progress.done
+    eta = f"{int(remaining / rate) // 60}:{int(remaining / rate) % 60:02d}" if rate > 0 else "—"
+    title = (
+        _("📣 Broadcast #{id}: finished").format(id=broadcast.id)
+        if final
+        else _("📣 Broadcast #{id}: sending").format(id=broadcast.id)
+    )
+    return "\n".join(
+        [
+            title,
+            f"{bar} {100 * progress.done // total}%",
+            _("Sent: {sent} of {total}").format(sent=progress.sent, total=progress.total),
+            _("Failed: {failed} · Blocked: {blocked}").format(
+                failed=progress.failed, blocked=progress.blocked
+            ),
+            _("Rate: {rate}/s · Time left: {eta}").format(rate=f"{rate:.1f}", eta=eta),
+        ]
+    )
+
+
+def report_text(broadcast: Broadcast, progress: Progress) -> str:
+    lines = [
+        (
+            _("✅ Broadcast #{id} is finished.")
+            if broadcast.status == BroadcastStatus.DONE
+            else _("⏹ Broadcast #{id} was stopped.")
+        ).format(id=broadcast.id),
+        _("Recipients: {total}").format(total=progress.total),
+        _("Delivered: {sent}").format(sent=progress.sent),
+        _("Blocked the bot: {blocked}").format(blocked=progress.blocked),
+        _("Failed: {failed}").format(failed=progress.failed),
+    ]
+    if progress.uncertain:
+        lines.append(
+            _("Unknown (the bot stopped while sending; not sent again): {count}").format(
+                count=progress.uncertain
+            )
+        )
+    not_sent = progress.total - progress.done
+    if not_sent > 0:
+        lines.append(_("Not sent (stopped): {count}").format(count=not_sent))
+    return "\n".join(lines)

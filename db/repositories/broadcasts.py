@@ -1,0 +1,186 @@
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    Broadcast,
+    BroadcastStatus,
+    Council,
+    Delivery,
+    DeliveryStatus,
+    Subscription,
+    User,
+)
+
+
+class SubscriptionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int, council_id: int) -> Subscription | None:
+        return await self.session.scalar(
+            select(Subscription).where(
+                Subscription.user_id == user_id, Subscription.council_id == council_id
+            )
+        )
+
+    async def set_active(self, user_id: int, council_id: int, active: bool, now: datetime) -> bool:
+        """Subscribe or unsubscribe; returns False when nothing changed."""
+        subscription = await self.get(user_id, council_id)
+        if subscription is None:
+            self.session.add(
+                Subscription(user_id=user_id, council_id=council_id, active=active, updated_at=now)
+            )
+        elif subscription.active == active:
+            return False
+        else:
+            subscription.active = active
+            subscription.updated_at = now
+        await self.session.flush()
+        return True
+
+    async def count_audience(
+        self, council_id: int, language: str | None, default_language: str
+    ) -> int:
+        conditions = [Subscription.council_id == council_id, Subscription.active.is_(True)]
+        if language:
+            conditions.append(func.coalesce(User.language, default_language) == language)
+        query = (
+            select(func.count(Subscription.id))
+            .join(User, User.id == Subscription.user_id)
+            .where(and_(*conditions))
+        )
+        return int(await self.session.scalar(query) or 0)
+
+    async def active_councils(self, user_id: int) -> set[int]:
+        rows = await self.session.scalars(
+            select(Subscription.council_id).where(
+                Subscription.user_id == user_id, Subscription.active.is_(True)
+            )
+        )
+        return set(rows)
+
+
+class BroadcastRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, broadcast: Broadcast) -> Broadcast:
+        self.session.add(broadcast)
+        await self.session.flush()
+        return broadcast
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        return await self.session.get(Broadcast, broadcast_id, populate_existing=True)
+
+    async def of_councils(self, council_ids: set[int], limit: int = 20) -> list[Broadcast]:
+        query = (
+            select(Broadcast)
+            .where(Broadcast.council_id.in_(council_ids))
+            .order_by(Broadcast.id.desc())
+            .limit(limit)
+        )
+        return list(await self.session.scalars(query))
+
+    async def due(self, now: datetime) -> list[Broadcast]:
+        query = select(Broadcast).where(
+            Broadcast.status == BroadcastStatus.SCHEDULED, Broadcast.scheduled_at <= now
+        )
+        return list(await self.session.scalars(query.order_by(Broadcast.scheduled_at)))
+
+    async def running(self) -> list[Broadcast]:
+        query = select(Broadcast).where(Broadcast.status == BroadcastStatus.RUNNING)
+        return list(await self.session.scalars(query))
+
+    async def set_status(
+        self, broadcast_id: int, allowed: Sequence[BroadcastStatus], **values: Any
+    ) -> bool:
+        result = await self.session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id, Broadcast.status.in_(allowed))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    # -- deliveries ------------------------------------------------------------------------
+
+    async def fix_recipients(self, broadcast: Broadcast, council: Council) -> None:
+        """One delivery row per recipient, written by the database in one statement (no list of
+        recipients passes through Python). Users who blocked the bot are recorded as blocked."""
+        language = func.coalesce(User.language, council.default_language)
+        conditions = [
+            Subscription.council_id == broadcast.council_id,
+            Subscription.active.is_(True),
+        ]
+        if broadcast.audience_language:
+            conditions.append(language == broadcast.audience_language)
+        status = case(
+            (User.is_active.is_(True), literal(DeliveryStatus.PENDING.value)),
+            else_=literal(DeliveryStatus.BLOCKED.value),
+        )
+        rows = (
+            select(literal(broadcast.id), User.id, language, status, literal(0))
+            .select_from(Subscription)
+            .join(User, User.id == Subscription.user_id)
+            .where(and_(*conditions))
+        )
+        await self.session.execute(
+            insert(Delivery).from_select(
+                ["broadcast_id", "user_id", "language", "status", "attempts"], rows
+            )
+        )
+        await self.session.execute(
+            update(Broadcast).where(Broadcast.id == broadcast.id).values(recipients_fixed=True)
+        )
+
+    async def claim(self, broadcast_id: int, limit: int) -> list[tuple[int, int, str]]:
+        """Mark the next `limit` pending deliveries as being sent, and return them."""
+        rows = (
+            await self.session.execute(
+                select(Delivery.id, Delivery.user_id, Delivery.language)
+                .where(
+                    Delivery.broadcast_id == broadcast_id,
+                    Delivery.status == DeliveryStatus.PENDING,
+                )
+                .order_by(Delivery.id)
+                .limit(limit)
+            )
+        ).all()
+        if rows:
+            await self.session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_([row.id for row in rows]))
+                .values(status=DeliveryStatus.SENDING)
+            )
+        return [(row.id, row.user_id, row.language) for row in rows]
+
+    async def record(self, results: list[dict[str, Any]]) -> None:
+        """Write the outcome of sends: dicts with id, status, attempts, error, sent_at."""
+        if results:
+            await self.session.execute(update(Delivery), results)
+
+    async def mark_uncertain(self, broadcast_id: int) -> int:
+        """After a crash: deliveries that were being sent may or may not have arrived."""
+        result = await self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.broadcast_id == broadcast_id, Delivery.status == DeliveryStatus.SENDING
+            )
+            .values(status=DeliveryStatus.UNCERTAIN, error="process stopped mid-send")
+        )
+        return int(result.rowcount or 0)
+
+    async def counts(self, broadcast_id: int) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(Delivery.status, func.count(Delivery.id))
+            .where(Delivery.broadcast_id == broadcast_id)
+            .group_by(Delivery.status)
+        )
+        counts = {status.value: 0 for status in DeliveryStatus}
+        for status, count in rows.all():
+            counts[str(status.value if hasattr(status, "value") else status)] = count
+        return counts

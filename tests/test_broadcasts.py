@@ -1,0 +1,396 @@
+"""Broadcasts: subscribers, per-language texts, scheduling, the rate limit, 429/403, crashes."""
+
+import re
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.ratelimit import RateLimiter
+from db.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Subscription, User
+from tests.conftest import ADMIN_ID, ALMATY
+from tests.fakes import FakeTime
+
+STAFF = {ADMIN_ID}
+
+
+class Crash(BaseException):
+    """Stands for kill -9: nothing after it runs, nothing is cleaned up."""
+
+
+@pytest.fixture
+def fake_time(app) -> FakeTime:
+    time = FakeTime()
+    app.broadcaster.limiter = RateLimiter(25, monotonic=time.monotonic, sleep=time.sleep)
+    app.broadcaster.progress_seconds = 0
+    return time
+
+
+@pytest.fixture
+async def saule(citizen, make_user, fake_time):
+    admin = await citizen("en", "Admin", user_id=ADMIN_ID)
+    await admin.send("/invite")
+    payload = re.search(r"start=(inv_[\w-]+)", admin.last_reply().text).group(1)
+    person = make_user("Saule")
+    await person.send(f"/start {payload}")
+    await person.press("English")
+    # The staff read announcements elsewhere; here they only compose and see previews.
+    await admin.send("/unsubscribe")
+    await person.send("/unsubscribe")
+    STAFF.add(person.id)
+    return person
+
+
+async def add_subscribers(
+    app, count: int, language: str = "ru", start: int = 500_000
+) -> list[int]:
+    """Many subscribers at once, straight into the database."""
+    now = app.clock.now()
+    ids = list(range(start, start + count))
+    async with app.sessionmaker() as session:
+        for user_id in ids:
+            session.add(
+                User(
+                    id=user_id,
+                    full_name=f"U{user_id}",
+                    language=language,
+                    first_seen=now,
+                    last_seen=now,
+                    is_active=True,
+                )
+            )
+        await session.flush()
+        for user_id in ids:
+            session.add(Subscription(user_id=user_id, council_id=1, active=True, updated_at=now))
+        await session.commit()
+    return ids
+
+
+async def compose(saule, texts: dict[str, str], *, audience="All subscribers", when=None):
+    await saule.send("/broadcast")
+    for language in ("kk", "ru", "en"):
+        await saule.send(texts.get(language, "/skip"))
+    await saule.send("/skip")  # no photo
+    await saule.press(audience)
+    if when is None:
+        await saule.press("Send now")
+    else:
+        await saule.send(when)
+    await saule.press("Confirm")
+
+
+def received(telegram, text_part: str) -> Counter:
+    """Who got a message with this text, and how many times (previews to the staff aside)."""
+    return Counter(
+        call.chat_id
+        for call in telegram.sent()
+        if call.text and text_part in call.text and call.chat_id not in STAFF
+    )
+
+
+async def test_starting_the_bot_subscribes_and_the_button_unsubscribes(
+    citizen, app, saule, telegram
+):
+    alice = await citizen("en")
+    async with app.sessionmaker() as session:
+        subscription = await session.scalar(
+            select(Subscription).where(Subscription.user_id == alice.id)
+        )
+    assert subscription is not None and subscription.active
+
+    await compose(saule, {"en": "Round table on Friday"})
+    await app.broadcaster.wait()
+    message = alice.inbox()[-1]
+    assert message.text == "Round table on Friday"
+    assert message.buttons == ["Unsubscribe"]
+    await alice.press("Unsubscribe")
+    assert alice.alerts()[0].startswith("You will no longer receive announcements.")
+
+    await compose(saule, {"en": "Second announcement"})
+    await app.broadcaster.wait()
+    assert received(telegram, "Second announcement")[alice.id] == 0
+
+    await alice.send("/subscribe")
+    assert alice.last_reply().text.startswith("You are subscribed to the announcements of")
+    await compose(saule, {"en": "Third announcement"})
+    await app.broadcaster.wait()
+    assert received(telegram, "Third announcement")[alice.id] == 1
+
+    await alice.send("/unsubscribe")
+    await compose(saule, {"en": "Fourth announcement"})
+    await app.broadcaster.wait()
+    assert received(telegram, "Fourth announcement")[alice.id] == 0
+
+
+async def test_each_citizen_gets_their_language_with_fallback(citizen, app, saule, telegram):
+    aigerim = await citizen("kk", "Айгерім")
+    ivan = await citizen("ru", "Иван")
+    john = await citizen("en", "John")
+    await compose(saule, {"kk": "Дөңгелек үстел жұма күні", "ru": "Круглый стол в пятницу"})
+    previews = [reply.text for reply in saule.inbox() if reply.text.startswith("Preview")]
+    assert previews[-3:] == [
+        "Preview for readers of Қазақша:",
+        "Preview for readers of Русский:",
+        "Preview for readers of English: (no text: falls back)",
+    ]
+    await app.broadcaster.wait()
+    assert aigerim.inbox()[-1].text == "Дөңгелек үстел жұма күні"
+    assert aigerim.inbox()[-1].buttons == ["Жазылымнан бас тарту"]
+    assert ivan.inbox()[-1].text == "Круглый стол в пятницу"
+    # English is missing: the council's default language (Russian) stands in.
+    assert john.inbox()[-1].text == "Круглый стол в пятницу"
+    assert john.inbox()[-1].buttons == ["Unsubscribe"]
+
+
+async def test_audience_of_one_language(citizen, app, saule, telegram):
+    aigerim = await citizen("kk", "Айгерім")
+    ivan = await citizen("ru", "Иван")
+    await compose(saule, {"kk": "Тек қазақша", "ru": "Только по-русски"}, audience="Only Қазақша")
+    await app.broadcaster.wait()
+    assert received(telegram, "Тек қазақша") == Counter({aigerim.id: 1})
+    assert received(telegram, "Только по-русски")[ivan.id] == 0
+
+
+async def test_scheduled_broadcast_waits_for_its_time_and_can_be_cancelled(
+    citizen, app, saule, clock, telegram
+):
+    alice = await citizen("en")
+    await compose(saule, {"en": "Scheduled news"}, when="24.11.2026 15:00")
+    assert saule.last_reply().text.startswith(
+        "Broadcast #1 is scheduled for 24 November 2026, 15:00."
+    )
+    assert await app.broadcaster.tick() == []
+    clock.set(datetime(2026, 11, 24, 15, 0, 30, tzinfo=ALMATY))
+    assert await app.broadcaster.tick() == [1]
+    await app.broadcaster.wait()
+    assert received(telegram, "Scheduled news") == Counter({alice.id: 1})
+
+    await compose(saule, {"en": "Cancelled news"}, when="25.11.2026 10:00")
+    await saule.send("/broadcast_cancel 2")
+    assert saule.last_reply().text == "Broadcast #2 is cancelled; nothing was sent."
+    clock.set(datetime(2026, 11, 25, 11, 0, tzinfo=ALMATY))
+    assert await app.broadcaster.tick() == []
+    assert received(telegram, "Cancelled news") == Counter()
+
+
+async def test_bad_input_to_the_wizard_changes_nothing(citizen, app, saule):
+    alice = await citizen("en")
+    await alice.send("/broadcast")
+    assert alice.last_reply().text == "This command is only for council secretaries."
+    await saule.send("/broadcast")
+    await saule.send_sticker()
+    assert saule.last_reply().text == "Please send the text of the announcement, or /skip."
+    for _ in range(3):
+        await saule.send("/skip")
+    assert saule.last_reply().text == "Send the text in Қазақша, or /skip if there is none."
+    await saule.send("Text")
+    await saule.send("/skip")
+    await saule.send("/skip")
+    await saule.send("/skip")
+    await saule.press("All subscribers")
+    await saule.send("31.02.2027 15:00")
+    assert saule.last_reply().text.startswith("Write the date and time like 06.02.2027 15:00")
+    await saule.send("01.01.2020 10:00")
+    assert saule.last_reply().text == "That time has already passed. Give a time in the future."
+    await saule.send("/cancel")
+    await saule.send("/broadcast_cancel 99")
+    assert saule.last_reply().text == "No such broadcast among your councils'."
+    async with app.sessionmaker() as session:
+        assert list(await session.scalars(select(Broadcast))) == []
+
+
+async def test_429_pauses_everything_and_403_is_skipped(app, saule, telegram, fake_time):
+    ids = await add_subscribers(app, 40)
+    blocked = ids[5]
+    telegram.block(blocked)
+    telegram.fail("sendMessage", chat_id=ids[20], status=429, retry_after=2)
+    await compose(saule, {"ru": "Новость для всех"})
+    await app.broadcaster.wait()
+
+    got = received(telegram, "Новость для всех")
+    assert set(got) == set(ids) - {blocked}
+    assert max(got.values()) == 1, "nobody twice"
+    assert 2 in fake_time.sleeps, "the whole sender paused for retry_after"
+    async with app.sessionmaker() as session:
+        statuses = Counter(
+            d.status
+            for d in await session.scalars(select(Delivery).where(Delivery.broadcast_id == 1))
+        )
+        assert statuses == {DeliveryStatus.SENT: 39, DeliveryStatus.BLOCKED: 1}
+        assert not (await session.get(User, blocked)).is_active
+    report = saule.inbox()[-1].text
+    assert "Recipients: 40" in report and "Delivered: 39" in report
+    assert "Blocked the bot: 1" in report
+
+
+async def test_blocked_users_are_skipped_and_counted(app, saule, telegram):
+    ids = await add_subscribers(app, 5)
+    async with app.sessionmaker() as session:
+        (await session.get(User, ids[0])).is_active = False
+        await session.commit()
+    await compose(saule, {"ru": "Объявление"})
+    await app.broadcaster.wait()
+    assert set(received(telegram, "Объявление")) == set(ids[1:])
+    assert "Blocked the bot: 1" in saule.inbox()[-1].text
+
+
+async def test_other_errors_are_retried_then_failed(app, saule, telegram, fake_time):
+    ids = await add_subscribers(app, 3)
+    telegram.fail(
+        "sendMessage", chat_id=ids[0], status=500, description="Internal Server Error", times=1
+    )
+    telegram.fail(
+        "sendMessage", chat_id=ids[1], status=500, description="Internal Server Error", times=5
+    )
+    await compose(saule, {"ru": "Повтор"})
+    await app.broadcaster.wait()
+    got = received(telegram, "Повтор")
+    assert got[ids[0]] == 1 and got[ids[1]] == 0 and got[ids[2]] == 1
+    async with app.sessionmaker() as session:
+        failed = await session.scalar(select(Delivery).where(Delivery.user_id == ids[1]))
+    assert failed.status == DeliveryStatus.FAILED and failed.attempts == 3
+    assert "Internal Server Error" in failed.error
+    assert "Failed: 1" in saule.inbox()[-1].text
+
+
+async def test_progress_is_edited_and_ends_with_the_report(app, saule, telegram):
+    await add_subscribers(app, 30)
+    app.broadcaster.chunk = 5
+    await compose(saule, {"ru": "Прогресс"})
+    await app.broadcaster.wait()
+    progress_id = next(
+        r.message["message_id"] for r in saule.inbox() if r.text.startswith("📣 Broadcast #1")
+    )
+    edits = [
+        call
+        for call in telegram.calls
+        if call.name == "editMessageText" and call.method.message_id == progress_id
+    ]
+    assert len(edits) >= 6
+    assert "Sent: 30 of 30" in edits[-1].method.text and "finished" in edits[-1].method.text
+    assert saule.inbox()[-1].text.startswith("✅ Broadcast #1 is finished.")
+
+
+async def test_stop_a_running_broadcast(app, saule, telegram):
+    await add_subscribers(app, 30)
+    app.broadcaster.chunk = 5
+
+    async def stop_after_ten(call):
+        if (
+            call.name == "sendMessage"
+            and call.text == "Остановить"
+            and len(received(telegram, "Остановить")) == 10
+        ):
+            telegram.on_call = None
+            await saule.send("/broadcast_cancel 1")
+
+    telegram.on_call = stop_after_ten
+    await compose(saule, {"ru": "Остановить"})
+    await app.broadcaster.wait()
+    assert sum(received(telegram, "Остановить").values()) == 10
+    async with app.sessionmaker() as session:
+        assert (await session.get(Broadcast, 1)).status == BroadcastStatus.STOPPED
+    assert saule.inbox()[-1].text.startswith("⏹ Broadcast #1 was stopped.")
+    assert "Not sent (stopped): 20" in saule.inbox()[-1].text
+
+
+async def test_resume_after_a_crash_sends_nobody_twice(
+    app, saule, telegram, settings, clock, fake_time
+):
+    ids = await add_subscribers(app, 50)
+    app.broadcaster.chunk = 7
+
+    async def crash_at_23(call):
+        ours = call.name == "sendMessage" and call.text == "Не дважды"
+        if ours and sum(received(telegram, "Не дважды").values()) == 23:
+            telegram.on_call = None
+            raise Crash
+
+    telegram.on_call = crash_at_23
+    await compose(saule, {"ru": "Не дважды"})
+    await app.broadcaster.wait()  # the sending task died of the Crash
+    async with app.sessionmaker() as session:
+        statuses = Counter(d.status for d in await session.scalars(select(Delivery)))
+    assert statuses[DeliveryStatus.SENDING] > 0, "the crash left a chunk half-sent"
+
+    restarted = create_app(settings, clock=clock, session=telegram)
+    await restarted.start(run_scheduler=False)
+    restarted.broadcaster.progress_seconds = 0
+    assert await restarted.broadcaster.tick() == [1]
+    await restarted.broadcaster.wait()
+    await restarted.stop()
+
+    got = received(telegram, "Не дважды")
+    assert max(got.values()) == 1, "nobody received it twice"
+    async with app.sessionmaker() as session:
+        rows = list(await session.scalars(select(Delivery)))
+    uncertain = {d.user_id for d in rows if d.status == DeliveryStatus.UNCERTAIN}
+    assert 0 < len(uncertain) <= 7, "at most one chunk is ambiguous"
+    assert set(got) | uncertain == set(ids), "everyone else got it exactly once"
+    assert all(d.status in (DeliveryStatus.SENT, DeliveryStatus.UNCERTAIN) for d in rows)
+    report = saule.inbox()[-1].text
+    assert f"Unknown (the bot stopped while sending; not sent again): {len(uncertain)}" in report
+
+
+async def test_missed_schedule_is_sent_late_with_a_note(
+    citizen, app, saule, settings, clock, telegram
+):
+    alice = await citizen("en")
+    await compose(saule, {"en": "Late news"}, when="24.11.2026 09:00")
+    await app.stop()  # the bot is down when the time comes
+    clock.set(datetime(2026, 11, 24, 11, 30, tzinfo=ALMATY))
+    restarted = create_app(settings, clock=clock, session=telegram)
+    await restarted.start(run_scheduler=False)
+    assert await restarted.broadcaster.tick() == [1]
+    await restarted.broadcaster.wait()
+    await restarted.stop()
+    assert received(telegram, "Late news") == Counter({alice.id: 1})
+    notes = [r.text for r in saule.inbox() if r.text.startswith("⏰")]
+    assert notes == [
+        "⏰ Broadcast #1 was due at 24 November 2026, 09:00, while the bot was not running. "
+        "It is being sent now, late."
+    ]
+
+
+async def test_broadcasts_list(app, saule):
+    await add_subscribers(app, 3)
+    await compose(saule, {"ru": "Список"})
+    await app.broadcaster.wait()
+    await saule.send("/broadcasts")
+    assert "#1 ✅" in saule.last_reply().text
+    assert "sent 3/3, blocked 0, failed 0" in saule.last_reply().text
+
+
+async def test_rate_limiter_never_exceeds_the_limit_in_any_second():
+    time = FakeTime()
+    limiter = RateLimiter(30, monotonic=time.monotonic, sleep=time.sleep)
+    starts = []
+    for _ in range(300):
+        await limiter.acquire()
+        starts.append(time.now)
+    busiest = max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts)
+    assert busiest == 30
+    assert starts[-1] - starts[0] == pytest.approx(9.0, abs=0.01), "and keeps up with it"
+
+    limiter.pause(5)
+    before = time.now
+    await limiter.acquire()
+    assert time.now - before >= 5
+
+
+async def test_unlimited_limiter_does_not_wait():
+    time = FakeTime()
+    limiter = RateLimiter(None, monotonic=time.monotonic, sleep=time.sleep)
+    for _ in range(1000):
+        await limiter.acquire()
+    assert time.sleeps == []
+
+
+def test_late_threshold():
+    from bot.services.broadcasts import is_late
+
+    broadcast = Broadcast(scheduled_at=datetime(2026, 11, 24, 9, 0, tzinfo=ALMATY))
+    assert not is_late(broadcast, datetime(2026, 11, 24, 9, 0, 30, tzinfo=ALMATY))
+    assert is_late(broadcast, datetime(2026, 11, 24, 9, 0, tzinfo=ALMATY) + timedelta(minutes=5))
