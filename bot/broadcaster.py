@@ -77,6 +77,16 @@ class Progress:
     uncertain: int = 0
     started: float = field(default_factory=time.monotonic)
 
+    def count(self, results: list[dict[str, Any]]) -> None:
+        for result in results:
+            self.done += 1
+            if result["status"] == DeliveryStatus.SENT:
+                self.sent += 1
+            elif result["status"] == DeliveryStatus.BLOCKED:
+                self.blocked += 1
+            else:
+                self.failed += 1
+
     @property
     def rate(self) -> float:
         elapsed = time.monotonic() - self.started
@@ -195,47 +205,36 @@ class Broadcaster:
         await self._show_progress(broadcast, progress, already_done, final=False)
         last_shown = time.monotonic()
 
-        while not self._closing:
+        results: list[dict[str, Any]] = []
+        while True:
+            # One transaction per chunk: record what the last chunk did, then claim the next.
             async with self.sessionmaker() as session:
                 repo = BroadcastRepository(session)
-                current = await repo.get(broadcast.id)
-                if current is None or current.status != BroadcastStatus.RUNNING:
-                    break
-                claimed = await repo.claim(broadcast.id, self.chunk)
-                await session.commit()
-            if not claimed:
-                async with self.sessionmaker() as session:
-                    await BroadcastRepository(session).set_status(
-                        broadcast.id,
-                        [BroadcastStatus.RUNNING],
-                        status=BroadcastStatus.DONE,
-                        finished_at=self.clock.now(),
-                    )
-                    await session.commit()
-                break
-            results = await asyncio.gather(
-                *(self._deliver(broadcast, council, row) for row in claimed)
-            )
-            async with self.sessionmaker() as session:
-                await BroadcastRepository(session).record(
-                    [{k: v for k, v in r.items() if k != "user_id"} for r in results]
+                await repo.record(results)
+                await UserRepository(session).set_inactive(
+                    [r["user_id"] for r in results if r["status"] == DeliveryStatus.BLOCKED]
                 )
-                blocked = [r["user_id"] for r in results if r["status"] == DeliveryStatus.BLOCKED]
-                users = UserRepository(session)
-                for user_id in blocked:
-                    await users.set_active(user_id, False)
+                status = await repo.status(broadcast.id)
+                claimed: list[tuple[int, int, str]] = []
+                if status == BroadcastStatus.RUNNING and not self._closing:
+                    claimed = await repo.claim(broadcast.id, self.chunk)
+                    if not claimed:
+                        await repo.set_status(
+                            broadcast.id,
+                            [BroadcastStatus.RUNNING],
+                            status=BroadcastStatus.DONE,
+                            finished_at=self.clock.now(),
+                        )
                 await session.commit()
-            for result in results:
-                progress.done += 1
-                key = {
-                    DeliveryStatus.SENT: "sent",
-                    DeliveryStatus.FAILED: "failed",
-                    DeliveryStatus.BLOCKED: "blocked",
-                }[result["status"]]
-                setattr(progress, key, getattr(progress, key) + 1)
+            progress.count(results)
+            if not claimed:
+                break
             if time.monotonic() - last_shown >= self.progress_seconds:
                 await self._show_progress(broadcast, progress, already_done, final=False)
                 last_shown = time.monotonic()
+            results = list(
+                await asyncio.gather(*(self._deliver(broadcast, council, row) for row in claimed))
+            )
 
         async with self.sessionmaker() as session:
             final = await BroadcastRepository(session).get(broadcast.id)
@@ -354,7 +353,7 @@ def _result(
     sent_at: datetime | None = None,
 ) -> dict[str, Any]:
     return {
-        "id": delivery_id,
+        "delivery_id": delivery_id,
         "user_id": user_id,
         "status": status,
         "attempts": attempts,

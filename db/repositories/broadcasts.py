@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, literal, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -95,6 +95,11 @@ class BroadcastRepository:
         query = select(Broadcast).where(Broadcast.status == BroadcastStatus.RUNNING)
         return list(await self.session.scalars(query))
 
+    async def status(self, broadcast_id: int) -> BroadcastStatus | None:
+        return await self.session.scalar(
+            select(Broadcast.status).where(Broadcast.id == broadcast_id)
+        )
+
     async def set_status(
         self, broadcast_id: int, allowed: Sequence[BroadcastStatus], **values: Any
     ) -> bool:
@@ -159,9 +164,33 @@ class BroadcastRepository:
         return [(row.id, row.user_id, row.language) for row in rows]
 
     async def record(self, results: list[dict[str, Any]]) -> None:
-        """Write the outcome of sends: dicts with id, status, attempts, error, sent_at."""
-        if results:
-            await self.session.execute(update(Delivery), results)
+        """Write the outcome of sends: dicts with delivery_id, status, attempts, error, sent_at. One
+        executemany through Core: this runs once per chunk and is the engine's hot path."""
+        if not results:
+            return
+        table = Delivery.__table__
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                attempts=bindparam("b_attempts"),
+                error=bindparam("b_error"),
+                sent_at=bindparam("b_sent_at"),
+            )
+        )
+        rows = [
+            {
+                "b_id": r["delivery_id"],
+                "b_status": r["status"].value,
+                "b_attempts": r["attempts"],
+                "b_error": r["error"],
+                "b_sent_at": r["sent_at"],
+            }
+            for r in results
+        ]
+        connection = await self.session.connection()
+        await connection.execute(statement, rows)
 
     async def mark_uncertain(self, broadcast_id: int) -> int:
         """After a crash: deliveries that were being sent may or may not have arrived."""

@@ -53,6 +53,12 @@ class UserRepository:
     async def set_active(self, user_id: int, active: bool) -> None:
         await self.session.execute(update(User).where(User.id == user_id).values(is_active=active))
 
+    async def set_inactive(self, user_ids: list[int]) -> None:
+        if user_ids:
+            await self.session.execute(
+                update(User).where(User.id.in_(user_ids)).values(is_active=False)
+            )
+
     async def languages(self, user_ids: list[int]) -> dict[int, str | None]:
         rows = await self.session.execute(
             select(User.id, User.language).where(User.id.in_(user_ids))
