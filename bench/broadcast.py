@@ -28,7 +28,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-ROOT = Path(__file__).resolve().parent.parent
+SELF = str(Path(__file__).resolve())
+ROOT = Path(SELF).parent.parent
 TOKEN = "123456789:AAHbenchmarkTokenNotRealAtAll_abcdefghij"
 COUNCIL_ID = 1
 BOT_USER = {"id": 42, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
@@ -154,8 +155,8 @@ def prepare(db: Path, recipients: int, env: dict[str, str]) -> None:
                 ((i, now) for i in ids),
             )
         connection.execute(
-            "insert into broadcasts (id, council_id, created_by, text_kk, text_ru, text_en, status,"
-            " scheduled_at, created_at, recipients_fixed, progress_chat_id)"
+            "insert into broadcasts (id, council_id, created_by, text_kk, text_ru, text_en,"
+            " status, scheduled_at, created_at, recipients_fixed, progress_chat_id)"
             " values (1, 1, 2000000000, 'Хабарландыру', 'Объявление', 'Announcement',"
             " 'scheduled', ?, ?, 0, 2000000000)",
             (now, now),
@@ -205,7 +206,7 @@ async def worker() -> None:
 async def run_worker(env: dict[str, str], kill_when=None) -> dict | None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(Path(__file__).resolve()),
+        SELF,
         "worker",
         cwd=ROOT,
         env=env,

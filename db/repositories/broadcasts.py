@@ -164,7 +164,7 @@ class BroadcastRepository:
         return [(row.id, row.user_id, row.language) for row in rows]
 
     async def record(self, results: list[dict[str, Any]]) -> None:
-        """Write the outcome of sends: dicts with delivery_id, status, attempts, error, sent_at. One
+        """Write the outcome of sends (delivery_id, status, attempts, error, sent_at) in one
         executemany through Core: this runs once per chunk and is the engine's hot path."""
         if not results:
             return
