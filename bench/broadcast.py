@@ -183,7 +183,6 @@ async def worker() -> None:
     app = create_app(settings)
     rate = os.environ.get("BENCH_RATE")
     app.broadcaster.limiter = RateLimiter(int(rate) if rate else None)
-    app.broadcaster.chunk = int(os.environ.get("BENCH_CHUNK") or app.broadcaster.chunk)
     app.broadcaster.progress_seconds = 3.0
     await app.start(run_scheduler=False)
     started = time.monotonic()
@@ -367,7 +366,9 @@ if __name__ == "__main__":
 
             cProfile.run("asyncio.run(worker())", os.environ["BENCH_PROFILE"])
         else:
-            asyncio.run(worker())
+            from bot.__main__ import run_loop  # the same loop as `python -m bot`
+
+            run_loop(worker())
         sys.exit(0)
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller numbers, a smoke run")

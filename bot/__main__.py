@@ -7,6 +7,8 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
 
@@ -39,6 +41,16 @@ async def migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
+def run_loop(coroutine: Coroutine[Any, Any, None]) -> None:
+    """uvloop where it is installed (Linux, macOS), asyncio's own loop elsewhere."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coroutine)
+    else:
+        uvloop.run(coroutine)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot")
     parser.add_argument("command", nargs="?", choices=["run", "migrate"], default="run")
@@ -58,10 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_level, settings.bot_token.get_secret_value())
     try:
         if args.command == "migrate":
-            asyncio.run(migrate(settings))
+            run_loop(migrate(settings))
             print("database is up to date", file=sys.stderr)
         else:
-            asyncio.run(run(settings))
+            run_loop(run(settings))
     except TelegramUnauthorizedError:
         print(
             "error: BOT_TOKEN was rejected by Telegram (401 Unauthorized): "
