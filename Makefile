@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup catalogs extract migrate lint format check-catalogs clean
+.PHONY: run test setup catalogs extract migrate lint format check-catalogs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ format: $(STAMP)
 
 test: setup lint check-catalogs
 	$(BIN)/python -m pytest -q
+
+# The broadcast benchmark (several minutes; prints a table). BENCH_ARGS=--quick for a smoke run.
+bench: setup
+	$(BIN)/python bench/broadcast.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -55,6 +55,11 @@ class RateLimiter:
                     self._starts.popleft()
                 if len(self._starts) < self.rate:
                     self._starts.append(now)
-                    self._next_start = now + self.window / self.rate
+                    # Keep to the even timeline after a short delay (the window above still
+                    # caps any catching up); start a fresh timeline after a long idle.
+                    interval = self.window / self.rate
+                    behind = now - self._next_start
+                    base = self._next_start if 0 <= behind < interval else now
+                    self._next_start = base + interval
                     return
                 await self.sleep(self._starts[0] + self.window - now)

@@ -394,3 +394,58 @@ def test_late_threshold():
     broadcast = Broadcast(scheduled_at=datetime(2026, 11, 24, 9, 0, tzinfo=ALMATY))
     assert not is_late(broadcast, datetime(2026, 11, 24, 9, 0, 30, tzinfo=ALMATY))
     assert is_late(broadcast, datetime(2026, 11, 24, 9, 0, tzinfo=ALMATY) + timedelta(minutes=5))
+
+
+async def test_photo_broadcast_keeps_formatting_and_escapes_the_rest(
+    citizen, app, saule, telegram
+):
+    alice = await citizen("en")
+    await saule.send("/broadcast")
+    await saule.send("/skip")
+    await saule.send("/skip")
+    await saule.send(
+        "Round table & <questions>", entities=[{"type": "bold", "offset": 0, "length": 11}]
+    )
+    await saule.send_photo()
+    await saule.press("All subscribers")
+    await saule.press("Send now")
+    await saule.press("Confirm")
+    await app.broadcaster.wait()
+    [photo] = [call for call in telegram.sent(alice.id, "sendPhoto")]
+    assert photo.method.photo == "photo-in-1"
+    assert photo.method.caption == "<b>Round table</b> &amp; &lt;questions&gt;"
+    assert photo.method.reply_markup.inline_keyboard[0][0].text == "Unsubscribe"
+
+
+async def test_two_lanes_at_high_rates_survive_a_crash_too(app, saule, telegram, settings, clock):
+    """Unlimited rate: two lanes, each claiming its own chunks; still nobody twice."""
+    ids = await add_subscribers(app, 120)
+    app.broadcaster.limiter = RateLimiter(None)
+    app.broadcaster.chunk = 10
+    assert app.broadcaster.lanes == 2
+
+    async def crash_at_50(call):
+        ours = call.name == "sendMessage" and call.text == "Две полосы"
+        if ours and sum(received(telegram, "Две полосы").values()) == 50:
+            telegram.on_call = None
+            raise Crash
+
+    telegram.on_call = crash_at_50
+    await compose(saule, {"ru": "Две полосы"})
+    await app.broadcaster.wait()
+    restarted = create_app(settings, clock=clock, session=telegram)
+    await restarted.start(run_scheduler=False)
+    restarted.broadcaster.limiter = RateLimiter(None)
+    restarted.broadcaster.chunk = 10
+    await restarted.broadcaster.tick()
+    await restarted.broadcaster.wait()
+    await restarted.stop()
+    got = received(telegram, "Две полосы")
+    async with app.sessionmaker() as session:
+        rows = list(await session.scalars(select(Delivery)))
+    uncertain = {d.user_id for d in rows if d.status == DeliveryStatus.UNCERTAIN}
+    assert max(got.values()) == 1
+    assert len(uncertain) <= 20, "at most one chunk per lane"
+    assert set(got) | uncertain == set(ids)
+    async with app.sessionmaker() as session:
+        assert (await session.get(Broadcast, 1)).status == BroadcastStatus.DONE

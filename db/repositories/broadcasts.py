@@ -143,25 +143,25 @@ class BroadcastRepository:
         )
 
     async def claim(self, broadcast_id: int, limit: int) -> list[tuple[int, int, str]]:
-        """Mark the next `limit` pending deliveries as being sent, and return them."""
-        rows = (
-            await self.session.execute(
-                select(Delivery.id, Delivery.user_id, Delivery.language)
-                .where(
-                    Delivery.broadcast_id == broadcast_id,
-                    Delivery.status == DeliveryStatus.PENDING,
-                )
-                .order_by(Delivery.id)
-                .limit(limit)
+        """Mark the next `limit` pending deliveries as being sent, and return them. One UPDATE
+        … RETURNING, so two lanes (or two processes) can never claim the same delivery."""
+        pending = (
+            select(Delivery.id)
+            .where(
+                Delivery.broadcast_id == broadcast_id, Delivery.status == DeliveryStatus.PENDING
             )
-        ).all()
-        if rows:
-            await self.session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_([row.id for row in rows]))
-                .values(status=DeliveryStatus.SENDING)
-            )
-        return [(row.id, row.user_id, row.language) for row in rows]
+            .order_by(Delivery.id)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        rows = await self.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(pending), Delivery.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.SENDING)
+            .returning(Delivery.id, Delivery.user_id, Delivery.language)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted((row.id, row.user_id, row.language) for row in rows.all())
 
     async def record(self, results: list[dict[str, Any]]) -> None:
         """Write the outcome of sends (delivery_id, status, attempts, error, sent_at) in one
@@ -191,6 +191,13 @@ class BroadcastRepository:
         ]
         connection = await self.session.connection()
         await connection.execute(statement, rows)
+
+    async def count_pending(self, broadcast_id: int) -> int:
+        query = select(func.count(Delivery.id)).where(
+            Delivery.broadcast_id == broadcast_id,
+            Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
+        )
+        return int(await self.session.scalar(query) or 0)
 
     async def mark_uncertain(self, broadcast_id: int) -> int:
         """After a crash: deliveries that were being sent may or may not have arrived."""
