@@ -34,7 +34,7 @@ from bot.services.councils import Staff, scope_of
 from db.models import Broadcast, BroadcastStatus, Council, User
 from db.repositories.broadcasts import BroadcastRepository, SubscriptionRepository
 from db.repositories.councils import CouncilRepository
-from handlers.staff import IsStaff
+from handlers.staff import IsStaff, staff_only
 
 STATUS_NAMES = {
     BroadcastStatus.SCHEDULED: "🕒",
@@ -525,10 +525,6 @@ async def cancel_broadcast(
         await message.answer(_("Broadcast #{id} is cancelled; nothing was sent.").format(id=raw))
     else:
         await message.answer(_("Broadcast #{id} is stopping; the report follows.").format(id=raw))
-
-
-async def staff_only(message: Message) -> None:
-    await message.answer(_("This command is only for council secretaries."))
 
 
 def create_router() -> Router:
