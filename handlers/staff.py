@@ -523,7 +523,7 @@ async def card_pressed(
         return
     if callback_data.action == "take":
         await query.answer()
-        await _act(_alert(query), session, service, notifier, question, staff, "take")
+        await _act(_reply_in_chat(query), session, service, notifier, question, staff, "take")
         return
     if not question.is_open:
         await query.answer(
@@ -542,7 +542,9 @@ async def card_pressed(
         await query.message.answer(prompt.format(ticket=question.ticket))
 
 
-def _alert(query: CallbackQuery) -> Any:
+def _reply_in_chat(query: CallbackQuery) -> Any:
+    """Where a button was pressed, answer with a message in that chat."""
+
     async def reply(text: str) -> None:
         if isinstance(query.message, Message):
             await query.message.answer(text)
