@@ -272,7 +272,15 @@ async def show_question(
     await message.answer(text, reply_markup=markup)
 
 
-async def take_command(
+def _status_usage(action: str) -> str:
+    return {
+        "take": _("Usage: /take <ticket>"),
+        "answer": _("Usage: /answer <ticket> <answer text>"),
+        "reject": _("Usage: /reject <ticket> <reason>"),
+    }[action]
+
+
+async def status_command(
     message: Message,
     command: CommandObject,
     session: AsyncSession,
@@ -281,42 +289,15 @@ async def take_command(
     staff: Staff,
     notifier: Notifier,
 ) -> None:
+    """/take <ticket>, /answer <ticket> <text>, /reject <ticket> <reason>."""
+    action = command.command
     service = QuestionService(session, settings, clock)
-    found = await _question_from_args(message, command, service, staff, _("Usage: /take <ticket>"))
+    usage = _status_usage(action)
+    needs_text = action != "take"
+    found = await _question_from_args(message, command, service, staff, usage, needs_text)
     if found is not None:
-        await _act(message.answer, session, service, notifier, found[0], staff, "take")
-
-
-async def answer_command(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    staff: Staff,
-    notifier: Notifier,
-) -> None:
-    service = QuestionService(session, settings, clock)
-    usage = _("Usage: /answer <ticket> <answer text>")
-    found = await _question_from_args(message, command, service, staff, usage, needs_text=True)
-    if found is not None:
-        await _act(message.answer, session, service, notifier, found[0], staff, "answer", found[1])
-
-
-async def reject_command(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    staff: Staff,
-    notifier: Notifier,
-) -> None:
-    service = QuestionService(session, settings, clock)
-    usage = _("Usage: /reject <ticket> <reason>")
-    found = await _question_from_args(message, command, service, staff, usage, needs_text=True)
-    if found is not None:
-        await _act(message.answer, session, service, notifier, found[0], staff, "reject", found[1])
+        question, text = found
+        await _act(message.answer, session, service, notifier, question, staff, action, text)
 
 
 async def answer_by_reply(
@@ -621,9 +602,7 @@ def create_router() -> Router:
     message, callback = staff.message.register, staff.callback_query.register
     message(inbox, Command("inbox"), StateFilter("*"))
     message(show_question, Command("q"), StateFilter("*"))
-    message(take_command, Command("take"), StateFilter("*"))
-    message(answer_command, Command("answer"), StateFilter("*"))
-    message(reject_command, Command("reject"), StateFilter("*"))
+    message(status_command, Command("take", "answer", "reject"), StateFilter("*"))
     message(ban_command, Command("ban"), StateFilter("*"))
     message(unban_command, Command("unban"), StateFilter("*"))
     message(export_command, Command("export"), StateFilter("*"))
