@@ -34,6 +34,7 @@ from bot.services.councils import Staff, scope_of
 from db.models import Broadcast, BroadcastStatus, Council, User
 from db.repositories.broadcasts import BroadcastRepository, SubscriptionRepository
 from db.repositories.councils import CouncilRepository
+from handlers.menu import council_keyboard
 from handlers.staff import IsStaff, staff_only
 
 STATUS_NAMES = {
@@ -112,15 +113,11 @@ async def subscribe(message: Message, session: AsyncSession, clock: Clock, user:
 
 
 async def _offer(message: Message, councils: list[Council], user: User) -> None:
-    builder = InlineKeyboardBuilder()
-    for council in councils:
-        builder.button(
-            text=council.name(_language(user)), callback_data=SubscribeTo(council_id=council.id)
-        )
-    builder.adjust(1)
     await message.answer(
         _("Which council's announcements do you want to receive?"),
-        reply_markup=builder.as_markup(),
+        reply_markup=council_keyboard(
+            councils, _language(user), lambda id_: SubscribeTo(council_id=id_)
+        ),
     )
 
 
@@ -193,16 +190,11 @@ async def compose(
     if len(councils) == 1:
         await _ask_text(message, state, councils[0].id, 0)
         return
-    builder = InlineKeyboardBuilder()
-    for council in councils:
-        builder.button(
-            text=council.name(_language(user)), callback_data=ComposeCouncil(council_id=council.id)
-        )
-    builder.adjust(1)
-    await state.set_state(Compose.council)
-    await message.answer(
-        _("Which council is the broadcast from?"), reply_markup=builder.as_markup()
+    markup = council_keyboard(
+        councils, _language(user), lambda id_: ComposeCouncil(council_id=id_)
     )
+    await state.set_state(Compose.council)
+    await message.answer(_("Which council is the broadcast from?"), reply_markup=markup)
 
 
 async def council_chosen(

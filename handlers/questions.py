@@ -40,7 +40,7 @@ from bot.services.questions import (
 from db.models import Council, QuestionStatus, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
-from handlers.menu import main_menu
+from handlers.menu import council_keyboard, main_menu
 
 PER_PAGE = 5
 E_OTINISH = "https://eotinish.kz"
@@ -137,16 +137,9 @@ async def start_asking(
     if len(councils) == 1:
         await _choose_topic(message, state, session, settings, clock, user, councils[0])
         return
-    builder = InlineKeyboardBuilder()
-    for council in councils:
-        builder.button(
-            text=council.name(_language(user)), callback_data=AskCouncil(council_id=council.id)
-        )
-    builder.adjust(1)
+    markup = council_keyboard(councils, _language(user), lambda id_: AskCouncil(council_id=id_))
     await state.set_state(Ask.council)
-    await message.answer(
-        _("Which council is your question for?"), reply_markup=builder.as_markup()
-    )
+    await message.answer(_("Which council is your question for?"), reply_markup=markup)
 
 
 async def council_chosen(

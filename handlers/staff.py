@@ -357,40 +357,29 @@ async def ban_command(
     clock: Clock,
     staff: Staff,
 ) -> None:
+    """/ban <ticket> and /unban <ticket>: the citizen behind it, never named."""
     service = QuestionService(session, settings, clock)
-    found = await _question_from_args(message, command, service, staff, _("Usage: /ban <ticket>"))
+    banning = command.command == "ban"
+    usage = _("Usage: /ban <ticket>") if banning else _("Usage: /unban <ticket>")
+    found = await _question_from_args(message, command, service, staff, usage)
     if found is None:
         return
-    banned = await service.ban(found[0], staff)
-    text = (
-        _("The author of {ticket} can no longer send questions to this council.")
-        if banned
-        else _("The author of {ticket} is already banned.")
-    )
-    await message.answer(text.format(ticket=found[0].ticket))
-
-
-async def unban_command(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    staff: Staff,
-) -> None:
-    service = QuestionService(session, settings, clock)
-    found = await _question_from_args(
-        message, command, service, staff, _("Usage: /unban <ticket>")
-    )
-    if found is None:
-        return
-    unbanned = await service.unban(found[0], staff)
-    text = (
-        _("The author of {ticket} may send questions again.")
-        if unbanned
-        else _("The author of {ticket} is not banned.")
-    )
-    await message.answer(text.format(ticket=found[0].ticket))
+    question = found[0]
+    if banning:
+        changed = await service.ban(question, staff)
+        text = (
+            _("The author of {ticket} can no longer send questions to this council.")
+            if changed
+            else _("The author of {ticket} is already banned.")
+        )
+    else:
+        changed = await service.unban(question, staff)
+        text = (
+            _("The author of {ticket} may send questions again.")
+            if changed
+            else _("The author of {ticket} is not banned.")
+        )
+    await message.answer(text.format(ticket=question.ticket))
 
 
 async def export_command(
@@ -603,8 +592,7 @@ def create_router() -> Router:
     message(inbox, Command("inbox"), StateFilter("*"))
     message(show_question, Command("q"), StateFilter("*"))
     message(status_command, Command("take", "answer", "reject"), StateFilter("*"))
-    message(ban_command, Command("ban"), StateFilter("*"))
-    message(unban_command, Command("unban"), StateFilter("*"))
+    message(ban_command, Command("ban", "unban"), StateFilter("*"))
     message(export_command, Command("export"), StateFilter("*"))
     message(stats_command, Command("stats"), StateFilter("*"))
     message(answer_typed, StaffAnswer.text, ~F.text.startswith("/"))

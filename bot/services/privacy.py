@@ -1,10 +1,9 @@
 """Consent to keep personal data (Law No. 94-V): given before the first question, withdrawable."""
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from db.models import AuditEntry, Question, User
+from db.models import AuditEntry, User
 from db.repositories.questions import QuestionRepository
 
 
@@ -23,9 +22,7 @@ class PrivacyService:
         user.consent_at = None
         user.full_name = ""
         user.username = None
-        await self.session.execute(
-            update(Question).where(Question.citizen_id == user.id).values(anonymous=True)
-        )
+        await QuestionRepository(self.session).make_anonymous(user.id)
         await self._audit(user, "consent_withdrawn")
 
     async def _audit(self, user: User, action: str) -> None:
