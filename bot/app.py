@@ -20,6 +20,7 @@ from bot.broadcaster import Broadcaster
 from bot.clock import Clock, SystemClock
 from bot.commands import set_command_menus
 from bot.config import Settings
+from bot.event_jobs import EventJobs
 from bot.i18n import StoredLanguageMiddleware, create_i18n
 from bot.middlewares import (
     BlockedUserRequestMiddleware,
@@ -49,6 +50,7 @@ class App:
     clock: Clock
 
     broadcaster: Broadcaster
+    events: EventJobs
 
     @property
     def digests(self) -> DigestService:
@@ -67,9 +69,10 @@ class App:
             self.scheduler.add_job(
                 self.digests.run, "interval", minutes=1, next_run_time=datetime.now(UTC)
             )
-            # Due broadcasts start, and those a dead process left running resume.
+            # Due events are announced and due reminders made; then due broadcasts start, and
+            # those a dead process left running resume.
             self.scheduler.add_job(
-                self.broadcaster.tick, "interval", seconds=5, next_run_time=datetime.now(UTC)
+                self.events.run, "interval", seconds=5, next_run_time=datetime.now(UTC)
             )
             self.scheduler.start()
 
@@ -119,6 +122,7 @@ def create_app(
 
     scheduler = create_scheduler()
     broadcaster = Broadcaster(sessionmaker, bot, i18n, settings, clock)
+    events = EventJobs(sessionmaker, i18n, settings, clock, broadcaster)
     dispatcher = Dispatcher(
         storage=storage or MemoryStorage(),
         settings=settings,
@@ -127,6 +131,7 @@ def create_app(
         scheduler=scheduler,
         notifier=Notifier(bot, i18n, settings),
         broadcaster=broadcaster,
+        event_jobs=events,
     )
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(UserMiddleware(clock))
@@ -146,4 +151,5 @@ def create_app(
         i18n=i18n,
         clock=clock,
         broadcaster=broadcaster,
+        events=events,
     )

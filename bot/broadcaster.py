@@ -41,13 +41,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.event_cards import (
+    ATTEND,
+    CALENDAR,
+    EventAct,
+    event_button,
+    notice_keyboard,
+    reminder_keyboard,
+)
 from bot.i18n import format_when
 from bot.notify import speaking
 from bot.ratelimit import RateLimiter
 from bot.services.broadcasts import council_tz, is_late, pick_text
-from db.models import Broadcast, BroadcastStatus, Council, DeliveryStatus
+from db.models import Broadcast, BroadcastKind, BroadcastStatus, Council, DeliveryStatus
 from db.repositories.broadcasts import BroadcastRepository
 from db.repositories.councils import CouncilRepository
+from db.repositories.events import EventRepository
 from db.repositories.users import UserRepository
 
 logger = logging.getLogger(__name__)
@@ -84,6 +93,44 @@ def _unsubscribe_keyboard(label: str, council_id: int) -> InlineKeyboardMarkup:
 
 def unsubscribe_keyboard(i18n: I18n, council_id: int, language: str) -> InlineKeyboardMarkup:
     return _unsubscribe_keyboard(i18n.gettext("Unsubscribe", locale=language), council_id)
+
+
+@lru_cache(maxsize=1024)
+def _event_keyboard(labels: tuple[str, str, str], event_id: int, council_id: int):
+    attend, calendar, unsubscribe = labels
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                event_button(attend, EventAct(action="go", event_id=event_id)),
+                event_button(calendar, EventAct(action="ics", event_id=event_id)),
+            ],
+            [event_button(unsubscribe, Unsubscribe(council_id=council_id))],
+        ]
+    )
+
+
+def event_keyboard(
+    i18n: I18n, event_id: int, council_id: int, language: str
+) -> InlineKeyboardMarkup:
+    """Under an event's announcement: I will attend, Add to calendar, and Unsubscribe."""
+    labels = (
+        i18n.gettext(ATTEND, locale=language),
+        i18n.gettext(CALENDAR, locale=language),
+        i18n.gettext("Unsubscribe", locale=language),
+    )
+    return _event_keyboard(labels, event_id, council_id)
+
+
+def broadcast_keyboard(i18n: I18n, broadcast: Broadcast, language: str) -> InlineKeyboardMarkup:
+    """The buttons a recipient gets, by the kind of broadcast."""
+    if broadcast.event_id is not None:
+        if broadcast.kind == BroadcastKind.EVENT:
+            return event_keyboard(i18n, broadcast.event_id, broadcast.council_id, language)
+        if broadcast.kind == BroadcastKind.REMINDER:
+            return reminder_keyboard(i18n, broadcast.event_id, language)
+        if broadcast.kind == BroadcastKind.EVENT_NOTICE:
+            return notice_keyboard(i18n, broadcast.event_id, language)
+    return unsubscribe_keyboard(i18n, broadcast.council_id, language)
 
 
 @dataclass
@@ -204,6 +251,18 @@ class Broadcaster:
             council = await CouncilRepository(session).get(broadcast.council_id)
             assert council is not None
             now = self.clock.now()
+            if broadcast.status == BroadcastStatus.SCHEDULED and await self._too_late(
+                session, broadcast
+            ):
+                await repo.set_status(
+                    broadcast.id,
+                    [BroadcastStatus.SCHEDULED],
+                    status=BroadcastStatus.CANCELLED,
+                    finished_at=now,
+                )
+                await session.commit()
+                logger.info("broadcast %s: its event has started; not sent", broadcast.id)
+                return
             if broadcast.status == BroadcastStatus.SCHEDULED:
                 if not await repo.set_status(
                     broadcast.id,
@@ -261,6 +320,14 @@ class Broadcaster:
         if final is not None and final.status in (BroadcastStatus.DONE, BroadcastStatus.STOPPED):
             await self._show_progress(final, progress, already_done, final=True)
 
+    async def _too_late(self, session: AsyncSession, broadcast: Broadcast) -> bool:
+        """An event's announcement or reminder that could not go out before the event started
+        (the bot was down) is not sent late."""
+        if broadcast.kind not in (BroadcastKind.EVENT, BroadcastKind.REMINDER):
+            return False
+        event = await EventRepository(session).get(broadcast.event_id or 0)
+        return event is None or event.starts_at <= self.clock.now()
+
     async def _lane(
         self,
         broadcast: Broadcast,
@@ -300,7 +367,7 @@ class Broadcaster:
     ) -> dict[str, Any]:
         delivery_id, user_id, language = row
         text = pick_text(broadcast, language, council.default_language)
-        markup = unsubscribe_keyboard(self.i18n, council.id, language)
+        markup = broadcast_keyboard(self.i18n, broadcast, language)
         attempts = 0
         while True:
             await self.limiter.acquire()

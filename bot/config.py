@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     broadcast_paid: bool = False
     broadcast_progress_seconds: float = Field(default=3.0, ge=0)
 
+    # Lead times of event reminders: "24h,1h"; days, hours, minutes and seconds (2d, 90m, 30s).
+    event_reminders: str = "24h,1h"
+
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr) -> SecretStr:
@@ -86,6 +89,11 @@ class Settings(BaseSettings):
     def _async_database_url(cls, value: str) -> str:
         return normalize_database_url(value).render_as_string(hide_password=False)
 
+    @field_validator("event_reminders")
+    @classmethod
+    def _lead_times(cls, value: str) -> str:
+        return format_leads(parse_leads(value))
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -97,6 +105,49 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def reminder_leads(self) -> tuple[int, ...]:
+        return parse_leads(self.event_reminders)
+
+
+_LEAD = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+MAX_REMINDERS = 5
+MAX_LEAD_SECONDS = 30 * 86_400
+
+
+def parse_leads(text: str) -> tuple[int, ...]:
+    """`24h,1h` (also `2d`, `1h30m`, `90s`) as seconds, longest first; `none` for no reminders.
+    Raises ValueError with a readable reason."""
+    text = text.strip().lower()
+    if text in ("none", "off", "0", "-"):
+        return ()
+    leads = set()
+    for part in text.replace(" ", "").split(","):
+        match = _LEAD.match(part)
+        if not part or match is None:
+            raise ValueError(f"{part!r} is not a lead time such as 24h, 90m or 30s")
+        days, hours, minutes, seconds = (int(group or 0) for group in match.groups())
+        lead = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+        if not 0 < lead <= MAX_LEAD_SECONDS:
+            raise ValueError(f"{part!r} must be more than zero and at most 30 days")
+        leads.add(lead)
+    if len(leads) > MAX_REMINDERS:
+        raise ValueError(f"at most {MAX_REMINDERS} reminders")
+    return tuple(sorted(leads, reverse=True))
+
+
+def format_leads(leads: tuple[int, ...]) -> str:
+    """The inverse of parse_leads: (86400, 3600) → `24h,1h`."""
+    if not leads:
+        return "none"
+    parts = []
+    for lead in leads:
+        hours, rest = divmod(lead, 3600)
+        minutes, seconds = divmod(rest, 60)
+        part = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
+        parts.append(part + (f"{seconds}s" if seconds or not part else ""))
+    return ",".join(parts)
 
 
 def normalize_database_url(raw: str) -> URL:
@@ -124,6 +175,7 @@ _HINTS = {
     "database_url": "set DATABASE_URL=sqlite+aiosqlite:///data/bot.db or leave it unset",
     "timezone": "set TIMEZONE to an IANA name such as Asia/Almaty",
     "admin_ids": "set ADMIN_IDS to Telegram user ids separated by commas, e.g. 12345,67890",
+    "event_reminders": "set EVENT_REMINDERS to lead times such as 24h,1h (or 90m, 30s, none)",
 }
 
 

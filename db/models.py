@@ -240,12 +240,36 @@ class BroadcastStatus(enum.StrEnum):
     STOPPED = "stopped"
 
 
+class BroadcastKind(enum.StrEnum):
+    """What a broadcast is, which decides its audience and its buttons."""
+
+    # A secretary's announcement to the council's subscribers.
+    ANNOUNCEMENT = "announcement"
+    # An event announced to the council's subscribers, with "I will attend".
+    EVENT = "event"
+    # A reminder before an event, to those registered (at one venue).
+    REMINDER = "reminder"
+    # An event changed or cancelled: told to everyone registered or waiting.
+    EVENT_NOTICE = "event_notice"
+
+
 class Broadcast(Base):
     __tablename__ = "broadcasts"
-    __table_args__ = (Index("ix_broadcasts_status_scheduled", "status", "scheduled_at"),)
+    __table_args__ = (
+        Index("ix_broadcasts_status_scheduled", "status", "scheduled_at"),
+        Index("ix_broadcasts_event", "event_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     council_id: Mapped[int] = mapped_column(ForeignKey("councils.id", ondelete="CASCADE"))
+    kind: Mapped[BroadcastKind] = mapped_column(
+        Enum(BroadcastKind, native_enum=False, length=16, values_callable=_values),
+        default=BroadcastKind.ANNOUNCEMENT,
+        server_default=BroadcastKind.ANNOUNCEMENT.value,
+    )
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # A reminder goes to the registrants of one venue, so it can name their venue.
+    venue_id: Mapped[int | None] = mapped_column(ForeignKey("event_venues.id", ondelete="CASCADE"))
     created_by: Mapped[int] = mapped_column(BigInteger)
     # HTML (Telegram's subset, user text escaped); at least one of the three.
     text_kk: Mapped[str | None] = mapped_column(Text)
@@ -298,3 +322,113 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(256))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EventStatus(enum.StrEnum):
+    DRAFT = "draft"
+    # Public from `publish_at` on; announced to subscribers then.
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class Event(Base):
+    """A council's event: a round table in every rural library of a district, a two-day
+    conference-seminar. Texts per language (at least one); venues, contacts and times below."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_council_status_starts", "council_id", "status", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id", ondelete="CASCADE"))
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    # Titles are plain text; descriptions are Telegram HTML with the user's text escaped.
+    title_kk: Mapped[str | None] = mapped_column(String(256))
+    title_ru: Mapped[str | None] = mapped_column(String(256))
+    title_en: Mapped[str | None] = mapped_column(String(256))
+    description_kk: Mapped[str | None] = mapped_column(Text)
+    description_ru: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    contact_person: Mapped[str | None] = mapped_column(String(256))
+    contact_phones: Mapped[str | None] = mapped_column(String(256))
+    contact_email: Mapped[str | None] = mapped_column(String(256))
+    audience_note: Mapped[str | None] = mapped_column(String(512))
+    # Lead times of the reminders, such as "24h,1h"; None: the deployment's EVENT_REMINDERS.
+    reminders: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[EventStatus] = mapped_column(
+        Enum(EventStatus, native_enum=False, length=16, values_callable=_values)
+    )
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set, atomically, by whoever creates the announcement broadcast: it is announced once.
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def title(self, language: str) -> str | None:
+        return getattr(self, f"title_{language}", None)
+
+    def description(self, language: str) -> str | None:
+        return getattr(self, f"description_{language}", None)
+
+
+class EventVenue(Base):
+    __tablename__ = "event_venues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(256))
+    address: Mapped[str | None] = mapped_column(String(512))
+    # None: no limit. `taken` counts places given (registered), changed only by conditional
+    # UPDATEs, so two citizens can never take the last place together.
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+    # How many came, recorded by the secretary after the event.
+    attended: Mapped[int | None] = mapped_column(Integer)
+
+
+class RegistrationStatus(enum.StrEnum):
+    REGISTERED = "registered"
+    WAITING = "waiting"
+    CANCELLED = "cancelled"
+
+
+class Registration(Base):
+    """A citizen's "I will attend": one row per event and citizen, kept when cancelled."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id"),
+        Index("ix_registrations_venue_status_queued", "venue_id", "status", "queued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    venue_id: Mapped[int] = mapped_column(ForeignKey("event_venues.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[RegistrationStatus] = mapped_column(
+        Enum(RegistrationStatus, native_enum=False, length=16, values_callable=_values)
+    )
+    # Orders the waiting list: first come, first served.
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EventReminder(Base):
+    """A reminder claimed for one lead time before one start time of an event (a moved event
+    gets new ones). The unique row is the claim: each reminder is made once, across restarts."""
+
+    __tablename__ = "event_reminders"
+    __table_args__ = (UniqueConstraint("event_id", "starts_at", "lead_seconds"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lead_seconds: Mapped[int] = mapped_column(Integer)
+    # False when a shorter reminder was due at the same time (the bot was down): not sent.
+    sent: Mapped[bool] = mapped_column(Boolean)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,7 +2,18 @@
 
 from aiogram import Router
 
-from handlers import admin, broadcasts, common, language, membership, questions, staff, start
+from handlers import (
+    admin,
+    broadcasts,
+    common,
+    events,
+    events_admin,
+    language,
+    membership,
+    questions,
+    staff,
+    start,
+)
 
 
 def setup_routers() -> Router:
@@ -11,6 +22,9 @@ def setup_routers() -> Router:
     root.include_routers(
         membership.create_router(),
         admin.create_router(),
+        events_admin.create_router(),
+        # Before start: it takes /start event_<id>.
+        events.create_router(),
         start.create_router(),
         language.create_router(),
         staff.create_router(),

@@ -17,8 +17,7 @@ from bot.config import Settings
 from bot.services.councils import INVITE_PREFIX, CouncilError, CouncilService, parse_names
 from db.models import Council, User
 from db.repositories.councils import CouncilRepository
-from handlers.language import show_picker
-from handlers.menu import send_main_menu
+from handlers.menu import send_main_menu, show_picker
 
 ADMIN_COMMANDS = (
     "councils",

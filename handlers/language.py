@@ -2,44 +2,21 @@
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import LANGUAGES
-from bot.i18n import LANGUAGE_NAMES, N_
+from bot.i18n import LANGUAGE_NAMES
 from db.models import User
 from db.repositories.users import UserRepository
 from handlers.broadcasts import subscribe_newcomer
-from handlers.menu import send_main_menu
-
-PICKER_PROMPT = N_("Choose your language")
-
-
-class LanguageCallback(CallbackData, prefix="lang"):
-    code: str
-
-
-def language_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for code in LANGUAGES:
-        builder.button(text=LANGUAGE_NAMES[code], callback_data=LanguageCallback(code=code))
-    builder.adjust(3)
-    return builder.as_markup()
-
-
-def picker_text(i18n: I18n) -> str:
-    """The prompt in all three languages, Kazakh first: we do not know theirs yet."""
-    return "\n".join(i18n.gettext(PICKER_PROMPT, locale=code) for code in LANGUAGES)
-
-
-async def show_picker(message: Message, i18n: I18n) -> None:
-    await message.answer(picker_text(i18n), reply_markup=language_keyboard())
+from handlers.events import show_pending_event
+from handlers.menu import LanguageCallback, send_main_menu, show_picker
 
 
 async def change_language(message: Message, i18n: I18n) -> None:
@@ -53,6 +30,7 @@ async def language_chosen(
     session: AsyncSession,
     i18n: I18n,
     clock: Clock,
+    state: FSMContext,
 ) -> None:
     if callback_data.code not in LANGUAGES:
         await query.answer(_("This button is no longer valid."), show_alert=True)
@@ -69,6 +47,8 @@ async def language_chosen(
             await send_main_menu(query.message, user, first_time=first_choice)
             if first_choice:
                 await subscribe_newcomer(query.message, session, clock, user)
+                # Someone who came by an event's link sees that event now.
+                await show_pending_event(query.message, session, clock, user, state)
 
 
 def create_router() -> Router:

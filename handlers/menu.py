@@ -1,12 +1,16 @@
-"""The main menu: a reply keyboard in the user's language."""
+"""The main menu (a reply keyboard in the user's language), the language picker and the council
+picker: keyboards more than one feature shows."""
 
 from collections.abc import Callable
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, Message, ReplyKeyboardMarkup
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.config import LANGUAGES
+from bot.i18n import LANGUAGE_NAMES, N_
 from db.models import Council, User
 
 
@@ -17,7 +21,8 @@ def main_menu() -> ReplyKeyboardMarkup:
                 KeyboardButton(text=_("❓ Ask a question")),
                 KeyboardButton(text=_("📋 My questions")),
             ],
-            [KeyboardButton(text=_("🌐 Language")), KeyboardButton(text=_("ℹ️ Help"))],
+            [KeyboardButton(text=_("📅 Events")), KeyboardButton(text=_("🌐 Language"))],
+            [KeyboardButton(text=_("ℹ️ Help"))],
         ],
         resize_keyboard=True,
     )
@@ -43,3 +48,27 @@ def council_keyboard(
         builder.button(text=council.name(language), callback_data=callback(council.id))
     builder.adjust(1)
     return builder.as_markup()
+
+
+PICKER_PROMPT = N_("Choose your language")
+
+
+class LanguageCallback(CallbackData, prefix="lang"):
+    code: str
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for code in LANGUAGES:
+        builder.button(text=LANGUAGE_NAMES[code], callback_data=LanguageCallback(code=code))
+    builder.adjust(3)
+    return builder.as_markup()
+
+
+def picker_text(i18n: I18n) -> str:
+    """The prompt in all three languages, Kazakh first: we do not know theirs yet."""
+    return "\n".join(i18n.gettext(PICKER_PROMPT, locale=code) for code in LANGUAGES)
+
+
+async def show_picker(message: Message, i18n: I18n) -> None:
+    await message.answer(picker_text(i18n), reply_markup=language_keyboard())

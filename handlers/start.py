@@ -7,8 +7,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
 from db.models import User
-from handlers.language import show_picker
-from handlers.menu import send_main_menu
+from handlers.menu import send_main_menu, show_picker
 
 
 async def start(message: Message, user: User, state: FSMContext, i18n: I18n) -> None:

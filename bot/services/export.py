@@ -73,11 +73,13 @@ def to_csv(table: list[list[object]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(table: list[list[object]]) -> bytes:
+def to_xlsx(
+    table: list[list[object]], columns: list[str] = COLUMNS, title: str = "questions"
+) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "questions"
-    sheet.append(COLUMNS)
+    sheet.title = title
+    sheet.append(columns)
     for row in table:
         sheet.append([_safe_cell(value) for value in row])
     sheet.freeze_panes = "A2"

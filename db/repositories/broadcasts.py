@@ -7,10 +7,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
     Broadcast,
+    BroadcastKind,
     BroadcastStatus,
     Council,
     Delivery,
     DeliveryStatus,
+    Registration,
+    RegistrationStatus,
     Subscription,
     User,
 )
@@ -115,24 +118,48 @@ class BroadcastRepository:
 
     async def fix_recipients(self, broadcast: Broadcast, council: Council) -> None:
         """One delivery row per recipient, written by the database in one statement (no list of
-        recipients passes through Python). Users who blocked the bot are recorded as blocked."""
+        recipients passes through Python). Users who blocked the bot are recorded as blocked.
+
+        Announcements go to the council's subscribers; an event's reminders to those registered
+        at the venue; its change and cancellation notices to those registered or waiting, even
+        if they have since unsubscribed from announcements."""
         language = func.coalesce(User.language, council.default_language)
-        conditions = [
-            Subscription.council_id == broadcast.council_id,
-            Subscription.active.is_(True),
-        ]
-        if broadcast.audience_language:
-            conditions.append(language == broadcast.audience_language)
         status = case(
             (User.is_active.is_(True), literal(DeliveryStatus.PENDING.value)),
             else_=literal(DeliveryStatus.BLOCKED.value),
         )
-        rows = (
-            select(literal(broadcast.id), User.id, language, status, literal(0))
-            .select_from(Subscription)
-            .join(User, User.id == Subscription.user_id)
-            .where(and_(*conditions))
-        )
+        columns = (literal(broadcast.id), User.id, language, status, literal(0))
+        if broadcast.kind in (BroadcastKind.REMINDER, BroadcastKind.EVENT_NOTICE):
+            wanted = (
+                [RegistrationStatus.REGISTERED]
+                if broadcast.kind == BroadcastKind.REMINDER
+                else [RegistrationStatus.REGISTERED, RegistrationStatus.WAITING]
+            )
+            conditions = [
+                Registration.event_id == broadcast.event_id,
+                Registration.status.in_(wanted),
+            ]
+            if broadcast.venue_id is not None:
+                conditions.append(Registration.venue_id == broadcast.venue_id)
+            rows = (
+                select(*columns)
+                .select_from(Registration)
+                .join(User, User.id == Registration.user_id)
+                .where(and_(*conditions))
+            )
+        else:
+            conditions = [
+                Subscription.council_id == broadcast.council_id,
+                Subscription.active.is_(True),
+            ]
+            if broadcast.audience_language:
+                conditions.append(language == broadcast.audience_language)
+            rows = (
+                select(*columns)
+                .select_from(Subscription)
+                .join(User, User.id == Subscription.user_id)
+                .where(and_(*conditions))
+            )
         await self.session.execute(
             insert(Delivery).from_select(
                 ["broadcast_id", "user_id", "language", "status", "attempts"], rows

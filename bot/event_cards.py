@@ -1,0 +1,305 @@
+"""What people read about an event, each in their own language: the card, the announcement, the
+reminders, the change and cancellation notices, the reach report; and the buttons under them.
+
+Everything typed by a secretary (titles, venues, contacts) is escaped here; descriptions are
+stored as Telegram HTML with the text already escaped (formatting kept)."""
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.text_decorations import html_decoration as html
+from babel.dates import format_time, format_timedelta
+
+from bot.i18n import N_, format_when
+from bot.services.events import Change, EventReport, pick_language
+from db.models import Council, Event, EventStatus, EventVenue, Registration, RegistrationStatus
+
+# Venues listed on a card, in characters: a round table in forty rural libraries still fits
+# into one Telegram message (4096); the rest are counted and offered when registering.
+VENUES_BUDGET = 1200
+
+ATTEND = N_("✋ I will attend")
+LEAVE = N_("Cancel my registration")
+CALENDAR = N_("📅 Add to calendar")
+OPEN = N_("Open the event")
+
+
+class EventAct(CallbackData, prefix="ev"):
+    action: str  # go | venue | leave | ics | open
+    event_id: int
+    venue_id: int = 0
+    # Where the button is (see handlers/events.py): decides whether the card is redrawn.
+    src: int = 0
+
+
+class EventsPage(CallbackData, prefix="evp"):
+    page: int
+
+
+def tz_of(council: Council) -> ZoneInfo:
+    return ZoneInfo(council.timezone)
+
+
+def when_text(event: Event, language: str, tz: ZoneInfo) -> str:
+    """`6 ақпан 2027, 15:00`, `6 February 2027, 15:00–17:00`, or a span of days."""
+    start = format_when(event.starts_at, language, tz)
+    if event.ends_at is None:
+        return start
+    if event.ends_at.astimezone(tz).date() == event.starts_at.astimezone(tz).date():
+        return f"{start}–{format_time(event.ends_at, 'HH:mm', tzinfo=tz, locale=language)}"
+    return f"{start} – {format_when(event.ends_at, language, tz)}"
+
+
+def title_of(event: Event, language: str, council: Council) -> str:
+    return html.quote(event.title(pick_language(event, language, council.default_language)) or "")
+
+
+def venue_text(venue: EventVenue) -> str:
+    text = html.quote(venue.name)
+    if venue.address:
+        text += ", " + html.quote(venue.address)
+    return text
+
+
+def places_text(venue: EventVenue) -> str:
+    if venue.capacity is None:
+        return ""
+    free = max(venue.capacity - venue.taken, 0)
+    if free == 0:
+        return " · " + _("full, waiting list open")
+    return " · " + ngettext("{count} place left", "{count} places left", free).format(count=free)
+
+
+def contacts_text(event: Event) -> str | None:
+    parts = [
+        html.quote(part)
+        for part in (event.contact_person, event.contact_phones, event.contact_email)
+        if part
+    ]
+    return ", ".join(parts) if parts else None
+
+
+def card_text(
+    event: Event,
+    venues: list[EventVenue],
+    council: Council,
+    language: str,
+    *,
+    registration: Registration | None = None,
+    place: int | None = None,
+    with_places: bool = True,
+) -> str:
+    """The event as a citizen sees it, in `language` (the texts fall back like broadcasts)."""
+    tz = tz_of(council)
+    text_language = pick_language(event, language, council.default_language)
+    lines = [f"📅 <b>{html.quote(event.title(text_language) or '')}</b>"]
+    if event.status == EventStatus.CANCELLED:
+        lines.append(
+            _("❌ Cancelled. Reason: {reason}").format(
+                reason=html.quote(event.cancel_reason or "")
+            )
+        )
+    lines.append(_("🕒 {when}").format(when=when_text(event, language, tz)))
+    lines.append(_("🏛 {council}").format(council=html.quote(council.name(language))))
+    if len(venues) == 1:
+        venue = venues[0]
+        lines.append(
+            _("📍 {venue}").format(venue=venue_text(venue))
+            + (places_text(venue) if with_places else "")
+        )
+    else:
+        lines.append(_("📍 Venues ({count}):").format(count=len(venues)))
+        used = 0
+        for shown, venue in enumerate(venues):
+            line = f"{venue.position}. {venue_text(venue)}"
+            line += places_text(venue) if with_places else ""
+            if used + len(line) > VENUES_BUDGET:
+                lines.append(_("… and {count} more").format(count=len(venues) - shown))
+                break
+            used += len(line)
+            lines.append(line)
+    if event.audience_note:
+        lines.append(_("👥 For: {audience}").format(audience=html.quote(event.audience_note)))
+    if contacts := contacts_text(event):
+        lines.append(_("☎️ Contacts: {contacts}").format(contacts=contacts))
+    description = event.description(text_language)
+    if description:
+        lines += ["", description]
+    if registration is not None and registration.status == RegistrationStatus.REGISTERED:
+        lines += ["", _("✅ You are registered.")]
+    elif registration is not None and registration.status == RegistrationStatus.WAITING:
+        lines += ["", _("⏳ You are on the waiting list, number {place}.").format(place=place)]
+    return "\n".join(lines)
+
+
+def announcement_text(
+    event: Event, venues: list[EventVenue], council: Council, language: str
+) -> str:
+    return "\n".join(
+        [
+            _("📣 The council invites you"),
+            "",
+            card_text(event, venues, council, language, with_places=False),
+            "",
+            _("Press “I will attend” to register; reminders will come before the start."),
+        ]
+    )
+
+
+def reminder_text(
+    event: Event, venue: EventVenue, council: Council, language: str, now: datetime
+) -> str:
+    tz = tz_of(council)
+    left = format_timedelta(
+        max(event.starts_at - now, timedelta(seconds=1)),
+        add_direction=True,
+        threshold=2,
+        locale=language,
+    )
+    lines = [
+        _("⏰ Reminder: «{title}» starts {left}.").format(
+            title=title_of(event, language, council), left=left
+        ),
+        _("🕒 {when}").format(when=when_text(event, language, tz)),
+        _("📍 {venue}").format(venue=venue_text(venue)),
+    ]
+    if contacts := contacts_text(event):
+        lines.append(_("☎️ Contacts: {contacts}").format(contacts=contacts))
+    lines += [
+        "",
+        _("Can't come? Cancel your registration, so that someone waiting gets the place."),
+    ]
+    return "\n".join(lines)
+
+
+def notice_text(
+    event: Event,
+    venues: list[EventVenue],
+    council: Council,
+    language: str,
+    changes: list[Change],
+) -> str:
+    tz = tz_of(council)
+    lines = [
+        _("ℹ️ The event «{title}» has changed:").format(title=title_of(event, language, council))
+    ]
+    by_position = {venue.position: venue for venue in venues}
+    for change in dict.fromkeys(changes):
+        if change.what in ("start", "end"):
+            lines.append(_("🕒 New time: {when}").format(when=when_text(event, language, tz)))
+        elif change.what == "venue" and change.venue_position in by_position:
+            lines.append(
+                _("📍 New venue: {venue}").format(
+                    venue=venue_text(by_position[change.venue_position])
+                )
+            )
+        elif change.what == "text":
+            lines.append(_("📝 The title or description was updated."))
+        elif change.what == "contacts":
+            lines.append(_("☎️ Contacts: {contacts}").format(contacts=contacts_text(event) or "—"))
+    lines += ["", _("Your registration stays. Can't come now? Cancel it under the event.")]
+    return "\n".join(dict.fromkeys(lines))
+
+
+def cancelled_text(event: Event, council: Council, language: str) -> str:
+    return "\n".join(
+        [
+            _("❌ The event «{title}» ({when}) is cancelled.").format(
+                title=title_of(event, language, council),
+                when=when_text(event, language, tz_of(council)),
+            ),
+            _("Reason: {reason}").format(reason=html.quote(event.cancel_reason or "")),
+        ]
+    )
+
+
+def reach_line(people: int) -> str:
+    """The closing line of a council's report, in the words councils use."""
+    return ngettext("{count} person reached", "{count} people reached", people).format(
+        count=people
+    )
+
+
+def report_text(report: EventReport, council: Council, language: str) -> str:
+    event = report.event
+    lines = [
+        _("📊 Event #{id}: «{title}»").format(
+            id=event.id, title=title_of(event, language, council)
+        ),
+        _("🕒 {when}").format(when=when_text(event, language, tz_of(council))),
+        _("Announced to: {count}").format(count=report.announced),
+        _("Delivered: {count} · blocked the bot: {blocked} · failed: {failed}").format(
+            count=report.delivered, blocked=report.blocked, failed=report.failed
+        ),
+        _("Registered: {count} · waiting list: {waiting}").format(
+            count=report.registered, waiting=report.waiting
+        ),
+    ]
+    if len(report.venues) > 1:
+        for figures in report.venues:
+            venue = figures.venue
+            line = _("{number}. {venue}: registered {count}, waiting {waiting}").format(
+                number=venue.position,
+                venue=html.quote(venue.name),
+                count=figures.registered,
+                waiting=figures.waiting,
+            )
+            if venue.attended is not None:
+                line += ", " + _("came {count}").format(count=venue.attended)
+            lines.append(line)
+    lines.append(_("Reminders delivered: {count}").format(count=report.reminders_sent))
+    attended = report.attended
+    if attended is None:
+        lines.append(
+            _("Attendance not recorded yet: /event_attended {id} <number>").format(id=event.id)
+        )
+    else:
+        lines += [_("Came: {count}").format(count=attended), "", f"<b>{reach_line(attended)}</b>"]
+    if event.status == EventStatus.CANCELLED:
+        lines.append(_("❌ Cancelled. Reason: {reason}").format(reason=event.cancel_reason or ""))
+    return "\n".join(lines)
+
+
+# -- buttons -----------------------------------------------------------------------------------
+
+
+def event_button(label: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=label, callback_data=data.pack())
+
+
+@lru_cache(maxsize=1024)
+def _two_buttons(
+    first: tuple[str, str], second: tuple[str, str], event_id: int
+) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                event_button(label, EventAct(action=action, event_id=event_id))
+                for label, action in (first, second)
+            ]
+        ]
+    )
+
+
+def reminder_keyboard(i18n: I18n, event_id: int, language: str) -> InlineKeyboardMarkup:
+    return _two_buttons(
+        (i18n.gettext(OPEN, locale=language), "open"),
+        (i18n.gettext(LEAVE, locale=language), "leave"),
+        event_id,
+    )
+
+
+@lru_cache(maxsize=1024)
+def _one_button(label: str, event_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[event_button(label, EventAct(action="open", event_id=event_id))]]
+    )
+
+
+def notice_keyboard(i18n: I18n, event_id: int, language: str) -> InlineKeyboardMarkup:
+    return _one_button(i18n.gettext(OPEN, locale=language), event_id)

@@ -1,0 +1,594 @@
+"""Council events: who may do what, the checks on every input, registration with places and
+waiting lists, what an edit changes, and the figures of the reach report.
+
+Places are counted in `EventVenue.taken` and only ever changed by conditional UPDATEs (take a
+place if one is free; give a freed place to the first in the waiting list, or release it), so the
+count stays right when many citizens press "I will attend" at once.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import LANGUAGES, format_leads, parse_leads
+from bot.services.broadcasts import parse_when
+from bot.services.councils import Staff
+from db.models import (
+    AuditEntry,
+    BroadcastKind,
+    Council,
+    DeliveryStatus,
+    Event,
+    EventStatus,
+    EventVenue,
+    Registration,
+    RegistrationStatus,
+)
+from db.repositories.councils import CouncilRepository
+from db.repositories.events import ACTIVE_REGISTRATION, EventRepository
+from db.repositories.questions import QuestionRepository
+
+MAX_TITLE = 200
+MAX_DESCRIPTION = 2000
+MAX_VENUES = 30
+MAX_VENUE_NAME = 150
+MAX_ADDRESS = 250
+MAX_CONTACT = 200
+MAX_AUDIENCE = 300
+MAX_REASON = 500
+MAX_CAPACITY = 100_000
+MAX_ATTENDED = 1_000_000
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?[\d\s()\-]{5,}$")
+
+
+class EventError(Exception):
+    """An event operation that cannot be done; `code` says why, `details` fill the message."""
+
+    def __init__(self, code: str, **details: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+@dataclass(frozen=True)
+class VenueDraft:
+    name: str
+    address: str | None = None
+    capacity: int | None = None
+
+
+@dataclass
+class EventDraft:
+    council_id: int
+    titles: dict[str, str]
+    descriptions: dict[str, str]
+    starts_at: datetime
+    ends_at: datetime | None = None
+    venues: list[VenueDraft] = field(default_factory=list)
+    contact_person: str | None = None
+    contact_phones: str | None = None
+    contact_email: str | None = None
+    audience_note: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing an edit changed that registrants must be told."""
+
+    what: str  # start | end | venue | text | contacts
+    venue_position: int | None = None
+
+
+@dataclass(frozen=True)
+class Edited:
+    event: Event
+    # What registrants must be told of (a new capacity or reminders concern only the council).
+    changes: list[Change]
+    # Waiting citizens who got a place because the venue grew.
+    promoted: list[Registration]
+
+
+@dataclass(frozen=True)
+class Registered:
+    registration: Registration
+    venue: EventVenue
+    # Place in the venue's waiting list; None when the citizen has a place.
+    place: int | None
+    already: bool = False
+    # Moving from a full venue's place frees it for someone waiting there.
+    promoted: Registration | None = None
+
+
+@dataclass(frozen=True)
+class VenueFigures:
+    venue: EventVenue
+    registered: int
+    waiting: int
+
+
+@dataclass(frozen=True)
+class EventReport:
+    event: Event
+    venues: list[VenueFigures]
+    announced: int
+    delivered: int
+    blocked: int
+    failed: int
+    reminders_sent: int
+
+    @property
+    def registered(self) -> int:
+        return sum(figures.registered for figures in self.venues)
+
+    @property
+    def waiting(self) -> int:
+        return sum(figures.waiting for figures in self.venues)
+
+    @property
+    def attended(self) -> int | None:
+        """How many came, over the venues with a figure; None before any is recorded."""
+        counts = [f.venue.attended for f in self.venues if f.venue.attended is not None]
+        return sum(counts) if counts else None
+
+
+# -- checking what secretaries type ------------------------------------------------------------
+
+
+def parse_moment(text: str, tz: ZoneInfo) -> datetime:
+    """`06.02.2027 15:00` in the council's time zone. 31.02 and other impossible dates fail."""
+    moment = parse_when(text, tz)
+    if moment is None:
+        raise EventError("bad_time", example="06.02.2027 15:00")
+    return moment
+
+
+def check_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise EventError("empty")
+    if len(title) > MAX_TITLE:
+        raise EventError("too_long", length=len(title), maximum=MAX_TITLE)
+    return title
+
+
+def check_description(description: str | None) -> str | None:
+    if description is None or not description.strip():
+        return None
+    description = description.strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise EventError("too_long", length=len(description), maximum=MAX_DESCRIPTION)
+    return description
+
+
+def _limited(text: str, maximum: int) -> str:
+    text = " ".join(text.split())
+    if len(text) > maximum:
+        raise EventError("too_long", length=len(text), maximum=maximum)
+    return text
+
+
+def parse_capacity(text: str) -> int | None:
+    """A number of places, or `-` / nothing for no limit."""
+    text = text.strip()
+    if text in ("", "-"):
+        return None
+    if not text.isdigit() or not 0 < int(text) <= MAX_CAPACITY:
+        raise EventError("bad_capacity", maximum=MAX_CAPACITY)
+    return int(text)
+
+
+def parse_venue(text: str) -> VenueDraft:
+    """`Name | address | capacity`: the name is required, the others optional."""
+    parts = [part.strip() for part in text.split("|")]
+    if len(parts) > 3 or not parts[0]:
+        raise EventError("bad_venue")
+    name = _limited(parts[0], MAX_VENUE_NAME)
+    address = _limited(parts[1], MAX_ADDRESS) if len(parts) > 1 and parts[1] else None
+    capacity = parse_capacity(parts[2]) if len(parts) > 2 else None
+    return VenueDraft(name=name, address=address, capacity=capacity)
+
+
+def parse_contacts(text: str) -> tuple[str | None, str | None, str | None]:
+    """Person, phones and e-mail, in any order, separated by `|` or new lines: whatever looks
+    like an e-mail is the e-mail, whatever looks like phone numbers the phones, the rest the
+    person."""
+    person, phones, email = [], [], None
+    for part in re.split(r"[|\n]", text):
+        part = " ".join(part.split())
+        if not part:
+            continue
+        if "@" in part:
+            if email is not None or not EMAIL.match(part):
+                raise EventError("bad_email")
+            email = _limited(part, MAX_CONTACT)
+        elif all(PHONE.match(phone.strip()) for phone in part.split(",")):
+            phones.append(part)
+        else:
+            person.append(part)
+    return (
+        _limited(", ".join(person), MAX_CONTACT) if person else None,
+        _limited(", ".join(phones), MAX_CONTACT) if phones else None,
+        email,
+    )
+
+
+def check_times(starts_at: datetime, ends_at: datetime | None, now: datetime) -> None:
+    if starts_at <= now:
+        raise EventError("in_the_past")
+    if ends_at is not None and ends_at <= starts_at:
+        raise EventError("end_before_start")
+
+
+def reminder_leads(event: Event, default: tuple[int, ...]) -> tuple[int, ...]:
+    return parse_leads(event.reminders) if event.reminders is not None else default
+
+
+def pick_language(event: Event, language: str, default_language: str) -> str:
+    """The reader's language if the event has a title in it; else the council's; else any."""
+    for candidate in (language, default_language, *LANGUAGES):
+        if event.title(candidate):
+            return candidate
+    raise EventError("no_text")
+
+
+class EventService:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+        self.events = EventRepository(session)
+
+    # -- secretaries -----------------------------------------------------------------------
+
+    async def create(
+        self, draft: EventDraft, staff: Staff, *, publish_at: datetime | None
+    ) -> Event:
+        """A draft (publish_at None) or an event published at `publish_at` (now or later)."""
+        if not staff.can_act(draft.council_id):
+            raise EventError("not_found")
+        if not any(draft.titles.get(language) for language in LANGUAGES):
+            raise EventError("no_text")
+        if not draft.venues:
+            raise EventError("no_venue")
+        now = self.clock.now()
+        check_times(draft.starts_at, draft.ends_at, now)
+        if publish_at is not None:
+            publish_at = self._check_publish_at(publish_at, draft.starts_at, now)
+        event = Event(
+            council_id=draft.council_id,
+            created_by=staff.user_id,
+            starts_at=draft.starts_at,
+            ends_at=draft.ends_at,
+            contact_person=draft.contact_person,
+            contact_phones=draft.contact_phones,
+            contact_email=draft.contact_email,
+            audience_note=draft.audience_note,
+            status=EventStatus.DRAFT if publish_at is None else EventStatus.PUBLISHED,
+            publish_at=publish_at,
+            created_at=now,
+            updated_at=now,
+        )
+        for language in LANGUAGES:
+            setattr(event, f"title_{language}", draft.titles.get(language))
+            setattr(event, f"description_{language}", draft.descriptions.get(language))
+        venues = [
+            EventVenue(name=venue.name, address=venue.address, capacity=venue.capacity)
+            for venue in draft.venues
+        ]
+        await self.events.add(event, venues)
+        await self._audit(event, staff.user_id, "event_created")
+        if publish_at is not None:
+            await self._audit(event, staff.user_id, "event_published")
+        return event
+
+    async def for_staff(self, event_id: int, staff: Staff) -> Event:
+        """The event, if this staff member may act on it; otherwise "no such event" (another
+        council's event is not revealed)."""
+        event = await self.events.get(event_id)
+        if event is None or not staff.can_act(event.council_id):
+            raise EventError("not_found")
+        return event
+
+    async def publish(self, event_id: int, staff: Staff, at: datetime | None) -> Event:
+        event = await self.for_staff(event_id, staff)
+        if event.status != EventStatus.DRAFT:
+            raise EventError("not_draft")
+        now = self.clock.now()
+        publish_at = self._check_publish_at(at or now, event.starts_at, now)
+        if not await self.events.set_values(
+            event.id, [EventStatus.DRAFT], status=EventStatus.PUBLISHED, publish_at=publish_at
+        ):
+            raise EventError("not_draft")
+        await self._audit(event, staff.user_id, "event_published")
+        refreshed = await self.events.get(event.id)
+        assert refreshed is not None
+        return refreshed
+
+    def _check_publish_at(self, at: datetime, starts_at: datetime, now: datetime) -> datetime:
+        if at < now - timedelta(seconds=5):
+            raise EventError("in_the_past")
+        if starts_at <= now:
+            raise EventError("started")
+        if at >= starts_at:
+            raise EventError("publish_after_start")
+        return max(at, now)
+
+    async def edit(
+        self, event_id: int, staff: Staff, what: str, value: str, tz: ZoneInfo
+    ) -> Edited:
+        """Change one thing: start, end, venue, capacity, text, contacts, reminders, audience."""
+        event = await self.for_staff(event_id, staff)
+        if event.status == EventStatus.CANCELLED:
+            raise EventError("cancelled")
+        now = self.clock.now()
+        changes: list[Change] = []
+        promoted: list[Registration] = []
+        value = value.strip()
+        if what == "start":
+            if event.starts_at <= now:
+                raise EventError("started")
+            starts_at = parse_moment(value, tz)
+            # The end moves with the start: a moved two-day conference stays two days long.
+            ends_at = event.ends_at + (starts_at - event.starts_at) if event.ends_at else None
+            check_times(starts_at, ends_at, now)
+            if event.publish_at is not None and event.publish_at >= starts_at:
+                raise EventError("publish_after_start")
+            event.starts_at, event.ends_at = starts_at, ends_at
+            changes.append(Change("start"))
+        elif what == "end":
+            ends_at = None if value in ("", "-") else parse_moment(value, tz)
+            if ends_at is not None and ends_at <= event.starts_at:
+                raise EventError("end_before_start")
+            event.ends_at = ends_at
+            changes.append(Change("end"))
+        elif what in ("venue", "capacity"):
+            position, _, rest = value.partition(" ")
+            venues = await self.events.venues(event.id)
+            if not position.isdigit() or not 1 <= int(position) <= len(venues):
+                raise EventError("bad_venue_number", count=len(venues))
+            venue = venues[int(position) - 1]
+            if what == "venue":
+                draft = parse_venue(rest)
+                venue.name, venue.address = draft.name, draft.address
+                if len(rest.split("|")) > 2:
+                    promoted += await self._set_capacity(venue, draft.capacity)
+                changes.append(Change("venue", venue.position))
+            else:
+                promoted += await self._set_capacity(venue, parse_capacity(rest))
+        elif what == "text":
+            language, _, text = value.partition(" ")
+            if language not in LANGUAGES:
+                raise EventError("bad_language")
+            title, _, description = text.strip().partition("\n")
+            setattr(event, f"title_{language}", check_title(title))
+            setattr(event, f"description_{language}", check_description(description))
+            changes.append(Change("text"))
+        elif what == "contacts":
+            person, phones, email = parse_contacts(value)
+            event.contact_person, event.contact_phones, event.contact_email = person, phones, email
+            changes.append(Change("contacts"))
+        elif what == "reminders":
+            try:
+                leads = parse_leads(value) if value not in ("", "default") else None
+            except ValueError:
+                raise EventError("bad_reminders") from None
+            event.reminders = None if leads is None else format_leads(leads)
+        elif what == "audience":
+            event.audience_note = _limited(value, MAX_AUDIENCE) if value else None
+        else:
+            raise EventError("bad_field")
+        event.updated_at = now
+        await self.session.flush()
+        await self._audit(event, staff.user_id, "event_edited", what)
+        if Change("start") in changes:
+            # Reminders made for the old time are no longer right; new ones follow the new time.
+            await self.events.stop_broadcasts(event.id, [BroadcastKind.REMINDER], now)
+        return Edited(event, changes, promoted)
+
+    async def _set_capacity(self, venue: EventVenue, capacity: int | None) -> list[Registration]:
+        """A new capacity; more places go to the waiting list in order. Fewer places than
+        already given takes nobody's place away: the venue just takes no one new."""
+        venue.capacity = capacity
+        await self.session.flush()
+        promoted = []
+        while await self.events.take_place(venue.id):
+            registration = await self.events.promote_first(venue.id, self.clock.now())
+            if registration is None:
+                await self.events.release_place(venue.id)
+                break
+            promoted.append(registration)
+        return promoted
+
+    async def cancel(self, event_id: int, staff: Staff, reason: str) -> Event:
+        reason = " ".join(reason.split())
+        if not reason:
+            raise EventError("no_reason")
+        if len(reason) > MAX_REASON:
+            raise EventError("too_long", length=len(reason), maximum=MAX_REASON)
+        event = await self.for_staff(event_id, staff)
+        now = self.clock.now()
+        if event.status == EventStatus.CANCELLED:
+            raise EventError("cancelled")
+        if (event.ends_at or event.starts_at) <= now:
+            raise EventError("over")
+        if not await self.events.set_values(
+            event.id,
+            [EventStatus.DRAFT, EventStatus.PUBLISHED],
+            status=EventStatus.CANCELLED,
+            cancel_reason=reason,
+            updated_at=now,
+        ):
+            raise EventError("cancelled")
+        await self.events.stop_broadcasts(
+            event.id, [BroadcastKind.EVENT, BroadcastKind.REMINDER], now
+        )
+        await self._audit(event, staff.user_id, "event_cancelled", reason)
+        refreshed = await self.events.get(event.id)
+        assert refreshed is not None
+        return refreshed
+
+    async def record_attendance(self, event_id: int, staff: Staff, numbers: list[int]) -> Event:
+        """How many came, one number per venue in their order."""
+        event = await self.for_staff(event_id, staff)
+        if event.status != EventStatus.PUBLISHED:
+            raise EventError("not_held")
+        if event.starts_at > self.clock.now():
+            raise EventError("not_started")
+        venues = await self.events.venues(event.id)
+        if len(numbers) != len(venues):
+            raise EventError("attended_count", count=len(venues))
+        if any(not 0 <= number <= MAX_ATTENDED for number in numbers):
+            raise EventError("bad_number")
+        for venue, number in zip(venues, numbers, strict=True):
+            venue.attended = number
+        await self.session.flush()
+        await self._audit(event, staff.user_id, "event_attended", str(sum(numbers)))
+        return event
+
+    async def report(self, event_id: int, staff: Staff) -> EventReport:
+        event = await self.for_staff(event_id, staff)
+        venues = await self.events.venues(event.id)
+        registrations = await self.events.registration_counts(event.id)
+        deliveries = await self.events.delivery_counts(event.id)
+
+        def delivered(kind: BroadcastKind, *statuses: DeliveryStatus) -> int:
+            return sum(deliveries.get((kind.value, status.value), 0) for status in statuses)
+
+        return EventReport(
+            event=event,
+            venues=[
+                VenueFigures(
+                    venue=venue,
+                    registered=registrations.get((venue.id, RegistrationStatus.REGISTERED), 0),
+                    waiting=registrations.get((venue.id, RegistrationStatus.WAITING), 0),
+                )
+                for venue in venues
+            ],
+            announced=delivered(BroadcastKind.EVENT, *DeliveryStatus),
+            delivered=delivered(BroadcastKind.EVENT, DeliveryStatus.SENT),
+            blocked=delivered(BroadcastKind.EVENT, DeliveryStatus.BLOCKED),
+            failed=delivered(BroadcastKind.EVENT, DeliveryStatus.FAILED),
+            reminders_sent=delivered(BroadcastKind.REMINDER, DeliveryStatus.SENT),
+        )
+
+    # -- citizens --------------------------------------------------------------------------
+
+    async def visible(self, event_id: int) -> Event:
+        """An event a citizen may see: published and public by now (cancelled ones too, so an
+        old link says it was cancelled)."""
+        event = await self.events.get(event_id)
+        now = self.clock.now()
+        if (
+            event is None
+            or event.status == EventStatus.DRAFT
+            or event.publish_at is None
+            or event.publish_at > now
+        ):
+            raise EventError("not_found")
+        return event
+
+    async def register(self, event_id: int, user_id: int, venue_id: int | None) -> Registered:
+        """ "I will attend": a place at the venue, or the venue's waiting list when it is full.
+        Choosing another venue moves the registration there."""
+        event = await self.visible(event_id)
+        now = self.clock.now()
+        if event.status == EventStatus.CANCELLED:
+            raise EventError("cancelled")
+        if event.starts_at <= now:
+            raise EventError("started")
+        venues = await self.events.venues(event.id)
+        if venue_id is None:
+            if len(venues) != 1:
+                raise EventError("choose_venue")
+            venue = venues[0]
+        else:
+            found = [v for v in venues if v.id == venue_id]
+            if not found:
+                raise EventError("not_found")
+            venue = found[0]
+        registration = await self.events.registration(event.id, user_id)
+        promoted = None
+        if registration is not None and registration.status in ACTIVE_REGISTRATION:
+            if registration.venue_id == venue.id:
+                return await self._registered(registration, venue, already=True)
+            promoted = await self._leave(registration)
+        status = (
+            RegistrationStatus.REGISTERED
+            if await self.events.take_place(venue.id)
+            else RegistrationStatus.WAITING
+        )
+        if registration is None:
+            registration = await self.events.add_registration(
+                Registration(
+                    event_id=event.id,
+                    venue_id=venue.id,
+                    user_id=user_id,
+                    status=status,
+                    queued_at=now,
+                    updated_at=now,
+                )
+            )
+        else:
+            registration.venue_id = venue.id
+            registration.status = status
+            registration.queued_at = now
+            registration.updated_at = now
+            await self.session.flush()
+        await self._audit(event, user_id, "event_registered", status.value)
+        result = await self._registered(registration, venue)
+        return Registered(result.registration, venue, result.place, promoted=promoted)
+
+    async def _registered(
+        self, registration: Registration, venue: EventVenue, already: bool = False
+    ) -> Registered:
+        place = None
+        if registration.status == RegistrationStatus.WAITING:
+            place = await self.events.waiting_place(registration)
+        return Registered(registration, venue, place, already=already)
+
+    async def unregister(self, event_id: int, user_id: int) -> Registration | None:
+        """Cancel a registration. Returns the registration of the waiting citizen who got the
+        freed place, if any, so they can be told."""
+        event = await self.events.get(event_id)
+        registration = await self.events.registration(event_id, user_id)
+        if event is None or registration is None or registration.status not in ACTIVE_REGISTRATION:
+            raise EventError("not_registered")
+        if event.starts_at <= self.clock.now() and event.status == EventStatus.PUBLISHED:
+            raise EventError("started")
+        promoted = await self._leave(registration)
+        await self._audit(event, user_id, "event_unregistered")
+        return promoted
+
+    async def _leave(self, registration: Registration) -> Registration | None:
+        had_place = registration.status == RegistrationStatus.REGISTERED
+        registration.status = RegistrationStatus.CANCELLED
+        registration.updated_at = self.clock.now()
+        await self.session.flush()
+        if not had_place:
+            return None
+        promoted = await self.events.promote_first(registration.venue_id, self.clock.now())
+        if promoted is None:
+            await self.events.release_place(registration.venue_id)
+        return promoted
+
+    async def councils_of(self, event: Event) -> Council:
+        council = await CouncilRepository(self.session).get(event.council_id)
+        assert council is not None
+        return council
+
+    async def _audit(
+        self, event: Event, actor_id: int, action: str, detail: str | None = None
+    ) -> None:
+        await QuestionRepository(self.session).audit(
+            AuditEntry(
+                at=self.clock.now(),
+                actor_id=actor_id,
+                council_id=event.council_id,
+                action=action,
+                detail=f"event {event.id}" + (f": {detail}" if detail else ""),
+            )
+        )

@@ -1,0 +1,288 @@
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    Broadcast,
+    BroadcastKind,
+    BroadcastStatus,
+    Delivery,
+    Event,
+    EventReminder,
+    EventStatus,
+    EventVenue,
+    Registration,
+    RegistrationStatus,
+    User,
+)
+
+ACTIVE_REGISTRATION = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITING)
+
+
+class EventRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- events and venues -----------------------------------------------------------------
+
+    async def add(self, event: Event, venues: list[EventVenue]) -> Event:
+        self.session.add(event)
+        await self.session.flush()
+        for position, venue in enumerate(venues, start=1):
+            venue.event_id = event.id
+            venue.position = position
+            venue.taken = 0
+            self.session.add(venue)
+        await self.session.flush()
+        return event
+
+    async def get(self, event_id: int) -> Event | None:
+        return await self.session.get(Event, event_id, populate_existing=True)
+
+    async def venues(self, event_id: int) -> list[EventVenue]:
+        query = select(EventVenue).where(EventVenue.event_id == event_id)
+        return list(await self.session.scalars(query.order_by(EventVenue.position)))
+
+    async def venue(self, venue_id: int) -> EventVenue | None:
+        return await self.session.get(EventVenue, venue_id, populate_existing=True)
+
+    async def of_councils(self, council_ids: Iterable[int], limit: int = 20) -> list[Event]:
+        query = (
+            select(Event)
+            .where(Event.council_id.in_(list(council_ids)))
+            .order_by(Event.starts_at.desc(), Event.id.desc())
+            .limit(limit)
+        )
+        return list(await self.session.scalars(query))
+
+    def _visible(self, now: datetime) -> list[Any]:
+        """Published, public by now, and not over."""
+        return [
+            Event.status == EventStatus.PUBLISHED,
+            Event.publish_at <= now,
+            func.coalesce(Event.ends_at, Event.starts_at) > now,
+        ]
+
+    async def count_upcoming(self, council_ids: Iterable[int], now: datetime) -> int:
+        query = select(func.count(Event.id)).where(
+            Event.council_id.in_(list(council_ids)), *self._visible(now)
+        )
+        return int(await self.session.scalar(query) or 0)
+
+    async def upcoming(
+        self, council_ids: Iterable[int], now: datetime, offset: int, limit: int
+    ) -> list[Event]:
+        query = (
+            select(Event)
+            .where(Event.council_id.in_(list(council_ids)), *self._visible(now))
+            .order_by(Event.starts_at, Event.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(await self.session.scalars(query))
+
+    async def set_values(
+        self, event_id: int, allowed: Sequence[EventStatus], **values: Any
+    ) -> bool:
+        """A conditional UPDATE: only while the event is in one of the `allowed` statuses."""
+        result = await self.session.execute(
+            update(Event)
+            .where(Event.id == event_id, Event.status.in_(allowed))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    # -- places and registrations ----------------------------------------------------------
+
+    async def take_place(self, venue_id: int) -> bool:
+        """Take a place at the venue if one is free: one conditional UPDATE, so two citizens can
+        never both get the last place."""
+        result = await self.session.execute(
+            update(EventVenue)
+            .where(
+                EventVenue.id == venue_id,
+                or_(EventVenue.capacity.is_(None), EventVenue.taken < EventVenue.capacity),
+            )
+            .values(taken=EventVenue.taken + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    async def release_place(self, venue_id: int) -> None:
+        await self.session.execute(
+            update(EventVenue)
+            .where(EventVenue.id == venue_id, EventVenue.taken > 0)
+            .values(taken=EventVenue.taken - 1)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def promote_first(self, venue_id: int, now: datetime) -> Registration | None:
+        """Give a freed place to the first citizen waiting at the venue, if any."""
+        first = (
+            select(Registration.id)
+            .where(
+                Registration.venue_id == venue_id,
+                Registration.status == RegistrationStatus.WAITING,
+            )
+            .order_by(Registration.queued_at, Registration.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        promoted_id = await self.session.scalar(
+            update(Registration)
+            .where(Registration.id == first, Registration.status == RegistrationStatus.WAITING)
+            .values(status=RegistrationStatus.REGISTERED, updated_at=now)
+            .returning(Registration.id)
+            .execution_options(synchronize_session=False)
+        )
+        if promoted_id is None:
+            return None
+        return await self.session.get(Registration, promoted_id, populate_existing=True)
+
+    async def registration(self, event_id: int, user_id: int) -> Registration | None:
+        return await self.session.scalar(
+            select(Registration)
+            .where(Registration.event_id == event_id, Registration.user_id == user_id)
+            .execution_options(populate_existing=True)
+        )
+
+    async def add_registration(self, registration: Registration) -> Registration:
+        self.session.add(registration)
+        await self.session.flush()
+        return registration
+
+    async def waiting_place(self, registration: Registration) -> int:
+        """1 for the first in the venue's waiting list."""
+        query = select(func.count(Registration.id)).where(
+            Registration.venue_id == registration.venue_id,
+            Registration.status == RegistrationStatus.WAITING,
+            or_(
+                Registration.queued_at < registration.queued_at,
+                and_(
+                    Registration.queued_at == registration.queued_at,
+                    Registration.id <= registration.id,
+                ),
+            ),
+        )
+        return int(await self.session.scalar(query) or 0)
+
+    async def registration_counts(self, event_id: int) -> dict[tuple[int, str], int]:
+        """(venue_id, status) → how many."""
+        rows = await self.session.execute(
+            select(Registration.venue_id, Registration.status, func.count(Registration.id))
+            .where(Registration.event_id == event_id)
+            .group_by(Registration.venue_id, Registration.status)
+        )
+        return {(venue_id, str(status)): count for venue_id, status, count in rows.tuples()}
+
+    async def registrants(self, event_id: int) -> list[tuple[Registration, User]]:
+        """Registered and waiting citizens, venue by venue, in the order they came."""
+        rows = await self.session.execute(
+            select(Registration, User)
+            .join(User, User.id == Registration.user_id)
+            .join(EventVenue, EventVenue.id == Registration.venue_id)
+            .where(
+                Registration.event_id == event_id,
+                Registration.status.in_(ACTIVE_REGISTRATION),
+            )
+            .order_by(
+                EventVenue.position,
+                Registration.status,
+                Registration.queued_at,
+                Registration.id,
+            )
+        )
+        return [(registration, user) for registration, user in rows.tuples()]
+
+    # -- what the scheduler does -----------------------------------------------------------
+
+    async def due_publications(self, now: datetime) -> list[Event]:
+        query = select(Event).where(
+            Event.status == EventStatus.PUBLISHED,
+            Event.announced_at.is_(None),
+            Event.publish_at <= now,
+        )
+        return list(await self.session.scalars(query.order_by(Event.publish_at, Event.id)))
+
+    async def claim_announcement(self, event_id: int, now: datetime) -> bool:
+        """Mark the event announced; False if someone (another tick, a replica) already did."""
+        result = await self.session.execute(
+            update(Event)
+            .where(
+                Event.id == event_id,
+                Event.status == EventStatus.PUBLISHED,
+                Event.announced_at.is_(None),
+            )
+            .values(announced_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    async def starting_within(self, now: datetime, horizon: datetime) -> list[Event]:
+        """Published events that have not started and start before `horizon`."""
+        query = select(Event).where(
+            Event.status == EventStatus.PUBLISHED,
+            Event.publish_at <= now,
+            Event.starts_at > now,
+            Event.starts_at <= horizon,
+        )
+        return list(await self.session.scalars(query.order_by(Event.starts_at)))
+
+    async def reminder_leads_claimed(self, event_id: int, starts_at: datetime) -> set[int]:
+        rows = await self.session.scalars(
+            select(EventReminder.lead_seconds).where(
+                EventReminder.event_id == event_id, EventReminder.starts_at == starts_at
+            )
+        )
+        return set(rows)
+
+    async def claim_reminder(self, reminder: EventReminder) -> None:
+        """Raises IntegrityError when the reminder was already claimed (a race)."""
+        self.session.add(reminder)
+        await self.session.flush()
+
+    async def venues_with_registered(self, event_id: int) -> list[EventVenue]:
+        has_registered = (
+            select(Registration.id)
+            .where(
+                Registration.venue_id == EventVenue.id,
+                Registration.status == RegistrationStatus.REGISTERED,
+            )
+            .exists()
+        )
+        query = select(EventVenue).where(EventVenue.event_id == event_id, has_registered)
+        return list(await self.session.scalars(query.order_by(EventVenue.position)))
+
+    async def stop_broadcasts(
+        self, event_id: int, kinds: Sequence[BroadcastKind], now: datetime
+    ) -> None:
+        """Cancel the event's broadcasts of these kinds that have not started, and stop those
+        that are running (the engine finishes the chunk in hand and reports)."""
+        common = [Broadcast.event_id == event_id, Broadcast.kind.in_(kinds)]
+        await self.session.execute(
+            update(Broadcast)
+            .where(*common, Broadcast.status == BroadcastStatus.SCHEDULED)
+            .values(status=BroadcastStatus.CANCELLED, finished_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(
+            update(Broadcast)
+            .where(*common, Broadcast.status == BroadcastStatus.RUNNING)
+            .values(status=BroadcastStatus.STOPPED)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def delivery_counts(self, event_id: int) -> dict[tuple[str, str], int]:
+        """(broadcast kind, delivery status) → how many, over all the event's broadcasts."""
+        rows = await self.session.execute(
+            select(Broadcast.kind, Delivery.status, func.count(Delivery.id))
+            .join(Delivery, Delivery.broadcast_id == Broadcast.id)
+            .where(Broadcast.event_id == event_id)
+            .group_by(Broadcast.kind, Delivery.status)
+        )
+        return {(str(kind), str(status)): count for kind, status, count in rows.tuples()}

@@ -1,0 +1,421 @@
+"""Events for citizens: /events (upcoming events of their councils, one card a page), the card a
+shared link opens (t.me/<bot>?start=event_<id>), "I will attend" (choosing the venue when there
+are several, or joining the waiting list when it is full), cancelling, and the calendar file."""
+
+import logging
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.text_decorations import html_decoration as html
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.event_cards import (
+    ATTEND,
+    CALENDAR,
+    LEAVE,
+    EventAct,
+    EventsPage,
+    card_text,
+    places_text,
+    title_of,
+    venue_text,
+    when_text,
+)
+from bot.ics import event_ics
+from bot.notify import speaking
+from bot.services.events import EventError, EventService, Registered, pick_language
+from db.models import Event, EventStatus, Registration, User
+from db.repositories.broadcasts import SubscriptionRepository
+from db.repositories.councils import CouncilRepository
+from db.repositories.events import ACTIVE_REGISTRATION, EventRepository
+from db.repositories.users import UserRepository
+from handlers.menu import show_picker
+
+logger = logging.getLogger(__name__)
+
+EVENT_LINK_PREFIX = "event_"
+# Where a pressed button sits: under a broadcast (answer with a new message), under a card opened
+# by itself (edit it), or under the card of page N of /events (edit it, keep the page): 2 + N.
+FROM_MESSAGE, FROM_CARD, FROM_PAGE = 0, 1, 2
+
+
+def event_refusal(error: EventError) -> str:
+    text = {
+        "not_found": _("This event is not available."),
+        "cancelled": _("This event has been cancelled."),
+        "started": _("This event has already started; registration is closed."),
+        "not_registered": _("You are not registered for this event."),
+    }.get(error.code, _("This cannot be done."))
+    return text.format(**error.details) if error.details else text
+
+
+async def event_link(bot: Bot, event_id: int) -> str:
+    me = await bot.me()
+    return f"https://t.me/{me.username}?start={EVENT_LINK_PREFIX}{event_id}"
+
+
+async def _citizen_councils(session: AsyncSession, user: User) -> set[int]:
+    """The councils whose events a citizen sees in /events: those they subscribe to, or every
+    council when they subscribe to none."""
+    subscribed = await SubscriptionRepository(session).active_councils(user.id)
+    return subscribed or {council.id for council in await CouncilRepository(session).all()}
+
+
+async def _card(
+    session: AsyncSession, event: Event, user: User, source: int, pages: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A card in the user's language with the buttons that fit their registration."""
+    repo = EventRepository(session)
+    council = await CouncilRepository(session).get(event.council_id)
+    assert council is not None
+    venues = await repo.venues(event.id)
+    registration = await repo.registration(event.id, user.id)
+    if registration is not None and registration.status not in ACTIVE_REGISTRATION:
+        registration = None
+    place = await repo.waiting_place(registration) if registration else None
+    language = user.language or council.default_language
+    text = card_text(event, venues, council, language, registration=registration, place=place)
+    builder = InlineKeyboardBuilder()
+    if event.status == EventStatus.PUBLISHED:
+        action = "leave" if registration else "go"
+        builder.button(
+            text=_(LEAVE) if registration else _(ATTEND),
+            callback_data=EventAct(action=action, event_id=event.id, src=source),
+        )
+    builder.button(text=_(CALENDAR), callback_data=EventAct(action="ics", event_id=event.id))
+    sizes = [1] * len(builder.buttons)
+    if pages > 1:
+        page = source - FROM_PAGE
+        builder.button(text="◀", callback_data=EventsPage(page=(page - 1) % pages))
+        builder.button(text=f"{page + 1}/{pages}", callback_data=EventsPage(page=page))
+        builder.button(text="▶", callback_data=EventsPage(page=(page + 1) % pages))
+        sizes.append(3)
+    builder.adjust(*sizes)
+    return text, builder.as_markup()
+
+
+async def _page(
+    session: AsyncSession, clock: Clock, user: User, page: int
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    repo = EventRepository(session)
+    council_ids = await _citizen_councils(session, user)
+    total = await repo.count_upcoming(council_ids, clock.now())
+    if total == 0:
+        return None
+    page = min(max(page, 0), total - 1)
+    events = await repo.upcoming(council_ids, clock.now(), page, 1)
+    return await _card(session, events[0], user, FROM_PAGE + page, pages=total)
+
+
+async def list_events(message: Message, session: AsyncSession, clock: Clock, user: User) -> None:
+    shown = await _page(session, clock, user, 0)
+    if shown is None:
+        await message.answer(
+            _("No upcoming events yet. Announcements of new ones come here (/subscribe).")
+        )
+        return
+    text, markup = shown
+    await message.answer(text, reply_markup=markup)
+
+
+async def page_pressed(
+    query: CallbackQuery,
+    callback_data: EventsPage,
+    session: AsyncSession,
+    clock: Clock,
+    user: User,
+) -> None:
+    shown = await _page(session, clock, user, callback_data.page)
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    if shown is None:
+        await query.message.edit_text(_("No upcoming events yet."))
+        return
+    await _edit(query.message, *shown)
+
+
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if "not modified" not in exc.message:
+            raise
+
+
+async def open_link(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    state: FSMContext,
+    user: User,
+    i18n: I18n,
+) -> None:
+    """/start event_<id>: the card a council shared. A newcomer picks a language first."""
+    await state.clear()
+    event_id = int((command.args or "").removeprefix(EVENT_LINK_PREFIX))
+    if user.language is None:
+        await state.update_data(open_event=event_id)
+        await show_picker(message, i18n)
+        return
+    await send_card(message, session, clock, user, event_id)
+
+
+async def send_card(
+    message: Message, session: AsyncSession, clock: Clock, user: User, event_id: int
+) -> None:
+    try:
+        event = await EventService(session, clock).visible(event_id)
+    except EventError as error:
+        await message.answer(event_refusal(error))
+        return
+    text, markup = await _card(session, event, user, FROM_CARD)
+    await message.answer(text, reply_markup=markup)
+
+
+async def button_pressed(
+    query: CallbackQuery,
+    callback_data: EventAct,
+    session: AsyncSession,
+    clock: Clock,
+    user: User,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    if not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    service = EventService(session, clock)
+    action = callback_data.action
+    try:
+        if action in ("go", "venue"):
+            venue_id = callback_data.venue_id if action == "venue" else None
+            try:
+                result = await service.register(callback_data.event_id, user.id, venue_id)
+            except EventError as error:
+                if error.code != "choose_venue":
+                    raise
+                await query.answer()
+                await _ask_venue(query.message, session, callback_data)
+                return
+            await session.commit()
+            await query.answer()
+            await _tell_registered(query.message, session, result, callback_data)
+            if result.promoted is not None:
+                await tell_promoted(bot, i18n, session, result.promoted)
+        elif action == "leave":
+            promoted = await service.unregister(callback_data.event_id, user.id)
+            await session.commit()
+            event = await service.visible(callback_data.event_id)
+            council = await service.councils_of(event)
+            await query.answer(
+                _("Your registration for «{title}» is cancelled.").format(
+                    title=event.title(
+                        pick_language(event, _language(user), council.default_language)
+                    )
+                ),
+                show_alert=True,
+            )
+            if promoted is not None:
+                await tell_promoted(bot, i18n, session, promoted)
+        elif action == "ics":
+            await query.answer()
+            await _send_calendar(query.message, session, clock, user, bot, callback_data.event_id)
+        elif action == "open":
+            await query.answer()
+            await send_card(query.message, session, clock, user, callback_data.event_id)
+            return
+        else:
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+            return
+    except EventError as error:
+        await session.rollback()
+        await query.answer(event_refusal(error), show_alert=True)
+        return
+    except IntegrityError:
+        # The same button pressed twice at once: the first press registered.
+        await session.rollback()
+        await query.answer(_("Done already."), show_alert=True)
+        return
+    await _refresh(query.message, session, clock, user, callback_data)
+
+
+async def _refresh(
+    message: Message, session: AsyncSession, clock: Clock, user: User, pressed: EventAct
+) -> None:
+    """Redraw the card the button was under, so it shows the registration as it is now."""
+    if pressed.src == FROM_CARD:
+        event = await EventRepository(session).get(pressed.event_id)
+        if event is not None:
+            await _edit(message, *await _card(session, event, user, FROM_CARD))
+    elif pressed.src >= FROM_PAGE:
+        shown = await _page(session, clock, user, pressed.src - FROM_PAGE)
+        if shown is not None:
+            await _edit(message, *shown)
+
+
+def _language(user: User) -> str:
+    return user.language or get_i18n().current_locale
+
+
+async def _ask_venue(message: Message, session: AsyncSession, pressed: EventAct) -> None:
+    venues = await EventRepository(session).venues(pressed.event_id)
+    builder = InlineKeyboardBuilder()
+    for venue in venues:
+        builder.button(
+            text=f"{venue.position}. {venue.name}{places_text(venue)}"[:120],
+            callback_data=EventAct(
+                action="venue", event_id=pressed.event_id, venue_id=venue.id, src=pressed.src
+            ),
+        )
+    builder.adjust(1)
+    await message.answer(_("Which venue will you come to?"), reply_markup=builder.as_markup())
+
+
+async def _tell_registered(
+    message: Message, session: AsyncSession, result: Registered, pressed: EventAct
+) -> None:
+    registration, venue = result.registration, result.venue
+    event = await EventRepository(session).get(registration.event_id)
+    assert event is not None
+    council = await CouncilRepository(session).get(event.council_id)
+    assert council is not None
+    user = await UserRepository(session).get(registration.user_id)
+    language = (user.language if user else None) or council.default_language
+    title = title_of(event, language, council)
+    if result.place is None:
+        lines = [
+            (
+                _("You are already registered for «{title}».")
+                if result.already
+                else _("✅ You are registered for «{title}».")
+            ).format(title=title),
+            _("📍 {venue}").format(venue=venue_text(venue)),
+            _("🕒 {when}").format(when=when_text(event, language, ZoneInfo(council.timezone))),
+            _("Reminders will come before the start."),
+        ]
+    else:
+        lines = [
+            (
+                _("You are already on the waiting list for «{title}», number {place}.")
+                if result.already
+                else _(
+                    "⏳ All places at {venue} are taken. You are on the waiting list for "
+                    "«{title}», number {place}."
+                )
+            ).format(title=title, venue=venue_text(venue), place=result.place),
+            _("If a place frees up, it is yours, and you will get a message."),
+        ]
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_(LEAVE), callback_data=EventAct(action="leave", event_id=event.id))
+    builder.button(text=_(CALENDAR), callback_data=EventAct(action="ics", event_id=event.id))
+    builder.adjust(1)
+    if pressed.src == FROM_MESSAGE or pressed.action == "venue":
+        await message.answer("\n".join(lines), reply_markup=builder.as_markup())
+    else:
+        await message.answer("\n".join(lines))
+
+
+async def tell_promoted(
+    bot: Bot, i18n: I18n, session: AsyncSession, registration: Registration
+) -> None:
+    """The first in the waiting list got a freed place: tell them, in their language."""
+    repo = EventRepository(session)
+    event = await repo.get(registration.event_id)
+    venue = await repo.venue(registration.venue_id)
+    user = await UserRepository(session).get(registration.user_id)
+    assert event is not None and venue is not None and user is not None
+    council = await CouncilRepository(session).get(event.council_id)
+    assert council is not None
+    language = user.language or council.default_language
+    with speaking(i18n, language):
+        text = "\n".join(
+            [
+                _("🎉 A place has freed up: you are now registered for «{title}».").format(
+                    title=title_of(event, language, council)
+                ),
+                _("📍 {venue}").format(venue=venue_text(venue)),
+                _("🕒 {when}").format(when=when_text(event, language, ZoneInfo(council.timezone))),
+            ]
+        )
+        builder = InlineKeyboardBuilder()
+        builder.button(text=_(LEAVE), callback_data=EventAct(action="leave", event_id=event.id))
+        try:
+            await bot.send_message(user.id, text, reply_markup=builder.as_markup())
+        except TelegramAPIError as exc:
+            # The place stays theirs; the card and reminders show it.
+            logger.info("promotion message to %s not delivered: %s", user.id, exc)
+
+
+async def _send_calendar(
+    message: Message, session: AsyncSession, clock: Clock, user: User, bot: Bot, event_id: int
+) -> None:
+    try:
+        event = await EventService(session, clock).visible(event_id)
+    except EventError as error:
+        await message.answer(event_refusal(error))
+        return
+    repo = EventRepository(session)
+    council = await CouncilRepository(session).get(event.council_id)
+    assert council is not None
+    venues = await repo.venues(event.id)
+    registration = await repo.registration(event.id, user.id)
+    if registration is not None and registration.status in ACTIVE_REGISTRATION:
+        venues = [venue for venue in venues if venue.id == registration.venue_id]
+    language = pick_language(
+        event, user.language or council.default_language, council.default_language
+    )
+    me = await bot.me()
+    content = event_ics(
+        event,
+        venues,
+        title=event.title(language) or "",
+        description=event.description(language),
+        timezone=council.timezone,
+        link=await event_link(bot, event.id),
+        host=me.username or "bot",
+        now=clock.now(),
+    )
+    await message.answer_document(
+        BufferedInputFile(content, filename=f"event-{event.id}.ics"),
+        caption=_("Open the file to add «{title}» to your calendar.").format(
+            title=html.quote(event.title(language) or "")
+        ),
+    )
+
+
+async def show_pending_event(
+    message: Message, session: AsyncSession, clock: Clock, user: User, state: FSMContext
+) -> None:
+    """After a newcomer who came by an event link picks a language, show them that event."""
+    data = await state.get_data()
+    event_id = data.get("open_event")
+    if event_id is not None:
+        await state.update_data(open_event=None)
+        await send_card(message, session, clock, user, int(event_id))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.register(
+        open_link,
+        CommandStart(deep_link=True, magic=F.args.regexp(rf"^{EVENT_LINK_PREFIX}\d{{1,9}}$")),
+    )
+    router.message.register(list_events, Command("events"))
+    router.message.register(list_events, F.text == __("📅 Events"))
+    router.callback_query.register(page_pressed, EventsPage.filter())
+    router.callback_query.register(button_pressed, EventAct.filter())
+    return router

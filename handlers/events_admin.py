@@ -1,0 +1,852 @@
+"""Events for council secretaries: /new_event (texts per language → start → end → venues →
+contacts → audience → preview → publish now, at a set time, or keep as a draft), /events_admin,
+/event_publish, /event_edit, /event_cancel, /event_attended, /event_report, /event_registrants."""
+
+import html as std_html
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.text_decorations import html_decoration as html
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.broadcaster import Broadcaster
+from bot.clock import Clock
+from bot.config import LANGUAGES
+from bot.event_cards import announcement_text, report_text, title_of, when_text
+from bot.event_jobs import EventJobs, add_notice
+from bot.i18n import LANGUAGE_NAMES, format_when
+from bot.services.councils import Staff, scope_of
+from bot.services.events import (
+    MAX_VENUES,
+    EventDraft,
+    EventError,
+    EventService,
+    VenueDraft,
+    check_description,
+    check_times,
+    check_title,
+    parse_contacts,
+    parse_moment,
+    parse_venue,
+)
+from bot.services.export import to_xlsx
+from db.models import Council, Event, EventStatus, EventVenue, RegistrationStatus, User
+from db.repositories.councils import CouncilRepository
+from db.repositories.events import EventRepository
+from handlers.events import event_link, tell_promoted
+from handlers.menu import council_keyboard
+from handlers.staff import IsStaff, staff_only
+
+ADMIN_EVENT_COMMANDS = (
+    "new_event",
+    "events_admin",
+    "event_publish",
+    "event_edit",
+    "event_cancel",
+    "event_attended",
+    "event_report",
+    "event_registrants",
+)
+EXAMPLE_TIME = "06.02.2027 15:00"
+
+
+class NewEvent(StatesGroup):
+    council = State()
+    text = State()
+    start = State()
+    end = State()
+    venue = State()
+    contacts = State()
+    audience = State()
+    confirm = State()
+    publish_at = State()
+
+
+class NewEventCouncil(CallbackData, prefix="nec"):
+    council_id: int
+
+
+class NewEventDone(CallbackData, prefix="ned"):
+    choice: str  # now | later | draft | cancel
+
+
+def event_admin_refusal(error: EventError) -> str:
+    text = {
+        "not_found": _("No such event among your councils'."),
+        "no_text": _("An event needs a title in at least one language."),
+        "no_venue": _("Add at least one venue."),
+        "empty": _("The text is empty."),
+        "too_long": _("The text is too long: {length} characters, at most {maximum}."),
+        "bad_time": _("Write the date and time like {example}; that date does not exist."),
+        "in_the_past": _("That time has already passed. Give a time in the future."),
+        "end_before_start": _("The end must be after the start."),
+        "publish_after_start": _("The event must be published before it starts."),
+        "started": _("This event has already started."),
+        "over": _("This event is already over."),
+        "cancelled": _("This event has been cancelled."),
+        "not_draft": _("Only a draft can be published; this event already is."),
+        "bad_venue": _(
+            "Write the venue as: name | address | places (address and places optional)."
+        ),
+        "bad_capacity": _("Places must be a whole number from 1 to {maximum}, or - for no limit."),
+        "bad_email": _("That e-mail address does not look right."),
+        "bad_venue_number": _("Give a venue number from 1 to {count}."),
+        "bad_language": _("Give the language as kk, ru or en."),
+        "bad_reminders": _("Write the reminders like 24h,1h (or 2d, 90m, 30s), or none."),
+        "bad_field": _("Unknown field. See /event_edit for the list."),
+        "no_reason": _("Give the reason: /event_cancel <id> <reason>"),
+        "not_held": _("Attendance can be recorded only for a published event that took place."),
+        "not_started": _("The event has not started yet; record attendance after it."),
+        "attended_count": _("Give one number per venue: this event has {count}."),
+        "bad_number": _("Give whole numbers, zero or more."),
+    }.get(error.code, _("This cannot be done."))
+    return html.quote(text.format(**error.details) if error.details else text)
+
+
+def _language(user: User | None) -> str:
+    return (user.language if user else None) or get_i18n().current_locale
+
+
+async def _event_and_council(
+    session: AsyncSession, clock: Clock, staff: Staff, raw: str
+) -> tuple[Event, Council]:
+    raw = raw.strip().lstrip("#")
+    if not raw.isdigit():
+        raise EventError("not_found")
+    event = await EventService(session, clock).for_staff(int(raw), staff)
+    council = await CouncilRepository(session).get(event.council_id)
+    assert council is not None
+    return event, council
+
+
+# -- /new_event ----------------------------------------------------------------------------------
+
+
+async def new_event(
+    message: Message, state: FSMContext, session: AsyncSession, staff: Staff, user: User
+) -> None:
+    await state.clear()
+    council_ids = await scope_of(session, staff)
+    councils = [c for c in await CouncilRepository(session).all() if c.id in council_ids]
+    if len(councils) == 1:
+        await _ask_text(message, state, councils[0], 0)
+        return
+    await state.set_state(NewEvent.council)
+    await message.answer(
+        _("Which council holds the event?"),
+        reply_markup=council_keyboard(
+            councils, _language(user), lambda id_: NewEventCouncil(council_id=id_)
+        ),
+    )
+
+
+async def council_chosen(
+    query: CallbackQuery,
+    callback_data: NewEventCouncil,
+    state: FSMContext,
+    session: AsyncSession,
+    staff: Staff,
+) -> None:
+    council = await CouncilRepository(session).get(callback_data.council_id)
+    if council is None or not staff.can_act(council.id) or not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await query.answer()
+    await _ask_text(query.message, state, council, 0)
+
+
+async def _ask_text(message: Message, state: FSMContext, council: Council, index: int) -> None:
+    await state.set_state(NewEvent.text)
+    await state.update_data(council_id=council.id, tz=council.timezone, index=index)
+    await message.answer(
+        _(
+            "Send the announcement in {language}: the title on the first line, the description "
+            "below it. Or /skip if there is none in this language."
+        ).format(language=LANGUAGE_NAMES[LANGUAGES[index]])
+    )
+
+
+def split_title(message: Message) -> tuple[str, str | None]:
+    """The first line is the title (plain); the rest is the description, its formatting kept."""
+    text = message.text or ""
+    first, newline, rest = text.partition("\n")
+    if not newline or not rest.strip():
+        return first, None
+    offset = len((first + newline).encode("utf-16-le")) // 2
+    entities = [
+        entity.model_copy(update={"offset": entity.offset - offset})
+        for entity in message.entities or []
+        if entity.offset >= offset
+    ]
+    return first, html.unparse(rest, entities)
+
+
+async def text_received(message: Message, state: FSMContext) -> None:
+    if message.text is None:
+        await message.answer(_("Please send the text of the announcement, or /skip."))
+        return
+    title, description = split_title(message)
+    try:
+        title = check_title(title)
+        description = check_description(description)
+    except EventError as error:
+        await message.answer(event_admin_refusal(error))
+        return
+    data = await state.get_data()
+    texts = dict(data.get("texts", {}))
+    texts[LANGUAGES[data["index"]]] = [title, description]
+    await state.update_data(texts=texts)
+    await _next_text(message, state)
+
+
+async def text_skipped(message: Message, state: FSMContext) -> None:
+    await _next_text(message, state)
+
+
+async def _next_text(message: Message, state: FSMContext) -> None:
+    data = await state.get_data()
+    index = data["index"] + 1
+    if index < len(LANGUAGES):
+        await state.update_data(index=index)
+        await message.answer(
+            _(
+                "Send the announcement in {language}: the title on the first line, the "
+                "description below it. Or /skip if there is none in this language."
+            ).format(language=LANGUAGE_NAMES[LANGUAGES[index]])
+        )
+        return
+    if not data.get("texts"):
+        await message.answer(event_admin_refusal(EventError("no_text")))
+        await state.update_data(index=0)
+        await message.answer(
+            _(
+                "Send the announcement in {language}: the title on the first line, the "
+                "description below it. Or /skip if there is none in this language."
+            ).format(language=LANGUAGE_NAMES[LANGUAGES[0]])
+        )
+        return
+    await state.set_state(NewEvent.start)
+    await message.answer(
+        _("When does it start? Write the date and time like {example} ({tz}).").format(
+            example=EXAMPLE_TIME, tz=data["tz"]
+        )
+    )
+
+
+async def start_received(message: Message, state: FSMContext, clock: Clock) -> None:
+    data = await state.get_data()
+    try:
+        starts_at = parse_moment(message.text or "", ZoneInfo(data["tz"]))
+        check_times(starts_at, None, clock.now())
+    except EventError as error:
+        await message.answer(event_admin_refusal(error))
+        return
+    await state.update_data(starts_at=starts_at.isoformat())
+    await state.set_state(NewEvent.end)
+    await message.answer(
+        _(
+            "When does it end? Write the date and time like {example}, or /skip. "
+            "A two-day event ends on its second day."
+        ).format(example="07.02.2027 18:00")
+    )
+
+
+async def end_received(message: Message, state: FSMContext, clock: Clock) -> None:
+    data = await state.get_data()
+    starts_at = datetime.fromisoformat(data["starts_at"])
+    try:
+        ends_at = parse_moment(message.text or "", ZoneInfo(data["tz"]))
+        check_times(starts_at, ends_at, clock.now())
+    except EventError as error:
+        await message.answer(event_admin_refusal(error))
+        return
+    await state.update_data(ends_at=ends_at.isoformat())
+    await _ask_venue(message, state)
+
+
+async def end_skipped(message: Message, state: FSMContext) -> None:
+    await state.update_data(ends_at=None)
+    await _ask_venue(message, state)
+
+
+async def _ask_venue(message: Message, state: FSMContext) -> None:
+    await state.set_state(NewEvent.venue)
+    await message.answer(
+        _(
+            "Where? Send a venue as: name | address | places — address and places may be left "
+            "out. For example: {example}. An event in several places (every rural library of "
+            "a district) gets one message per venue."
+        ).format(example=html.quote("Central library | 10 Abay St | 40"))
+    )
+
+
+async def venue_received(message: Message, state: FSMContext) -> None:
+    data = await state.get_data()
+    venues = list(data.get("venues", []))
+    if len(venues) >= MAX_VENUES:
+        await message.answer(
+            _("That is the most venues one event can have ({count}). Send /done.").format(
+                count=MAX_VENUES
+            )
+        )
+        return
+    try:
+        venue = parse_venue(message.text or "")
+    except EventError as error:
+        await message.answer(event_admin_refusal(error))
+        return
+    venues.append([venue.name, venue.address, venue.capacity])
+    await state.update_data(venues=venues)
+    await message.answer(
+        _("Venue {number} added: {venue}. Send another venue, or /done.").format(
+            number=len(venues), venue=html.quote(venue.name)
+        )
+    )
+
+
+async def venues_done(message: Message, state: FSMContext) -> None:
+    data = await state.get_data()
+    if not data.get("venues"):
+        await message.answer(event_admin_refusal(EventError("no_venue")))
+        return
+    await state.set_state(NewEvent.contacts)
+    await message.answer(
+        _(
+            "Contacts for participants: person, phones and e-mail, separated by |, for example "
+            "{example}. Or /skip."
+        ).format(example=html.quote("Aigerim Sadykova | +7 701 123 45 67 | council@example.kz"))
+    )
+
+
+async def contacts_received(message: Message, state: FSMContext) -> None:
+    try:
+        contacts = parse_contacts(message.text or "")
+    except EventError as error:
+        await message.answer(event_admin_refusal(error))
+        return
+    await state.update_data(contacts=list(contacts))
+    await _ask_audience(message, state)
+
+
+async def contacts_skipped(message: Message, state: FSMContext) -> None:
+    await state.update_data(contacts=[None, None, None])
+    await _ask_audience(message, state)
+
+
+async def _ask_audience(message: Message, state: FSMContext) -> None:
+    await state.set_state(NewEvent.audience)
+    await message.answer(
+        _("Who is it for (for example: teachers, young people, library readers)? Or /skip.")
+    )
+
+
+async def audience_received(
+    message: Message, state: FSMContext, session: AsyncSession, i18n: I18n
+) -> None:
+    text = " ".join((message.text or "").split())
+    if not text or len(text) > 300:
+        await message.answer(
+            event_admin_refusal(EventError("too_long", length=len(text), maximum=300))
+            if text
+            else event_admin_refusal(EventError("empty"))
+        )
+        return
+    await state.update_data(audience=text)
+    await _preview(message, state, session, i18n)
+
+
+async def audience_skipped(
+    message: Message, state: FSMContext, session: AsyncSession, i18n: I18n
+) -> None:
+    await state.update_data(audience=None)
+    await _preview(message, state, session, i18n)
+
+
+def draft_from(data: dict[str, Any]) -> EventDraft:
+    person, phones, email = data.get("contacts") or [None, None, None]
+    texts = data["texts"]
+    return EventDraft(
+        council_id=data["council_id"],
+        titles={language: text[0] for language, text in texts.items()},
+        descriptions={language: text[1] for language, text in texts.items() if text[1]},
+        starts_at=datetime.fromisoformat(data["starts_at"]),
+        ends_at=datetime.fromisoformat(data["ends_at"]) if data.get("ends_at") else None,
+        venues=[VenueDraft(*venue) for venue in data["venues"]],
+        contact_person=person,
+        contact_phones=phones,
+        contact_email=email,
+        audience_note=data.get("audience"),
+    )
+
+
+def _unsaved(draft: EventDraft) -> tuple[Event, list[EventVenue]]:
+    """The event as it will be, for the preview; nothing is stored."""
+    event = Event(
+        status=EventStatus.PUBLISHED,
+        starts_at=draft.starts_at,
+        ends_at=draft.ends_at,
+        contact_person=draft.contact_person,
+        contact_phones=draft.contact_phones,
+        contact_email=draft.contact_email,
+        audience_note=draft.audience_note,
+    )
+    for language in LANGUAGES:
+        setattr(event, f"title_{language}", draft.titles.get(language))
+        setattr(event, f"description_{language}", draft.descriptions.get(language))
+    venues = [
+        EventVenue(position=position, name=v.name, address=v.address, capacity=v.capacity, taken=0)
+        for position, v in enumerate(draft.venues, start=1)
+    ]
+    return event, venues
+
+
+async def _preview(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n) -> None:
+    """Each language's announcement exactly as subscribers will read it, then the choice."""
+    data = await state.get_data()
+    council = await CouncilRepository(session).get(data["council_id"])
+    assert council is not None
+    draft = draft_from(data)
+    event, venues = _unsaved(draft)
+    for language in LANGUAGES:
+        fallback = "" if draft.titles.get(language) else " " + _("(no text: falls back)")
+        header = _("Preview for readers of {language}:").format(language=LANGUAGE_NAMES[language])
+        with i18n.use_locale(language):
+            text = announcement_text(event, venues, council, language)
+        await message.answer(header + fallback)
+        await message.answer(text)
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Publish now"), callback_data=NewEventDone(choice="now"))
+    builder.button(text=_("Publish at a set time"), callback_data=NewEventDone(choice="later"))
+    builder.button(text=_("Save as draft"), callback_data=NewEventDone(choice="draft"))
+    builder.button(text=_("Cancel"), callback_data=NewEventDone(choice="cancel"))
+    builder.adjust(1)
+    await state.set_state(NewEvent.confirm)
+    await message.answer(
+        _("Publishing announces the event to the council's subscribers."),
+        reply_markup=builder.as_markup(),
+    )
+
+
+async def done_chosen(
+    query: CallbackQuery,
+    callback_data: NewEventDone,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    staff: Staff,
+    user: User,
+    bot: Bot,
+    event_jobs: EventJobs,
+) -> None:
+    if not isinstance(query.message, Message):
+        return
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    if callback_data.choice == "cancel":
+        await state.clear()
+        await query.message.answer(_("Cancelled. Nothing was saved."))
+        return
+    if callback_data.choice == "later":
+        data = await state.get_data()
+        await state.set_state(NewEvent.publish_at)
+        await query.message.answer(
+            _(
+                "When should it be published? Write the date and time like {example} ({tz})."
+            ).format(example=EXAMPLE_TIME, tz=data["tz"])
+        )
+        return
+    publish_at = clock.now() if callback_data.choice == "now" else None
+    await _create(query.message, state, session, clock, staff, user, bot, event_jobs, publish_at)
+
+
+async def publish_at_received(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    staff: Staff,
+    user: User,
+    bot: Bot,
+    event_jobs: EventJobs,
+) -> None:
+    data = await state.get_data()
+    try:
+        publish_at = parse_moment(message.text or "", ZoneInfo(data["tz"]))
+    except EventError as error:
+        await message.answer(event_admin_refusal(error))
+        return
+    await _create(message, state, session, clock, staff, user, bot, event_jobs, publish_at)
+
+
+async def _create(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    clock: Clock,
+    staff: Staff,
+    user: User,
+    bot: Bot,
+    event_jobs: EventJobs,
+    publish_at: datetime | None,
+) -> None:
+    data = await state.get_data()
+    try:
+        event = await EventService(session, clock).create(
+            draft_from(data), staff, publish_at=publish_at
+        )
+    except EventError as error:
+        await message.answer(event_admin_refusal(error))
+        # A time that passed while the secretary was typing: they give another one.
+        if error.code not in ("in_the_past", "publish_after_start") or publish_at is None:
+            await state.clear()
+        return
+    await session.commit()
+    await state.clear()
+    await message.answer(await _published_text(event, bot, user, session))
+    if event.status == EventStatus.PUBLISHED and event.publish_at <= clock.now():  # type: ignore[operator]
+        await event_jobs.run()
+
+
+async def _published_text(event: Event, bot: Bot, user: User, session: AsyncSession) -> str:
+    council = await CouncilRepository(session).get(event.council_id)
+    assert council is not None
+    link = await event_link(bot, event.id)
+    if event.status == EventStatus.DRAFT:
+        text = _("Event #{id} is saved as a draft. To publish it: /event_publish {id}")
+    elif event.announced_at is None and event.publish_at and event.publish_at > event.created_at:
+        text = _("Event #{id} will be published and announced at {when}.")
+    else:
+        text = _("Event #{id} is published; the announcement is going out to subscribers.")
+    when = format_when(
+        event.publish_at or event.created_at, _language(user), ZoneInfo(council.timezone)
+    )
+    return "\n".join(
+        [
+            text.format(id=event.id, when=when),
+            _("Link to share: {link}").format(link=link),
+            _("Report: /event_report {id}").format(id=event.id),
+        ]
+    )
+
+
+async def wrong_input(message: Message) -> None:
+    await message.answer(_("Please use the buttons above, or /cancel to stop."))
+
+
+async def text_expected(message: Message) -> None:
+    await message.answer(_("Please send text, or /cancel to stop."))
+
+
+# -- managing events -----------------------------------------------------------------------------
+
+STATUS_ICONS = {EventStatus.DRAFT: "📝", EventStatus.PUBLISHED: "📢", EventStatus.CANCELLED: "✖️"}
+
+
+async def list_events(
+    message: Message, session: AsyncSession, clock: Clock, staff: Staff, user: User
+) -> None:
+    council_ids = await scope_of(session, staff)
+    repo = EventRepository(session)
+    events = await repo.of_councils(council_ids)
+    if not events:
+        await message.answer(_("No events yet. To announce one: /new_event"))
+        return
+    councils = {c.id: c for c in await CouncilRepository(session).all()}
+    language = _language(user)
+    lines = [_("Events, latest first:")]
+    for event in events:
+        council = councils[event.council_id]
+        counts = await repo.registration_counts(event.id)
+        icon = STATUS_ICONS[event.status]
+        if event.status == EventStatus.PUBLISHED and event.announced_at is None:
+            icon = "🕒"
+        if event.status == EventStatus.PUBLISHED and event.starts_at <= clock.now():
+            icon = "✔️"
+        lines.append(
+            _("#{id} {icon} {when} — {title} (registered {count}, waiting {waiting})").format(
+                id=event.id,
+                icon=icon,
+                when=when_text(event, language, ZoneInfo(council.timezone)),
+                title=title_of(event, language, council),
+                count=sum(n for (_, s), n in counts.items() if s == RegistrationStatus.REGISTERED),
+                waiting=sum(n for (_, s), n in counts.items() if s == RegistrationStatus.WAITING),
+            )
+        )
+    lines += ["", _("📝 draft · 🕒 to be published · 📢 published · ✔️ held · ✖️ cancelled")]
+    await message.answer("\n".join(lines))
+
+
+async def publish_event(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    staff: Staff,
+    user: User,
+    bot: Bot,
+    event_jobs: EventJobs,
+) -> None:
+    raw, _sep, when = (command.args or "").strip().partition(" ")
+    if not raw:
+        await message.answer(html.quote(_("Usage: /event_publish <id> [DD.MM.YYYY HH:MM]")))
+        return
+    try:
+        event, council = await _event_and_council(session, clock, staff, raw)
+        at = parse_moment(when, ZoneInfo(council.timezone)) if when.strip() else None
+        event = await EventService(session, clock).publish(event.id, staff, at)
+    except EventError as error:
+        await message.answer(event_admin_refusal(error))
+        return
+    await session.commit()
+    await message.answer(await _published_text(event, bot, user, session))
+    await event_jobs.run()
+
+
+EDIT_USAGE = (
+    "/event_edit <id> start DD.MM.YYYY HH:MM\n"
+    "/event_edit <id> end DD.MM.YYYY HH:MM | -\n"
+    "/event_edit <id> venue <n> name | address | places\n"
+    "/event_edit <id> capacity <n> places | -\n"
+    "/event_edit <id> text kk|ru|en title (description on the next lines)\n"
+    "/event_edit <id> contacts person | phones | e-mail\n"
+    "/event_edit <id> reminders 24h,1h | default | none\n"
+    "/event_edit <id> audience text"
+)
+
+
+async def edit_event(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    staff: Staff,
+    bot: Bot,
+    i18n: I18n,
+    broadcaster: Broadcaster,
+) -> None:
+    parts = (command.args or "").strip().split(maxsplit=2)
+    if len(parts) < 2:
+        await message.answer(_("What to change:") + "\n" + html.quote(EDIT_USAGE))
+        return
+    raw, what = parts[0], parts[1].lower()
+    value = parts[2] if len(parts) > 2 else ""
+    if what == "text":
+        # Commands carry plain text: the description is escaped like any user text.
+        language, _sep, rest = value.partition(" ")
+        title, newline, description = rest.partition("\n")
+        value = f"{language} {title}{newline}{std_html.escape(description, quote=False)}"
+    try:
+        event, council = await _event_and_council(session, clock, staff, raw)
+        edited = await EventService(session, clock).edit(
+            event.id, staff, what, value, ZoneInfo(council.timezone)
+        )
+        notice = None
+        if edited.changes and edited.event.status == EventStatus.PUBLISHED:
+            notice = await add_notice(
+                session, i18n, edited.event, council, edited.changes, clock.now()
+            )
+    except EventError as error:
+        await session.rollback()
+        await message.answer(event_admin_refusal(error))
+        return
+    await session.commit()
+    for registration in edited.promoted:
+        await tell_promoted(bot, i18n, session, registration)
+    if notice is not None:
+        text = _("Event #{id} is changed; everyone registered is being told.")
+        await broadcaster.tick()
+    else:
+        text = _("Event #{id} is changed.")
+    await message.answer(text.format(id=event.id))
+
+
+async def cancel_event(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    staff: Staff,
+    i18n: I18n,
+    broadcaster: Broadcaster,
+) -> None:
+    raw, _sep, reason = (command.args or "").strip().partition(" ")
+    if not raw:
+        await message.answer(html.quote(_("Usage: /event_cancel <id> <reason>")))
+        return
+    try:
+        event, council = await _event_and_council(session, clock, staff, raw)
+        event = await EventService(session, clock).cancel(event.id, staff, reason)
+        notice = await add_notice(session, i18n, event, council, [], clock.now())
+    except EventError as error:
+        await session.rollback()
+        await message.answer(event_admin_refusal(error))
+        return
+    await session.commit()
+    if notice is not None:
+        await broadcaster.tick()
+    await message.answer(
+        _(
+            "Event #{id} is cancelled; its reminders are stopped and everyone registered is told."
+        ).format(id=event.id)
+    )
+
+
+async def record_attended(
+    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, staff: Staff
+) -> None:
+    parts = (command.args or "").split()
+    if len(parts) < 2 or not all(part.isdigit() for part in parts[1:]):
+        await message.answer(
+            html.quote(_("Usage: /event_attended <id> <number> (one number per venue)"))
+        )
+        return
+    try:
+        event, _council = await _event_and_council(session, clock, staff, parts[0])
+        await EventService(session, clock).record_attendance(
+            event.id, staff, [int(part) for part in parts[1:]]
+        )
+    except EventError as error:
+        await session.rollback()
+        await message.answer(event_admin_refusal(error))
+        return
+    await session.commit()
+    await message.answer(_("Recorded. The report: /event_report {id}").format(id=event.id))
+
+
+async def show_report(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    staff: Staff,
+    user: User,
+) -> None:
+    try:
+        event, council = await _event_and_council(session, clock, staff, command.args or "")
+        report = await EventService(session, clock).report(event.id, staff)
+    except EventError as error:
+        await message.answer(event_admin_refusal(error))
+        return
+    await message.answer(report_text(report, council, _language(user)))
+
+
+async def export_registrants(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    staff: Staff,
+) -> None:
+    try:
+        event, council = await _event_and_council(session, clock, staff, command.args or "")
+    except EventError as error:
+        await message.answer(event_admin_refusal(error))
+        return
+    repo = EventRepository(session)
+    venues = {venue.id: venue for venue in await repo.venues(event.id)}
+    tz = ZoneInfo(council.timezone)
+    rows: list[list[object]] = []
+    waiting_place: dict[int, int] = {}
+    for registration, person in await repo.registrants(event.id):
+        venue = venues[registration.venue_id]
+        place = ""
+        if registration.status == RegistrationStatus.WAITING:
+            waiting_place[venue.id] = waiting_place.get(venue.id, 0) + 1
+            place = str(waiting_place[venue.id])
+        # Only those who agreed to the personal-data notice are named; the rest are counted.
+        named = person.consent_at is not None and bool(person.full_name)
+        rows.append(
+            [
+                venue.position,
+                venue.name,
+                _("registered")
+                if registration.status == RegistrationStatus.REGISTERED
+                else _("waiting"),
+                place,
+                person.full_name if named else _("not shared"),
+                f"@{person.username}" if named and person.username else "",
+                registration.queued_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            ]
+        )
+    columns = [
+        _("No."),
+        _("Venue"),
+        _("Status"),
+        _("Waiting list"),
+        _("Name"),
+        _("Username"),
+        _("Registered at"),
+    ]
+    await message.answer_document(
+        BufferedInputFile(
+            to_xlsx(rows, columns=columns, title="registrants"),
+            filename=f"event-{event.id}-registrants.xlsx",
+        ),
+        caption=_(
+            "Registrants of event #{id}: {count}. Names are given only for those who agreed to "
+            "share their personal data."
+        ).format(id=event.id, count=len(rows)),
+    )
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+
+    staff = Router(name=f"{__name__}.staff")
+    staff.message.filter(IsStaff())
+    staff.callback_query.filter(IsStaff())
+    message, callback = staff.message.register, staff.callback_query.register
+    anywhere = StateFilter("*")
+    message(new_event, Command("new_event"), anywhere)
+    message(list_events, Command("events_admin"), anywhere)
+    message(publish_event, Command("event_publish"), anywhere)
+    message(edit_event, Command("event_edit"), anywhere)
+    message(cancel_event, Command("event_cancel"), anywhere)
+    message(record_attended, Command("event_attended"), anywhere)
+    message(show_report, Command("event_report"), anywhere)
+    message(export_registrants, Command("event_registrants"), anywhere)
+    callback(council_chosen, NewEventCouncil.filter(), NewEvent.council)
+    message(text_skipped, Command("skip"), NewEvent.text)
+    not_command = ~F.text.startswith("/")
+    message(text_received, NewEvent.text, not_command)
+    message(start_received, NewEvent.start, F.text, not_command)
+    message(end_skipped, Command("skip"), NewEvent.end)
+    message(end_received, NewEvent.end, F.text, not_command)
+    message(venues_done, Command("done"), NewEvent.venue)
+    message(venue_received, NewEvent.venue, F.text, not_command)
+    message(contacts_skipped, Command("skip"), NewEvent.contacts)
+    message(contacts_received, NewEvent.contacts, F.text, not_command)
+    message(audience_skipped, Command("skip"), NewEvent.audience)
+    message(audience_received, NewEvent.audience, F.text, not_command)
+    callback(done_chosen, NewEventDone.filter(), NewEvent.confirm)
+    message(publish_at_received, NewEvent.publish_at, F.text, not_command)
+    message(wrong_input, StateFilter(NewEvent.council, NewEvent.confirm), not_command)
+    message(
+        text_expected,
+        StateFilter(
+            NewEvent.start,
+            NewEvent.end,
+            NewEvent.venue,
+            NewEvent.contacts,
+            NewEvent.audience,
+            NewEvent.publish_at,
+        ),
+        not_command,
+    )
+
+    others = Router(name=f"{__name__}.others")
+    others.message.register(staff_only, Command(*ADMIN_EVENT_COMMANDS), anywhere)
+    router.include_routers(staff, others)
+    return router
