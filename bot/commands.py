@@ -11,6 +11,7 @@ CITIZEN_COMMANDS: list[tuple[str, str]] = [
     ("start", N_("Start and main menu")),
     ("ask", N_("Ask the public council a question")),
     ("my", N_("My questions and answers")),
+    ("events", N_("Upcoming events of the council")),
     ("privacy", N_("Your personal data and consent")),
     ("subscribe", N_("Receive the council's announcements")),
     ("unsubscribe", N_("Stop the announcements")),
@@ -32,6 +33,14 @@ STAFF_COMMANDS: list[tuple[str, str]] = [
     ("broadcast", N_("announce to subscribers, now or at a set time")),
     ("broadcasts", N_("broadcasts with their figures")),
     ("broadcast_cancel", N_("<id> — cancel a scheduled broadcast or stop a running one")),
+    ("new_event", N_("announce an event: texts, time, venues, contacts")),
+    ("events_admin", N_("the council's events with their registrations")),
+    ("event_publish", N_("<id> [DD.MM.YYYY HH:MM] — publish a draft, now or later")),
+    ("event_edit", N_("<id> <field> <value> — change the time, a venue, a text…")),
+    ("event_cancel", N_("<id> <reason> — cancel; everyone registered is told")),
+    ("event_attended", N_("<id> <number> … — how many came, one number per venue")),
+    ("event_report", N_("<id> — announced, registered, reminded, came: the reach")),
+    ("event_registrants", N_("<id> — the list of registrants (XLSX)")),
 ]
 ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("councils", N_("list councils")),

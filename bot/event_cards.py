@@ -256,7 +256,9 @@ def report_text(report: EventReport, council: Council, language: str) -> str:
     attended = report.attended
     if attended is None:
         lines.append(
-            _("Attendance not recorded yet: /event_attended {id} <number>").format(id=event.id)
+            html.quote(
+                _("Attendance not recorded yet: /event_attended {id} <number>").format(id=event.id)
+            )
         )
     else:
         lines += [_("Came: {count}").format(count=attended), "", f"<b>{reach_line(attended)}</b>"]

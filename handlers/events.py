@@ -93,7 +93,7 @@ async def _card(
             callback_data=EventAct(action=action, event_id=event.id, src=source),
         )
     builder.button(text=_(CALENDAR), callback_data=EventAct(action="ics", event_id=event.id))
-    sizes = [1] * len(builder.buttons)
+    sizes = [1] * len(list(builder.buttons))
     if pages > 1:
         page = source - FROM_PAGE
         builder.button(text="◀", callback_data=EventsPage(page=(page - 1) % pages))

@@ -774,7 +774,7 @@ async def export_registrants(
                 else _("waiting"),
                 place,
                 person.full_name if named else _("not shared"),
-                f"@{person.username}" if named and person.username else "",
+                person.username if named and person.username else "",
                 registration.queued_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             ]
         )

@@ -178,7 +178,7 @@ class EventRepository:
             .where(Registration.event_id == event_id)
             .group_by(Registration.venue_id, Registration.status)
         )
-        return {(venue_id, str(status)): count for venue_id, status, count in rows.tuples()}
+        return {(venue_id, str(status)): count for venue_id, status, count in rows.all()}
 
     async def registrants(self, event_id: int) -> list[tuple[Registration, User]]:
         """Registered and waiting citizens, venue by venue, in the order they came."""
@@ -197,7 +197,7 @@ class EventRepository:
                 Registration.id,
             )
         )
-        return [(registration, user) for registration, user in rows.tuples()]
+        return [(registration, user) for registration, user in rows.all()]
 
     # -- what the scheduler does -----------------------------------------------------------
 
@@ -285,4 +285,4 @@ class EventRepository:
             .where(Broadcast.event_id == event_id)
             .group_by(Broadcast.kind, Delivery.status)
         )
-        return {(str(kind), str(status)): count for kind, status, count in rows.tuples()}
+        return {(str(kind), str(status)): count for kind, status, count in rows.all()}

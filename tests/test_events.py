@@ -1,0 +1,664 @@
+"""Council events: the /new_event wizard, announcements in each reader's language, registration
+with places and waiting lists, reminders on the clock (also across a restart), edits and
+cancellation, the calendar file, shared links, the reach report, and bad input."""
+
+import io
+import re
+from collections import Counter
+from datetime import UTC, datetime
+
+import icalendar
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from bot.app import create_app
+from bot.ratelimit import RateLimiter
+from db.models import (
+    Broadcast,
+    Event,
+    EventReminder,
+    EventStatus,
+    EventVenue,
+    Registration,
+)
+from tests.chat import ChatUser
+from tests.conftest import ADMIN_ID, ALMATY
+from tests.fakes import FakeTime
+
+ATTEND = "✋ I will attend"
+
+
+@pytest.fixture(autouse=True)
+def fake_time(app) -> FakeTime:
+    """Bulk sends (announcements, reminders, notices) pace themselves on a fake monotonic clock."""
+    time = FakeTime()
+    app.broadcaster.limiter = RateLimiter(25, monotonic=time.monotonic, sleep=time.sleep)
+    app.broadcaster.progress_seconds = 0
+    return time
+
+
+@pytest.fixture
+async def admin(citizen) -> ChatUser:
+    """The superadmin, acting as the council's secretary; reads no announcements."""
+    person = await citizen("en", "Admin", user_id=ADMIN_ID)
+    await person.send("/unsubscribe")
+    return person
+
+
+async def new_event(
+    secretary: ChatUser,
+    *,
+    texts: dict[str, str] | None = None,
+    start: str = "27.11.2026 15:00",
+    end: str | None = None,
+    venues: tuple[str, ...] = ("Central library | 10 Abay St | 40",),
+    contacts: str | None = None,
+    audience: str | None = None,
+    choice: str = "Publish now",
+) -> int:
+    texts = texts or {"en": "Round table\nThe Hearing State and rural libraries."}
+    await secretary.send("/new_event")
+    for language in ("kk", "ru", "en"):
+        await secretary.send(texts.get(language, "/skip"))
+    await secretary.send(start)
+    await secretary.send(end or "/skip")
+    for venue in venues:
+        await secretary.send(venue)
+    await secretary.send("/done")
+    await secretary.send(contacts or "/skip")
+    await secretary.send(audience or "/skip")
+    await secretary.press(choice)
+    found = re.search(r"Event #(\d+)", secretary.last_reply().text)
+    return int(found.group(1)) if found else 0
+
+
+def received(telegram, text_part: str, staff: int = ADMIN_ID) -> Counter:
+    """Who got a message containing this text, and how many times (the secretary aside)."""
+    return Counter(
+        call.chat_id
+        for call in telegram.sent()
+        if call.text and text_part in call.text and call.chat_id != staff
+    )
+
+
+def at(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, minute, second, tzinfo=ALMATY)
+
+
+async def run_jobs(app) -> None:
+    await app.events.run()
+    await app.broadcaster.wait()
+
+
+async def registrations(app) -> dict[int, tuple[str, int]]:
+    """user id → (status, venue position)."""
+    async with app.sessionmaker() as session:
+        rows = await session.execute(
+            select(Registration.user_id, Registration.status, EventVenue.position).join(
+                EventVenue, EventVenue.id == Registration.venue_id
+            )
+        )
+        return {user_id: (str(status), position) for user_id, status, position in rows}
+
+
+async def press_starting(user: ChatUser, prefix: str) -> None:
+    """Press the button whose label starts with `prefix` on the newest message that has one."""
+    for reply in reversed(user.inbox()):
+        for label in reply.buttons:
+            if label.startswith(prefix):
+                await user.press(label, reply)
+                return
+    raise AssertionError(f"no button starting with {prefix!r}")
+
+
+# -- announcing --------------------------------------------------------------------------------
+
+
+async def test_an_event_is_announced_to_each_subscriber_in_their_language(
+    admin, citizen, app, telegram
+):
+    aigerim = await citizen("kk", "Айгерім")
+    ivan = await citizen("ru", "Иван")
+    john = await citizen("en", "John")
+    event_id = await new_event(
+        admin,
+        texts={
+            "kk": "Дөңгелек үстел: Еститін мемлекет\nАудандағы барлық ауылдық кітапханаларда.",
+            "ru": "Круглый стол: Слышащее государство\nВо всех сельских библиотеках района.",
+        },
+        end="27.11.2026 17:00",
+        contacts="Aigerim Sadykova | +7 701 123 45 67 | council@example.kz",
+        audience="teachers, young people",
+    )
+    assert event_id == 1
+    previews = [r.text for r in admin.inbox() if r.text.startswith("Preview for readers")]
+    assert previews == [
+        "Preview for readers of Қазақша:",
+        "Preview for readers of Русский:",
+        "Preview for readers of English: (no text: falls back)",
+    ]
+    assert "https://t.me/hearing_state_bot?start=event_1" in admin.last_reply().text
+    await app.broadcaster.wait()
+
+    kk = aigerim.inbox()[-1]
+    assert "Дөңгелек үстел: Еститін мемлекет" in kk.text
+    assert "27 қараша 2026, 15:00–17:00" in kk.text, "the date in Kazakh, by Babel"
+    assert "Central library, 10 Abay St" in kk.text
+    assert "+7 701 123 45 67" in kk.text and "council@example.kz" in kk.text
+    ru = ivan.inbox()[-1]
+    assert "Круглый стол: Слышащее государство" in ru.text
+    assert "27 ноября 2026, 15:00–17:00" in ru.text
+    # No English text: the council's default language (Russian) stands in, the rest in English.
+    en = john.inbox()[-1]
+    assert "Круглый стол: Слышащее государство" in en.text
+    assert "27 November 2026, 15:00–17:00" in en.text
+    assert en.buttons == [ATTEND, "📅 Add to calendar", "Unsubscribe"]
+    assert "For: teachers, young people" in en.text
+    assert received(telegram, "Слышащее государство") == Counter({ivan.id: 1, john.id: 1})
+
+    # The report counts the announcement; the secretary also got the broadcast's report.
+    await admin.send("/event_report 1")
+    assert "Announced to: 3" in admin.last_reply().text
+
+
+async def test_publishing_at_a_set_time_and_drafts(admin, citizen, app, clock, telegram):
+    alice = await citizen("en")
+    first = await new_event(admin, choice="Publish at a set time")
+    assert first == 0, "it asks for the time first"
+    await admin.send("24.11.2026 09:00")
+    assert admin.last_reply().text.startswith(
+        "Event #1 will be published and announced at 24 November 2026, 09:00."
+    )
+    await run_jobs(app)
+    assert received(telegram, "Round table") == Counter()
+    await alice.send("/events")
+    assert alice.last_reply().text.startswith("No upcoming events yet.")
+
+    clock.set(at(24, 9, 0, 5))
+    await run_jobs(app)
+    assert received(telegram, "Round table") == Counter({alice.id: 1})
+    await run_jobs(app)
+    assert received(telegram, "Round table") == Counter({alice.id: 1}), "announced once"
+
+    draft = await new_event(
+        admin, texts={"en": "Budget hearing"}, choice="Save as draft", start="30.11.2026 11:00"
+    )
+    assert admin.last_reply().text.startswith(
+        f"Event #{draft} is saved as a draft. To publish it: /event_publish {draft}"
+    )
+    await run_jobs(app)
+    assert received(telegram, "Budget hearing") == Counter()
+    await alice.send(f"/start event_{draft}")
+    assert alice.last_reply().text == "This event is not available."
+    await admin.send(f"/event_publish {draft}")
+    await app.broadcaster.wait()
+    assert received(telegram, "Budget hearing") == Counter({alice.id: 1})
+    await admin.send(f"/event_publish {draft}")
+    assert admin.last_reply().text == "Only a draft can be published; this event already is."
+
+
+# -- registering -------------------------------------------------------------------------------
+
+
+async def test_register_cancel_and_the_waiting_list(admin, citizen, app, telegram):
+    alice = await citizen("en", "Alice")
+    bob = await citizen("en", "Bob")
+    carol = await citizen("ru", "Carol")
+    await new_event(admin, venues=("Village club | 1 School St | 1",))
+    await app.broadcaster.wait()
+
+    await alice.press(ATTEND)
+    assert alice.last_reply().text.startswith("✅ You are registered for «Round table».")
+    await bob.press(ATTEND)
+    assert bob.last_reply().text.startswith(
+        "⏳ All places at Village club, 1 School St are taken. You are on the waiting list for "
+        "«Round table», number 1."
+    )
+    await carol.press_data("ev:go:1:0:0")
+    assert await registrations(app) == {
+        alice.id: ("registered", 1),
+        bob.id: ("waiting", 1),
+        carol.id: ("waiting", 1),
+    }
+    await alice.press(ATTEND)
+    assert alice.last_reply().text == (
+        "You are already registered for «Round table».\n📍 Village club, 1 School St\n"
+        "🕒 27 November 2026, 15:00\nReminders will come before the start."
+    )
+
+    # Alice cancels: Bob, first in line, gets the place and a message; Carol moves up.
+    await alice.press("Cancel my registration")
+    assert alice.alerts() == ["Your registration for «Round table» is cancelled."]
+    assert bob.inbox()[-1].text.startswith(
+        "🎉 A place has freed up: you are now registered for «Round table»."
+    )
+    assert await registrations(app) == {
+        alice.id: ("cancelled", 1),
+        bob.id: ("registered", 1),
+        carol.id: ("waiting", 1),
+    }
+    await carol.send("/events")
+    assert "number 1" in carol.last_reply().text
+    await alice.press("Cancel my registration")
+    assert alice.alerts() == ["You are not registered for this event."]
+
+    # Alice comes back: the place is Bob's now, so she queues behind Carol.
+    await alice.press(ATTEND)
+    assert "number 2" in alice.last_reply().text
+    async with app.sessionmaker() as session:
+        venue = await session.scalar(select(EventVenue))
+    assert venue.taken == 1
+
+
+async def test_capacity_is_per_venue_and_the_citizen_picks_one(admin, citizen, app):
+    alice = await citizen("en", "Alice")
+    bob = await citizen("en", "Bob")
+    await new_event(
+        admin,
+        venues=("Library of Akkol | Akkol village | 1", "Library of Saryozek | Saryozek | 5"),
+    )
+    await app.broadcaster.wait()
+    await alice.press(ATTEND)
+    assert alice.last_reply().text == "Which venue will you come to?"
+    assert alice.last_reply().buttons == [
+        "1. Library of Akkol · 1 place left",
+        "2. Library of Saryozek · 5 places left",
+    ]
+    await press_starting(alice, "1. Library of Akkol")
+    assert alice.last_reply().text.startswith("✅ You are registered")
+    await bob.press(ATTEND)
+    assert bob.last_reply().buttons[0] == "1. Library of Akkol · full, waiting list open"
+    await press_starting(bob, "1. Library of Akkol")
+    assert "waiting list" in bob.last_reply().text
+    # Bob would rather have a seat in Saryozek: choosing it moves his registration there.
+    await bob.press(ATTEND)
+    await press_starting(bob, "2. Library of Saryozek")
+    assert bob.last_reply().text.startswith("✅ You are registered")
+    assert await registrations(app) == {alice.id: ("registered", 1), bob.id: ("registered", 2)}
+    # A venue of another event is refused, and changes nothing.
+    await bob.press_data("ev:venue:1:999:0")
+    assert bob.alerts() == ["This event is not available."]
+    assert await registrations(app) == {alice.id: ("registered", 1), bob.id: ("registered", 2)}
+
+
+async def test_events_list_pages_and_the_card_shows_the_registration(admin, citizen, app):
+    alice = await citizen("en")
+    await new_event(admin, texts={"en": "Later event"}, start="30.11.2026 10:00")
+    await new_event(admin, texts={"en": "Sooner event"}, start="26.11.2026 10:00")
+    await app.broadcaster.wait()
+    await alice.send("/events")
+    card = alice.last_reply()
+    assert card.text.startswith("📅 <b>Sooner event</b>") and "Later event" not in card.text
+    assert card.buttons == [ATTEND, "📅 Add to calendar", "◀", "1/2", "▶"]
+    await alice.press(ATTEND, card)
+    card = alice.inbox()[-2]
+    assert "✅ You are registered." in card.text
+    assert card.buttons[0] == "Cancel my registration"
+    await alice.press("▶", card)
+    assert "Later event" in alice.last_reply().text
+    assert alice.last_reply().edited
+
+
+async def test_a_shared_link_opens_the_card(admin, citizen, make_user, app):
+    await new_event(admin)
+    await app.broadcaster.wait()
+    newcomer = make_user("Dana", language_code="kk")
+    await newcomer.send("/start event_1")
+    assert newcomer.last_reply().buttons == ["Қазақша", "Русский", "English"]
+    await newcomer.press("English")
+    card = newcomer.last_reply()
+    assert "Round table" in card.text and card.buttons[0] == ATTEND
+
+    alice = await citizen("en")
+    await alice.send("/start event_1")
+    assert "Round table" in alice.last_reply().text
+    await alice.send("/start event_999")
+    assert alice.last_reply().text == "This event is not available."
+
+
+async def test_the_calendar_file_has_the_right_instant(admin, citizen, app, telegram):
+    alice = await citizen("en")
+    await new_event(admin, end="28.11.2026 18:00")
+    await app.broadcaster.wait()
+    await alice.press("📅 Add to calendar")
+    [call] = telegram.sent(alice.id, name="sendDocument")
+    assert call.method.document.filename == "event-1.ics"
+    calendar = icalendar.Calendar.from_ical(call.method.document.data)
+    [entry] = calendar.walk("VEVENT")
+    start = entry.decoded("dtstart")
+    assert start.astimezone(UTC) == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    assert str(start.tzinfo) == "Asia/Almaty"
+    assert entry.decoded("dtend").astimezone(UTC) == datetime(2026, 11, 28, 13, 0, tzinfo=UTC)
+    assert [tz["tzid"] for tz in calendar.walk("VTIMEZONE")] == ["Asia/Almaty"]
+    assert str(entry["location"]) == "Central library, 10 Abay St"
+    assert str(entry["url"]) == "https://t.me/hearing_state_bot?start=event_1"
+    assert str(entry["summary"]) == "Round table"
+
+
+# -- reminders ---------------------------------------------------------------------------------
+
+
+async def test_reminders_at_the_lead_times_once_also_across_a_restart(
+    admin, citizen, app, clock, settings, telegram
+):
+    alice = await citizen("en", "Alice")
+    bob = await citizen("en", "Bob")  # not registered: no reminders
+    await new_event(admin)
+    await app.broadcaster.wait()
+    await alice.press(ATTEND)
+
+    def reminders() -> Counter:
+        return received(telegram, "⏰ Reminder")
+
+    clock.set(at(26, 14, 59, 59))
+    await run_jobs(app)
+    assert reminders() == Counter()
+    clock.set(at(26, 15, 0, 1))
+    await run_jobs(app)
+    assert reminders() == Counter({alice.id: 1})
+    text = telegram.texts(alice.id)[-1]
+    assert text.startswith("⏰ Reminder: «Round table» starts in 24 hours.")
+    await run_jobs(app)
+    assert reminders() == Counter({alice.id: 1})
+
+    # The bot restarts: nothing is sent again, and the 1-hour reminder still comes.
+    restarted = create_app(settings, clock=clock, session=telegram)
+    restarted.broadcaster.limiter = app.broadcaster.limiter
+    await restarted.start(run_scheduler=False)
+    clock.set(at(26, 18))
+    await run_jobs(restarted)
+    assert reminders() == Counter({alice.id: 1})
+    clock.set(at(27, 14, 0, 30))
+    await run_jobs(restarted)
+    await run_jobs(restarted)
+    assert reminders() == Counter({alice.id: 2})
+    assert telegram.texts(alice.id)[-1].startswith(
+        "⏰ Reminder: «Round table» starts in 60 minutes."
+    )
+    await restarted.stop()
+    assert bob.id not in reminders()
+
+
+async def test_missed_reminders_send_only_the_nearest_and_none_after_the_start(
+    admin, citizen, app, clock, telegram
+):
+    alice = await citizen("en")
+    await new_event(admin)
+    await app.broadcaster.wait()
+    await alice.press(ATTEND)
+    # The bot was down from before the 24-hour mark until 30 minutes before the start.
+    clock.set(at(27, 14, 30))
+    await run_jobs(app)
+    assert received(telegram, "⏰ Reminder") == Counter({alice.id: 1})
+    async with app.sessionmaker() as session:
+        rows = (await session.scalars(select(EventReminder))).all()
+    assert sorted((r.lead_seconds, r.sent) for r in rows) == [(3600, True), (86400, False)]
+
+    # Another event whose reminders were all missed: after its start, nothing is sent.
+    await new_event(admin, texts={"en": "Evening forum"}, start="27.11.2026 18:00")
+    await app.broadcaster.wait()
+    await alice.press(ATTEND)
+    clock.set(at(27, 18, 5))
+    await run_jobs(app)
+    assert received(telegram, "⏰ Reminder: «Evening forum»") == Counter()
+
+
+async def test_lead_times_in_minutes_and_seconds_per_event(admin, citizen, app, clock, telegram):
+    alice = await citizen("en")
+    await new_event(admin, start="23.11.2026 12:00")
+    await app.broadcaster.wait()
+    await alice.press(ATTEND)
+    await admin.send("/event_edit 1 reminders 10m,30s")
+    assert admin.last_reply().text == "Event #1 is changed."
+    await run_jobs(app)
+    assert received(telegram, "⏰ Reminder") == Counter(), "1h before came and went unused"
+    clock.set(at(23, 11, 50, 0))
+    await run_jobs(app)
+    clock.set(at(23, 11, 59, 30))
+    await run_jobs(app)
+    clock.set(at(23, 11, 59, 45))
+    await run_jobs(app)
+    assert received(telegram, "⏰ Reminder") == Counter({alice.id: 2})
+    await admin.send("/event_edit 1 reminders 5x")
+    assert admin.last_reply().text.startswith("Write the reminders like 24h,1h")
+
+
+async def test_a_moved_event_moves_its_reminders_and_tells_registrants(
+    admin, citizen, app, clock, telegram
+):
+    alice = await citizen("en", "Alice")
+    ivan = await citizen("ru", "Иван")
+    await new_event(admin)
+    await app.broadcaster.wait()
+    await alice.press(ATTEND)
+    await ivan.press_data("ev:go:1:0:0")
+    clock.set(at(26, 15, 0, 1))
+    await run_jobs(app)
+    assert received(telegram, "⏰") == Counter({alice.id: 1, ivan.id: 1})
+
+    await admin.send("/event_edit 1 start 28.11.2026 15:00")
+    assert admin.last_reply().text == "Event #1 is changed; everyone registered is being told."
+    await app.broadcaster.wait()
+    notice = alice.inbox()[-1]
+    assert notice.text.startswith("ℹ️ The event «Round table» has changed:")
+    assert "New time: 28 November 2026, 15:00" in notice.text
+    assert notice.buttons == ["Open the event"]
+    assert "28 ноября 2026" in ivan.inbox()[-1].text, "the notice in Ivan's language"
+
+    clock.set(at(27, 14, 0, 1))  # the old 1-hour mark: nothing
+    await run_jobs(app)
+    assert received(telegram, "⏰") == Counter({alice.id: 1, ivan.id: 1})
+    clock.set(at(27, 15, 0, 1))  # 24 hours before the new time
+    await run_jobs(app)
+    assert received(telegram, "⏰") == Counter({alice.id: 2, ivan.id: 2})
+    clock.set(at(28, 14, 0, 1))
+    await run_jobs(app)
+    assert received(telegram, "⏰") == Counter({alice.id: 3, ivan.id: 3})
+
+
+async def test_a_cancelled_event_tells_everyone_and_sends_no_reminders(
+    admin, citizen, app, clock, telegram
+):
+    alice = await citizen("en", "Alice")
+    bob = await citizen("en", "Bob")
+    await new_event(admin, venues=("Hall | | 1",))
+    await app.broadcaster.wait()
+    await alice.press(ATTEND)
+    await bob.press(ATTEND)  # waiting
+    await admin.send("/event_cancel 1")
+    assert admin.last_reply().text == "Give the reason: /event_cancel &lt;id&gt; &lt;reason&gt;"
+    await admin.send("/event_cancel 1 The hall is <closed> & under repair")
+    assert admin.last_reply().text.startswith("Event #1 is cancelled")
+    await app.broadcaster.wait()
+    for person in (alice, bob):
+        text = person.inbox()[-1].text
+        assert text.startswith(
+            "❌ The event «Round table» (27 November 2026, 15:00) is cancelled."
+        )
+        assert "Reason: The hall is &lt;closed&gt; &amp; under repair" in text
+    for moment in (at(26, 15, 0, 1), at(27, 14, 0, 1)):
+        clock.set(moment)
+        await run_jobs(app)
+    assert received(telegram, "⏰") == Counter()
+    await alice.send("/events")
+    assert alice.last_reply().text.startswith("No upcoming events yet.")
+    await bob.press_data("ev:go:1:0:0")
+    assert bob.alerts() == ["This event has been cancelled."]
+    await admin.send("/event_cancel 1 Again")
+    assert admin.last_reply().text == "This event has been cancelled."
+
+
+# -- the report and the list -------------------------------------------------------------------
+
+
+async def test_the_report_adds_up(admin, citizen, app, clock, telegram):
+    people = [await citizen("en", f"Citizen{n}") for n in range(4)]
+    telegram.block(people[3].id)
+    await new_event(
+        admin, venues=("Library of Akkol | Akkol | 1", "Library of Saryozek | Saryozek | 10")
+    )
+    await app.broadcaster.wait()
+    await press_starting_after(people[0], "1. ")
+    await press_starting_after(people[1], "1. ")  # waiting
+    await press_starting_after(people[2], "2. ")
+    clock.set(at(26, 15, 0, 1))
+    await run_jobs(app)
+
+    await admin.send("/event_attended 1 7")
+    assert admin.last_reply().text == "The event has not started yet; record attendance after it."
+    clock.set(at(27, 18))
+    await admin.send("/event_attended 1 7")
+    assert admin.last_reply().text == "Give one number per venue: this event has 2."
+    await admin.send("/event_attended 1 120 118")
+    assert admin.last_reply().text == "Recorded. The report: /event_report 1"
+    await admin.send("/event_report 1")
+    report = admin.last_reply().text
+    assert "Announced to: 4" in report
+    assert "Delivered: 3 · blocked the bot: 1 · failed: 0" in report
+    assert "Registered: 2 · waiting list: 1" in report
+    assert "1. Library of Akkol: registered 1, waiting 1, came 120" in report
+    assert "2. Library of Saryozek: registered 1, waiting 0, came 118" in report
+    assert "Reminders delivered: 2" in report
+    assert "Came: 238" in report
+    assert report.endswith("<b>238 people reached</b>")
+
+    await admin.send("/events_admin")
+    assert "#1 ✔️ 27 November 2026, 15:00 — Round table (registered 2, waiting 1)" in (
+        admin.last_reply().text
+    )
+
+
+async def press_starting_after(user: ChatUser, prefix: str) -> None:
+    await user.press(ATTEND)
+    await press_starting(user, prefix)
+
+
+async def test_registrants_export_names_only_those_who_consented(admin, citizen, app, telegram):
+    alice = await citizen("en", "Alice", username="alice_kz")
+    bob = await citizen("en", "Bob", username="bob_kz")
+    await new_event(admin)
+    await app.broadcaster.wait()
+    await alice.send("/ask")  # Alice agrees to the personal-data notice when asking
+    await alice.press("Budget")
+    await alice.send("How is the district budget spent?")
+    await alice.press("Show my name")
+    await alice.press("I agree")
+    await alice.press("Send")
+    await alice.press(ATTEND)
+    await bob.press(ATTEND)
+    await admin.send("/event_registrants 1")
+    [call] = telegram.sent(ADMIN_ID, name="sendDocument")
+    sheet = load_workbook(io.BytesIO(call.method.document.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == (
+        "No.",
+        "Venue",
+        "Status",
+        "Waiting list",
+        "Name",
+        "Username",
+        "Registered at",
+    )
+    names = {row[4]: row[5] for row in rows[1:]}
+    assert names == {"Alice": "alice_kz", "not shared": None}
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+
+async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
+    admin, citizen, make_user, app, telegram
+):
+    alice = await citizen("en")
+    for command in ("/new_event", "/event_cancel 1 no", "/event_report 1", "/events_admin"):
+        await alice.send(command)
+        assert alice.last_reply().text == "This command is only for council secretaries."
+
+    await admin.send("/new_event")
+    await admin.send_sticker()
+    assert admin.last_reply().text == "Please send the text of the announcement, or /skip."
+    await admin.send("/skip")
+    await admin.send("/skip")
+    await admin.send("/skip")
+    assert admin.last_reply().text.startswith("Send the announcement in Қазақша")
+    await admin.send("Title <script>alert(1)</script> & co\nDescription")
+    await admin.send("/skip")
+    await admin.send("/skip")
+    await admin.send("31.02.2027 15:00")
+    assert admin.last_reply().text == (
+        "Write the date and time like 06.02.2027 15:00; that date does not exist."
+    )
+    await admin.send("01.01.2020 10:00")
+    assert admin.last_reply().text == "That time has already passed. Give a time in the future."
+    await admin.send("27.11.2026 15:00")
+    await admin.send("27.11.2026 14:00")
+    assert admin.last_reply().text == "The end must be after the start."
+    await admin.send("/skip")
+    await admin.send("/done")
+    assert admin.last_reply().text == "Add at least one venue."
+    await admin.send("Hall | Street | many")
+    assert admin.last_reply().text.startswith("Places must be a whole number")
+    await admin.send("Hall | Street | 30")
+    await admin.send("/done")
+    await admin.send("Person | not-an-email@ | +7 700 000 00 00")
+    assert admin.last_reply().text == "That e-mail address does not look right."
+    await admin.send("/cancel")
+    async with app.sessionmaker() as session:
+        assert await session.scalar(select(func.count(Event.id))) == 0
+
+    # The escaped title reaches citizens as text, never as markup.
+    event_id = await new_event(admin, texts={"kk": "Title <script>alert(1)</script> & co"})
+    await app.broadcaster.wait()
+    assert "Title &lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in alice.inbox()[-1].text
+
+    for command, answer in [
+        ("/event_report 99", "No such event among your councils'."),
+        ("/event_edit 99 start 28.11.2026 15:00", "No such event among your councils'."),
+        (f"/event_edit {event_id} start 31.02.2027 10:00", "Write the date and time like"),
+        (f"/event_edit {event_id} start 01.01.2020 10:00", "That time has already passed."),
+        (f"/event_edit {event_id} colour red", "Unknown field."),
+        (f"/event_edit {event_id} venue 5 Hall", "Give a venue number from 1 to 1."),
+        (f"/event_attended {event_id} many", "Usage: /event_attended"),
+        ("/event_registrants abc", "No such event among your councils'."),
+    ]:
+        await admin.send(command)
+        assert admin.last_reply().text.startswith(answer), command
+
+    # A secretary of another council cannot see or touch this council's event.
+    await admin.send("/council_add Ауыл кеңесі | Сельский совет | Village council")
+    await admin.send("/invite 2")
+    payload = re.search(r"start=(inv_[\w-]+)", admin.last_reply().text).group(1)
+    berik = make_user("Berik")
+    await berik.send(f"/start {payload}")
+    await berik.press("English")
+    for command in (
+        f"/event_cancel {event_id} mine now",
+        f"/event_edit {event_id} start 28.11.2026 15:00",
+        f"/event_report {event_id}",
+        f"/event_registrants {event_id}",
+    ):
+        await berik.send(command)
+        assert berik.last_reply().text == "No such event among your councils'.", command
+    async with app.sessionmaker() as session:
+        event = await session.get(Event, event_id)
+        assert event.status == EventStatus.PUBLISHED
+        assert event.starts_at == at(27, 15)
+    # Forged and stale buttons.
+    await alice.press_data("ev:go:999:0:0")
+    assert alice.alerts() == ["This event is not available."]
+    await alice.press_data("ev:dance:1:0:0")
+    assert alice.alerts() == ["This button is no longer valid."]
+    async with app.sessionmaker() as session:
+        assert await session.scalar(select(func.count(Registration.id))) == 0
+        assert await session.scalar(select(func.count(Broadcast.id))) == 1
+
+
+async def test_registration_closes_at_the_start(admin, citizen, app, clock):
+    alice = await citizen("en")
+    await new_event(admin)
+    await app.broadcaster.wait()
+    clock.set(at(27, 15, 1))
+    await alice.press(ATTEND)
+    assert alice.alerts() == ["This event has already started; registration is closed."]
+    assert await registrations(app) == {}
