@@ -31,12 +31,18 @@ from bot.services.broadcasts import (
     pick_text,
 )
 from bot.services.councils import Staff, scope_of
-from db.models import Broadcast, BroadcastStatus, Council, User
+from db.models import Broadcast, BroadcastKind, BroadcastStatus, Council, User
 from db.repositories.broadcasts import BroadcastRepository, SubscriptionRepository
 from db.repositories.councils import CouncilRepository
 from handlers.menu import council_keyboard
 from handlers.staff import IsStaff, staff_only
 
+KIND_ICONS = {
+    BroadcastKind.ANNOUNCEMENT: "📣",
+    BroadcastKind.EVENT: "📅",
+    BroadcastKind.REMINDER: "⏰",
+    BroadcastKind.EVENT_NOTICE: "ℹ️",
+}
 STATUS_NAMES = {
     BroadcastStatus.SCHEDULED: "🕒",
     BroadcastStatus.RUNNING: "📤",
@@ -485,7 +491,7 @@ async def list_broadcasts(
                 "#{id} {status} {when}: sent {sent}/{total}, blocked {blocked}, failed {failed}"
             ).format(
                 id=broadcast.id,
-                status=STATUS_NAMES[broadcast.status],
+                status=KIND_ICONS[broadcast.kind] + STATUS_NAMES[broadcast.status],
                 when=when,
                 sent=counts["sent"],
                 total=total,
