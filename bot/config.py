@@ -31,9 +31,10 @@ class Settings(BaseSettings):
     telegram_api_url: str | None = None
     log_level: str = "INFO"
 
-    council_name_kk: str = "Қоғамдық кеңес"
-    council_name_ru: str = "Общественный совет"
-    council_name_en: str = "Public council"
+    # At most the column's width: PostgreSQL enforces it, SQLite would not.
+    council_name_kk: str = Field(default="Қоғамдық кеңес", max_length=256)
+    council_name_ru: str = Field(default="Общественный совет", max_length=256)
+    council_name_en: str = Field(default="Public council", max_length=256)
     max_open_questions: int = Field(default=5, ge=1)
     max_questions_per_day: int = Field(default=3, ge=1)
     answer_working_days: int = Field(default=15, ge=1)

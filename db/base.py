@@ -1,8 +1,9 @@
 """Declarative base and column types shared by every model."""
 
 from datetime import UTC, datetime
+from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Integer, MetaData
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -17,8 +18,27 @@ NAMING_CONVENTION = {
 }
 
 
+MAX_ID = 2**31 - 1
+
+
+class Id(TypeDecorator[int]):
+    """A row id (32-bit serial). A number beyond that range — from a forged button or a mistyped
+    command — names no row: it is bound as NULL, which matches nothing. SQLite would simply find
+    no row; PostgreSQL refuses to compare an int4 column with it and fails the update."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> int | None:
+        if value is None or -MAX_ID - 1 <= value <= MAX_ID:
+            return value
+        return None
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # `Mapped[int]` without an explicit type is a row id (foreign keys take their target's type).
+    type_annotation_map: ClassVar[dict[Any, Any]] = {int: Id}
 
 
 class UTCDateTime(TypeDecorator[datetime]):

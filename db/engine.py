@@ -1,4 +1,5 @@
-"""Engine and session factory; SQLite gets WAL mode and a busy timeout on every connection."""
+"""Engine and session factory. SQLite gets WAL mode and a busy timeout on every connection;
+PostgreSQL may be given a schema with `?search_path=name` in the URL."""
 
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,19 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+    backend = url.get_backend_name()
+    if backend == "sqlite" and url.database not in (None, "", ":memory:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if backend == "postgresql" and "search_path" in url.query:
+        # asyncpg takes server settings as a dict, which a URL cannot carry: the schema the
+        # tables live in (one per test, or per deployment sharing a database) is moved there.
+        server_settings = {"search_path": str(url.query["search_path"])}
+        url = url.difference_update_query(["search_path"])
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args["server_settings"] = {
+            **connect_args.get("server_settings", {}),
+            **server_settings,
+        }
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -1,12 +1,23 @@
+"""Fixtures. The database is SQLite unless TEST_DATABASE_URL names a PostgreSQL database (each
+test then gets a schema of its own); FSM storage is in memory unless TEST_REDIS_URL names a Redis
+(each test then gets a key prefix of its own)."""
+
+import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from sqlalchemy import make_url, text
+from sqlalchemy.pool import NullPool
 
 from bot.app import App, create_app
 from bot.config import Settings, load_settings
+from db.engine import create_engine
 from tests.chat import ChatUser
 from tests.fakes import FakeClock, FakeTelegram
 
@@ -15,8 +26,19 @@ ADMIN_ID = 900_000_001
 ALMATY = ZoneInfo("Asia/Almaty")
 
 
+@pytest.fixture(scope="session")
+def backends() -> dict[str, str | None]:
+    """Read once, before any test clears the environment."""
+    return {
+        "database": os.environ.get("TEST_DATABASE_URL") or None,
+        "redis": os.environ.get("TEST_REDIS_URL") or None,
+    }
+
+
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _clean_environment(
+    backends: dict[str, str | None], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """Tests see only the settings they pass, never a developer's .env or shell."""
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
@@ -35,18 +57,60 @@ def telegram(clock: FakeClock) -> FakeTelegram:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+async def database_url(backends: dict[str, str | None], tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database: an SQLite file, or a new PostgreSQL schema dropped afterwards."""
+    if backends["database"] is None:
+        yield f"sqlite+aiosqlite:///{tmp_path}/bot.db"
+        return
+    url = make_url(backends["database"])
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(url.render_as_string(hide_password=False), poolclass=NullPool)
+    async with admin.begin() as connection:
+        await connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield url.update_query_dict({"search_path": schema}).render_as_string(hide_password=False)
+    finally:
+        async with admin.begin() as connection:
+            await connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        await admin.dispose()
+
+
+@pytest.fixture
+async def storage(backends: dict[str, str | None]) -> AsyncIterator[BaseStorage]:
+    """FSM storage: in memory, or Redis under a key prefix of this test's own, deleted after."""
+    if backends["redis"] is None:
+        yield MemoryStorage()
+        return
+    from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
+
+    prefix = f"test-{uuid.uuid4().hex[:16]}"
+    redis_storage = RedisStorage.from_url(
+        backends["redis"], key_builder=DefaultKeyBuilder(prefix=prefix)
+    )
+    try:
+        yield redis_storage
+    finally:
+        keys = [key async for key in redis_storage.redis.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await redis_storage.redis.delete(*keys)
+        await redis_storage.close()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
     return load_settings(
         bot_token=TOKEN,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+        database_url=database_url,
         admin_ids=str(ADMIN_ID),
         _env_file=None,
     )
 
 
 @pytest.fixture
-async def app(settings: Settings, clock: FakeClock, telegram: FakeTelegram) -> AsyncIterator[App]:
-    app = create_app(settings, clock=clock, session=telegram)
+async def app(
+    settings: Settings, clock: FakeClock, telegram: FakeTelegram, storage: BaseStorage
+) -> AsyncIterator[App]:
+    app = create_app(settings, clock=clock, session=telegram, storage=storage)
     await app.start(run_scheduler=False)
     yield app
     await app.stop()

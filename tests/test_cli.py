@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
 
+from db.engine import create_engine
 from tests.conftest import TOKEN
 from tests.fake_api import FakeBotApi
 
@@ -119,3 +121,30 @@ async def test_migrate_command_creates_the_schema(tmp_path):
         (mode,) = connection.execute("pragma journal_mode").fetchone()
     assert {"users", "alembic_version"} <= tables
     assert mode == "wal"
+
+
+async def test_migrate_command_uses_database_url(database_url, tmp_path):
+    """DATABASE_URL as an operator sets it: the suite's backend (PostgreSQL when it is set)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "migrate",
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "BOT_TOKEN": TOKEN,
+            "DATABASE_URL": database_url,
+        },
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+    assert {"users", "questions", "deliveries", "alembic_version"} <= tables

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from bot.config import DEFAULT_DATABASE_URL, normalize_database_url
 from db import models  # noqa: F401  (registers every table on the metadata)
-from db.base import Base, UTCDateTime
+from db.base import Base, Id, UTCDateTime
 from db.engine import create_engine
 
 target_metadata = Base.metadata
@@ -19,6 +19,8 @@ def _render_item(type_: str, obj: object, autogen_context: object) -> str | Lite
     # Migrations spell the plain column type, so they never import application code.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, Id):
+        return "sa.Integer()"
     return False
 
 

@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, insert, literal, select, update
+from sqlalchemy import and_, any_, bindparam, case, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -171,7 +171,9 @@ class BroadcastRepository:
 
     async def claim(self, broadcast_id: int, limit: int) -> list[tuple[int, int, str]]:
         """Mark the next `limit` pending deliveries as being sent, and return them. One UPDATE
-        … RETURNING, so two lanes (or two processes) can never claim the same delivery."""
+        … RETURNING, so two lanes (or two processes) can never claim the same delivery. On
+        PostgreSQL rows another transaction is claiming are skipped (FOR UPDATE SKIP LOCKED)
+        rather than waited for and then found taken."""
         pending = (
             select(Delivery.id)
             .where(
@@ -179,11 +181,17 @@ class BroadcastRepository:
             )
             .order_by(Delivery.id)
             .limit(limit)
-            .scalar_subquery()
         )
+        if self.session.bind.dialect.name == "postgresql":
+            # = ANY(ARRAY(…)) runs the locking subquery once; under IN (…) the planner may rescan
+            # it in a nested loop, and every rescan locks `limit` more rows.
+            locked = pending.with_for_update(skip_locked=True).scalar_subquery()
+            chosen = Delivery.id == any_(func.array(locked))
+        else:
+            chosen = Delivery.id.in_(pending.scalar_subquery())
         rows = await self.session.execute(
             update(Delivery)
-            .where(Delivery.id.in_(pending), Delivery.status == DeliveryStatus.PENDING)
+            .where(chosen, Delivery.status == DeliveryStatus.PENDING)
             .values(status=DeliveryStatus.SENDING)
             .returning(Delivery.id, Delivery.user_id, Delivery.language)
             .execution_options(synchronize_session=False)

@@ -1,0 +1,106 @@
+"""The database layer on whichever backend the suite runs on (SQLite, or PostgreSQL when
+TEST_DATABASE_URL is set): migrations, concurrent claims, ids beyond 32 bits."""
+
+import asyncio
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from bot.config import ConfigError, load_settings
+from db.base import Base
+from db.migrate import alembic_config, upgrade
+from db.models import Broadcast, BroadcastStatus, Council
+from db.repositories.broadcasts import BroadcastRepository
+from db.repositories.questions import QuestionRepository
+from tests.conftest import ADMIN_ID, TOKEN
+from tests.test_broadcasts import add_subscribers
+
+
+async def test_migrations_build_exactly_the_models(app):
+    def differences(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+    async with app.engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
+
+
+async def test_migrations_go_down_and_up_again(app):
+    def tables(connection):
+        return set(inspect(connection).get_table_names())
+
+    def downgrade(connection):
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+
+    async with app.engine.begin() as connection:
+        await connection.run_sync(downgrade)
+    async with app.engine.connect() as connection:
+        assert await connection.run_sync(tables) <= {"alembic_version"}
+    await upgrade(app.engine)
+    async with app.engine.connect() as connection:
+        assert {"users", "questions", "deliveries"} <= await connection.run_sync(tables)
+
+
+async def test_concurrent_ticket_numbers_never_repeat(app):
+    async def take() -> int:
+        async with app.sessionmaker() as session:
+            number = await QuestionRepository(session).next_number(2026)
+            await session.commit()
+            return number
+
+    numbers = await asyncio.gather(*(take() for _ in range(8)))
+    assert sorted(numbers) == list(range(1, 9))
+
+
+async def test_a_claim_skips_deliveries_another_transaction_is_claiming(app):
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: a second claim waits for the first")
+    await add_subscribers(app, 10)
+    async with app.sessionmaker() as session:
+        now = app.clock.now()
+        broadcast = Broadcast(
+            council_id=1,
+            created_by=ADMIN_ID,
+            text_ru="Привет",
+            status=BroadcastStatus.RUNNING,
+            scheduled_at=now,
+            created_at=now,
+        )
+        session.add(broadcast)
+        await session.flush()
+        await BroadcastRepository(session).fix_recipients(broadcast, await session.get(Council, 1))
+        await session.commit()
+
+    async with app.sessionmaker() as first, app.sessionmaker() as second:
+        mine = await BroadcastRepository(first).claim(broadcast.id, 4)
+        # Waiting for the first transaction's row locks would be a failure, not a delay.
+        await second.execute(text("SET LOCAL lock_timeout = '100ms'"))
+        theirs = await BroadcastRepository(second).claim(broadcast.id, 4)
+        await first.commit()
+        await second.commit()
+    assert len(mine) == len(theirs) == 4
+    assert not {row[0] for row in mine} & {row[0] for row in theirs}
+
+
+async def test_an_id_beyond_32_bits_names_nothing(citizen, make_user):
+    admin = make_user("Admin", user_id=ADMIN_ID)
+    await admin.send("/start")
+    await admin.press("English")
+    await admin.send("/topics 99999999999")
+    assert admin.last_reply().text == "No such council. See /councils."
+    await admin.send("/broadcast_cancel 99999999999")
+    assert admin.last_reply().text.startswith("No such broadcast")
+
+    alice = await citizen()
+    await alice.press_data("myq:99999999999")
+    assert alice.alerts() == ["Question not found."]
+
+
+def test_a_council_name_wider_than_its_column_is_refused_at_start():
+    with pytest.raises(ConfigError, match=r"^COUNCIL_NAME_EN String should have at most 256"):
+        load_settings(bot_token=TOKEN, council_name_en="x" * 257, _env_file=None)
