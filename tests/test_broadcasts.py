@@ -359,7 +359,7 @@ async def test_broadcasts_list(app, saule):
     await compose(saule, {"ru": "Список"})
     await app.broadcaster.wait()
     await saule.send("/broadcasts")
-    assert "#1 ✅" in saule.last_reply().text
+    assert "#1 📣✅" in saule.last_reply().text
     assert "sent 3/3, blocked 0, failed 0" in saule.last_reply().text
 
 
