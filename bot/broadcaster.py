@@ -14,13 +14,23 @@ delivery was marked SENDING and before its outcome was written. Telegram has no 
 so nobody can tell whether that message arrived. It is resolved towards *never twice*: on restart
 such rows become UNCERTAIN, are not sent again, and are counted in the report. The window is one
 chunk, kept small (about a fifth of a second of sending at the configured rate).
+
+Replicas. Any number of processes may run this engine on one database. A broadcast is sent by
+one of them at a time: the one holding its lease (`owner`, `lease_until`), taken with a
+conditional UPDATE and renewed with every chunk. A process that dies stops renewing; once the
+lease has run out (LEASE_SECONDS), the next tick of any other process takes the broadcast over,
+marks the dead one's in-flight chunk UNCERTAIN, and sends the rest. Chunks are claimed with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL, so even two holders could never claim one delivery.
 """
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -62,6 +72,7 @@ from db.repositories.users import UserRepository
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+LEASE_SECONDS = 60
 BACKOFF_SECONDS = 0.5
 MAX_IN_FLIGHT = 200
 FAST_RATE = 200
@@ -179,6 +190,11 @@ class Broadcaster:
         self.progress_seconds = settings.broadcast_progress_seconds
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._closing = False
+        # Who this process is among replicas, and how long its claim on a broadcast holds
+        # without being renewed (it is renewed with every chunk, several times a second).
+        self.replica = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[-64:]
+        self.lease = timedelta(seconds=LEASE_SECONDS)
+        self._lost: set[int] = set()
 
     @property
     def lanes(self) -> int:
@@ -251,6 +267,9 @@ class Broadcaster:
             council = await CouncilRepository(session).get(broadcast.council_id)
             assert council is not None
             now = self.clock.now()
+            # Only one process sends a broadcast; another takes over when its lease runs out.
+            if not await repo.take_lease(broadcast.id, self.replica, now, now + self.lease):
+                return
             if broadcast.status == BroadcastStatus.SCHEDULED and await self._too_late(
                 session, broadcast
             ):
@@ -276,7 +295,8 @@ class Broadcaster:
                 return
             if not broadcast.recipients_fixed:
                 await repo.fix_recipients(broadcast, council)
-            # Whatever was being sent when a previous process died is ambiguous: never resend.
+            # Whatever was being sent when the previous holder died (this process before a
+            # restart, or another replica) is ambiguous: never resend.
             uncertain = await repo.mark_uncertain(broadcast.id)
             await session.commit()
             broadcast = await repo.get(broadcast.id)
@@ -305,18 +325,25 @@ class Broadcaster:
             for _ in range(self.lanes):
                 lanes.create_task(self._lane(broadcast, council, progress, already_done, shown))
 
-        # Every lane has recorded its last chunk. Done, unless stopped or shutting down.
+        # Every lane has recorded its last chunk. Done, unless stopped, shutting down, or taken
+        # over; the lease is given back, so on shutdown another replica resumes at once.
+        lost = broadcast.id in self._lost
+        self._lost.discard(broadcast.id)
         async with self.sessionmaker() as session:
             repo = BroadcastRepository(session)
-            if not self._closing and await repo.count_pending(broadcast.id) == 0:
+            if not self._closing and not lost and await repo.count_pending(broadcast.id) == 0:
                 await repo.set_status(
                     broadcast.id,
                     [BroadcastStatus.RUNNING],
                     status=BroadcastStatus.DONE,
                     finished_at=self.clock.now(),
                 )
-                await session.commit()
+            await repo.release_lease(broadcast.id, self.replica)
+            await session.commit()
             final = await repo.get(broadcast.id)
+        if lost:
+            logger.warning("broadcast %s was taken over by another process", broadcast.id)
+            return
         if final is not None and final.status in (BroadcastStatus.DONE, BroadcastStatus.STOPPED):
             await self._show_progress(final, progress, already_done, final=True)
 
@@ -350,7 +377,12 @@ class Broadcaster:
                 claimed: list[tuple[int, int, str]] = []
                 status = await repo.status(broadcast.id)
                 if status == BroadcastStatus.RUNNING and not self._closing:
-                    claimed = await repo.claim(broadcast.id, self.chunk)
+                    if await repo.renew_lease(
+                        broadcast.id, self.replica, self.clock.now() + self.lease
+                    ):
+                        claimed = await repo.claim(broadcast.id, self.chunk)
+                    else:
+                        self._lost.add(broadcast.id)
                 await session.commit()
             progress.count(results)
             if not claimed:

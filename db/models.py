@@ -289,6 +289,10 @@ class Broadcast(Base):
     recipients_fixed: Mapped[bool] = mapped_column(Boolean, default=False)
     progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The process sending it, and until when its claim holds: it renews the lease with every
+    # chunk; when a process dies, another takes the broadcast over once the lease has run out.
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def text(self, language: str) -> str | None:
         return getattr(self, f"text_{language}", None)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import create_app
+from bot.broadcaster import LEASE_SECONDS
 from bot.ratelimit import RateLimiter
 from db.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Subscription, User
 from tests.conftest import ADMIN_ID, ALMATY
@@ -318,6 +319,12 @@ async def test_resume_after_a_crash_sends_nobody_twice(
     restarted = create_app(settings, clock=clock, session=telegram)
     await restarted.start(run_scheduler=False)
     restarted.broadcaster.progress_seconds = 0
+    # The dead process's lease still holds: nobody else sends until it has run out.
+    sent_before = sum(received(telegram, "Не дважды").values())
+    await restarted.broadcaster.tick()
+    await restarted.broadcaster.wait()
+    assert sum(received(telegram, "Не дважды").values()) == sent_before
+    clock.advance(seconds=LEASE_SECONDS + 1)
     assert await restarted.broadcaster.tick() == [1]
     await restarted.broadcaster.wait()
     await restarted.stop()
@@ -437,6 +444,7 @@ async def test_two_lanes_at_high_rates_survive_a_crash_too(app, saule, telegram,
     await restarted.start(run_scheduler=False)
     restarted.broadcaster.limiter = RateLimiter(None)
     restarted.broadcaster.chunk = 10
+    clock.advance(seconds=LEASE_SECONDS + 1)  # the dead process's lease runs out
     await restarted.broadcaster.tick()
     await restarted.broadcaster.wait()
     await restarted.stop()

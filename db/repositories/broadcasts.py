@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, any_, bindparam, case, func, insert, literal, select, update
+from sqlalchemy import and_, any_, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -101,6 +101,46 @@ class BroadcastRepository:
     async def status(self, broadcast_id: int) -> BroadcastStatus | None:
         return await self.session.scalar(
             select(Broadcast.status).where(Broadcast.id == broadcast_id)
+        )
+
+    async def take_lease(
+        self, broadcast_id: int, owner: str, now: datetime, until: datetime
+    ) -> bool:
+        """Become the one process that sends this broadcast: if nobody holds it, we already do,
+        or the holder's lease has run out (it died). One conditional UPDATE, so two processes
+        can never both win."""
+        result = await self.session.execute(
+            update(Broadcast)
+            .where(
+                Broadcast.id == broadcast_id,
+                Broadcast.status.in_([BroadcastStatus.SCHEDULED, BroadcastStatus.RUNNING]),
+                or_(
+                    Broadcast.owner.is_(None),
+                    Broadcast.owner == owner,
+                    Broadcast.lease_until < now,
+                ),
+            )
+            .values(owner=owner, lease_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    async def renew_lease(self, broadcast_id: int, owner: str, until: datetime) -> bool:
+        """False when another process has taken the broadcast over."""
+        result = await self.session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id, Broadcast.owner == owner)
+            .values(lease_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    async def release_lease(self, broadcast_id: int, owner: str) -> None:
+        await self.session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id, Broadcast.owner == owner)
+            .values(owner=None, lease_until=None)
+            .execution_options(synchronize_session=False)
         )
 
     async def set_status(
