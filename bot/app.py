@@ -14,6 +14,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.broadcaster import Broadcaster
@@ -29,6 +30,7 @@ from bot.middlewares import (
     UserMiddleware,
 )
 from bot.notify import Notifier
+from bot.ratelimit import RateLimiter, RedisRateLimiter
 from bot.services.councils import CouncilService
 from bot.services.digest import DigestService
 from db.engine import create_engine, create_sessionmaker
@@ -80,6 +82,8 @@ class App:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.broadcaster.close()
+        if isinstance(self.broadcaster.limiter, RedisRateLimiter):
+            await self.broadcaster.limiter.redis.aclose()
         await self.dispatcher.storage.close()
         await self.bot.session.close()
         await self.engine.dispose()
@@ -90,6 +94,14 @@ def create_bot_session(settings: Settings) -> BaseSession:
         api = TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))
         return AiohttpSession(api=api)
     return AiohttpSession()
+
+
+def create_limiter(settings: Settings) -> RateLimiter | RedisRateLimiter:
+    """The bulk rate limit: this process's own, or with REDIS_URL one that all replicas share,
+    so that together they never exceed BROADCAST_RATE."""
+    if settings.redis_url is None:
+        return RateLimiter(settings.broadcast_rate)
+    return RedisRateLimiter(Redis.from_url(settings.redis_url), settings.broadcast_rate)
 
 
 def create_scheduler() -> AsyncIOScheduler:
@@ -121,7 +133,7 @@ def create_app(
     bot.session.middleware(BlockedUserRequestMiddleware(sessionmaker))
 
     scheduler = create_scheduler()
-    broadcaster = Broadcaster(sessionmaker, bot, i18n, settings, clock)
+    broadcaster = Broadcaster(sessionmaker, bot, i18n, settings, clock, create_limiter(settings))
     events = EventJobs(sessionmaker, i18n, settings, clock, broadcaster)
     dispatcher = Dispatcher(
         storage=storage or MemoryStorage(),

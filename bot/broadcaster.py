@@ -61,7 +61,7 @@ from bot.event_cards import (
 )
 from bot.i18n import format_when
 from bot.notify import speaking
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import RateLimiter, RedisRateLimiter
 from bot.services.broadcasts import council_tz, is_late, pick_text
 from db.models import Broadcast, BroadcastKind, BroadcastStatus, Council, DeliveryStatus
 from db.repositories.broadcasts import BroadcastRepository
@@ -178,7 +178,7 @@ class Broadcaster:
         i18n: I18n,
         settings: Settings,
         clock: Clock,
-        limiter: RateLimiter | None = None,
+        limiter: RateLimiter | RedisRateLimiter | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.bot = bot
@@ -408,7 +408,7 @@ class Broadcaster:
                 await self._send(user_id, text, broadcast.photo_file_id, markup)
             except TelegramRetryAfter as exc:
                 # Everyone waits, then this same message is tried again; not counted as a try.
-                self.limiter.pause(exc.retry_after)
+                await self.limiter.pause(exc.retry_after)
                 attempts -= 1
                 continue
             except TelegramForbiddenError as exc:

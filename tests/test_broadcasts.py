@@ -381,7 +381,7 @@ async def test_rate_limiter_never_exceeds_the_limit_in_any_second():
     assert busiest == 30
     assert starts[-1] - starts[0] == pytest.approx(299 / 30), "evenly spaced, keeping up"
 
-    limiter.pause(5)
+    await limiter.pause(5)
     before = time.now
     await limiter.acquire()
     assert time.now - before >= 5

@@ -522,6 +522,17 @@ async def test_the_report_adds_up(admin, citizen, app, clock, telegram):
     assert "Reminders delivered: 2" in report
     assert "Came: 238" in report
     assert report.endswith("<b>238 people reached</b>")
+    # In the council's words, in the secretary's language.
+    for language, reach in (
+        ("Русский", "Охват составил – 238 человек"),
+        ("Қазақша", "Барлығы 238 адам қамтылды"),
+    ):
+        await admin.send("/language")
+        await admin.press(language)
+        await admin.send("/event_report 1")
+        assert admin.last_reply().text.endswith(f"<b>{reach}</b>")
+    await admin.send("/language")
+    await admin.press("English")
 
     await admin.send("/events_admin")
     assert "#1 ✔️ 27 November 2026, 15:00 — Round table (registered 2, waiting 1)" in (

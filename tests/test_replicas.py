@@ -1,0 +1,158 @@
+"""Several replicas of the app on one database and one Bot API: every broadcast is delivered
+exactly once per recipient, every reminder made once, and a replica killed mid-broadcast has its
+share finished by another once its lease runs out. With TEST_DATABASE_URL this runs on
+PostgreSQL; with TEST_REDIS_URL the replicas share one rate limiter in Redis."""
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import select
+
+from bot.app import App, create_app
+from bot.broadcaster import LEASE_SECONDS
+from bot.ratelimit import WINDOW_SECONDS, RateLimiter, RedisRateLimiter
+from bot.services.broadcasts import BroadcastDraft, BroadcastService
+from bot.services.councils import Staff
+from db.models import Delivery, DeliveryStatus
+from tests.conftest import ADMIN_ID
+from tests.fakes import FakeTime
+from tests.test_broadcasts import Crash, add_subscribers, received
+from tests.test_events import ATTEND, at, new_event
+
+
+@pytest.fixture
+async def replicas(settings, clock, telegram, app, backends) -> AsyncIterator[list[App]]:
+    """Two more processes' worth of app beside `app`, on its database and its fake Bot API."""
+    key = f"test-{uuid.uuid4().hex[:12]}:bulk"
+    redis = Redis.from_url(backends["redis"]) if backends["redis"] else None
+    time = FakeTime()
+    started = []
+    for _ in range(2):
+        replica = create_app(settings, clock=clock, session=telegram)
+        await replica.start(run_scheduler=False)
+        if redis is not None:
+            replica.broadcaster.limiter = RedisRateLimiter(redis, 1000, key=key)
+        else:
+            replica.broadcaster.limiter = RateLimiter(
+                1000, monotonic=time.monotonic, sleep=time.sleep
+            )
+        replica.broadcaster.progress_seconds = 3600
+        started.append(replica)
+    yield started
+    for replica in started:
+        # The limiter's Redis client is shared here, so it is closed once, below.
+        replica.broadcaster.limiter = RateLimiter(None)
+        await replica.stop()
+    if redis is not None:
+        await redis.delete(f"{key}:next", f"{key}:paused")
+        await redis.aclose()
+
+
+async def make_broadcast(app: App, text: str) -> int:
+    async with app.sessionmaker() as session:
+        broadcast = await BroadcastService(session, app.clock).create(
+            BroadcastDraft(
+                council_id=1,
+                texts={"ru": text},
+                photo_file_id=None,
+                audience_language=None,
+                scheduled_at=app.clock.now(),
+            ),
+            Staff(ADMIN_ID, is_superadmin=True),
+        )
+        await session.commit()
+        return broadcast.id
+
+
+async def test_each_broadcast_reaches_each_recipient_exactly_once(replicas, app, telegram):
+    first, second = replicas
+    ids = await add_subscribers(app, 120)
+    await make_broadcast(app, "Первое объявление")
+    await make_broadcast(app, "Второе объявление")
+    # Both replicas wake at the same moment, as their schedulers would.
+    await asyncio.gather(first.broadcaster.tick(), second.broadcaster.tick())
+    await asyncio.gather(first.broadcaster.wait(), second.broadcaster.wait())
+    for text in ("Первое объявление", "Второе объявление"):
+        assert received(telegram, text) == Counter(dict.fromkeys(ids, 1))
+
+
+async def test_a_killed_replica_has_its_share_finished_by_another(replicas, app, clock, telegram):
+    first, second = replicas
+    ids = await add_subscribers(app, 100)
+    first.broadcaster.chunk = 10
+    await make_broadcast(app, "Не потеряется")
+
+    async def kill_first_at_35(call):
+        if (
+            call.text == "Не потеряется"
+            and sum(received(telegram, "Не потеряется").values()) == 35
+        ):
+            telegram.on_call = None
+            raise Crash  # kill -9: the first replica stops mid-chunk, nothing cleaned up
+
+    telegram.on_call = kill_first_at_35
+    await first.broadcaster.tick()
+    await first.broadcaster.wait()
+    sent_by_first = sum(received(telegram, "Не потеряется").values())
+    assert sent_by_first == 35
+
+    # The second replica wakes while the lease still holds: it leaves the broadcast alone.
+    await second.broadcaster.tick()
+    await second.broadcaster.wait()
+    assert sum(received(telegram, "Не потеряется").values()) == sent_by_first
+    clock.advance(seconds=LEASE_SECONDS + 1)
+    await second.broadcaster.tick()
+    await second.broadcaster.wait()
+
+    got = received(telegram, "Не потеряется")
+    assert max(got.values()) == 1, "nobody received it twice"
+    async with app.sessionmaker() as session:
+        rows = list(await session.scalars(select(Delivery)))
+    uncertain = {row.user_id for row in rows if row.status == DeliveryStatus.UNCERTAIN}
+    assert 0 < len(uncertain) <= 10, "only the killed replica's chunk in flight is ambiguous"
+    assert set(got) | uncertain == set(ids), "everyone else got it, from one replica or the other"
+    assert sum(got.values()) > sent_by_first, "the second replica sent the rest"
+
+
+async def test_each_reminder_is_made_once_across_replicas(replicas, app, citizen, clock, telegram):
+    admin = await citizen("en", "Admin", user_id=ADMIN_ID)
+    await admin.send("/unsubscribe")
+    people = [await citizen("en", f"Citizen{n}") for n in range(5)]
+    await new_event(admin)
+    await app.broadcaster.wait()
+    for person in people:
+        await person.press(ATTEND)
+    clock.set(at(26, 15, 0, 1))
+    everyone = [app, *replicas]
+    for _ in range(2):
+        await asyncio.gather(*(replica.events.run() for replica in everyone))
+        await asyncio.gather(*(replica.broadcaster.wait() for replica in everyone))
+    assert received(telegram, "⏰ Reminder") == Counter({person.id: 1 for person in people})
+
+
+async def test_replicas_share_one_rate_limit_in_redis(backends):
+    """Slots handed out to two replicas at once: never more than the rate in any window."""
+    if backends["redis"] is None:
+        pytest.skip("needs TEST_REDIS_URL; .ci/run sets it")
+    redis = Redis.from_url(backends["redis"])
+    key = f"test-{uuid.uuid4().hex[:12]}:bulk"
+    first = RedisRateLimiter(redis, 30, key=key)
+    second = RedisRateLimiter(redis, 30, key=key)
+    try:
+        slots = await asyncio.gather(*(limiter.reserve() for limiter in [first, second] * 60))
+        starts = sorted(start for start, _wait in slots)
+        busiest = max(sum(1 for t in starts if s <= t < s + WINDOW_SECONDS) for s in starts)
+        assert busiest == 30
+        gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+        assert min(gaps) == pytest.approx(WINDOW_SECONDS / 30, abs=1e-5), "evenly spaced"
+
+        await second.pause(5)  # a 429 seen by one replica pauses the other too
+        start, wait = await first.reserve()
+        assert wait >= 4.9
+    finally:
+        await redis.delete(f"{key}:next", f"{key}:paused")
+        await redis.aclose()
