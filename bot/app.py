@@ -12,6 +12,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -57,6 +58,8 @@ class App:
     async def start(self, *, run_scheduler: bool = True) -> None:
         """Migrate, create the first council if there is none, publish the command menus and
         start the timers."""
+        if isinstance(self.dispatcher.storage, RedisStorage):
+            await self.dispatcher.storage.redis.ping()  # an unreachable REDIS_URL fails here
         await upgrade(self.engine)
         async with self.sessionmaker() as session:
             await CouncilService(session, self.settings).ensure_default(self.clock.now())
@@ -87,6 +90,16 @@ def create_bot_session(settings: Settings) -> BaseSession:
         api = TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))
         return AiohttpSession(api=api)
     return AiohttpSession()
+
+
+def create_storage(settings: Settings, key_prefix: str = "fsm") -> BaseStorage:
+    """Conversation state: in this process's memory, or in Redis (REDIS_URL), where every
+    replica sees it and it survives a restart. Nothing connects until the state is first used."""
+    if settings.redis_url is None:
+        return MemoryStorage()
+    return RedisStorage.from_url(
+        settings.redis_url, key_builder=DefaultKeyBuilder(prefix=key_prefix)
+    )
 
 
 def create_scheduler() -> AsyncIOScheduler:
@@ -120,7 +133,7 @@ def create_app(
     scheduler = create_scheduler()
     broadcaster = Broadcaster(sessionmaker, bot, i18n, settings, clock)
     dispatcher = Dispatcher(
-        storage=storage or MemoryStorage(),
+        storage=storage or create_storage(settings),
         settings=settings,
         clock=clock,
         sessionmaker=sessionmaker,
