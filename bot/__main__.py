@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+    from redis.exceptions import ConnectionError as RedisConnectionError
     from sqlalchemy.exc import DBAPIError
 
     from bot.i18n import CatalogsNotCompiledError
@@ -95,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
             f"error: DATABASE_URL cannot be opened ({reason}): check the path or the server",
             file=sys.stderr,
         )
+        return 2
+    except RedisConnectionError as exc:
+        print(f"error: REDIS_URL cannot be reached ({exc}): check the server", file=sys.stderr)
         return 2
     except CatalogsNotCompiledError as exc:
         print(f"error: {exc}", file=sys.stderr)

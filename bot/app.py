@@ -12,6 +12,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from redis.asyncio import Redis
@@ -61,6 +62,8 @@ class App:
     async def start(self, *, run_scheduler: bool = True) -> None:
         """Migrate, create the first council if there is none, publish the command menus and
         start the timers."""
+        if isinstance(self.dispatcher.storage, RedisStorage):
+            await self.dispatcher.storage.redis.ping()  # an unreachable REDIS_URL fails here
         await upgrade(self.engine)
         async with self.sessionmaker() as session:
             await CouncilService(session, self.settings).ensure_default(self.clock.now())
@@ -104,6 +107,16 @@ def create_limiter(settings: Settings) -> RateLimiter | RedisRateLimiter:
     return RedisRateLimiter(Redis.from_url(settings.redis_url), settings.broadcast_rate)
 
 
+def create_storage(settings: Settings, key_prefix: str = "fsm") -> BaseStorage:
+    """Conversation state: in this process's memory, or in Redis (REDIS_URL), where every
+    replica sees it and it survives a restart. Nothing connects until the state is first used."""
+    if settings.redis_url is None:
+        return MemoryStorage()
+    return RedisStorage.from_url(
+        settings.redis_url, key_builder=DefaultKeyBuilder(prefix=key_prefix)
+    )
+
+
 def create_scheduler() -> AsyncIOScheduler:
     # The database is the source of truth for everything scheduled; APScheduler only wakes us.
     # misfire_grace_time=None: a job that wakes late still runs (the default 1 s drops it).
@@ -136,7 +149,7 @@ def create_app(
     broadcaster = Broadcaster(sessionmaker, bot, i18n, settings, clock, create_limiter(settings))
     events = EventJobs(sessionmaker, i18n, settings, clock, broadcaster)
     dispatcher = Dispatcher(
-        storage=storage or MemoryStorage(),
+        storage=storage or create_storage(settings),
         settings=settings,
         clock=clock,
         sessionmaker=sessionmaker,

@@ -14,6 +14,7 @@ TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/bot.db"
 # Drivers the code is written for: one async driver per supported database.
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class ConfigError(Exception):
@@ -29,6 +30,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Almaty"
     default_language: str = "ru"
     telegram_api_url: str | None = None
+    redis_url: str | None = None
     log_level: str = "INFO"
 
     # At most the column's width: PostgreSQL enforces it, SQLite would not.
@@ -94,6 +96,16 @@ class Settings(BaseSettings):
     @classmethod
     def _lead_times(cls, value: str) -> str:
         return format_leads(parse_leads(value))
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(REDIS_SCHEMES):
+            raise ValueError("is not a Redis URL (expected e.g. redis://127.0.0.1:6379/0)")
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -175,6 +187,7 @@ _HINTS = {
     "bot_token": "get a token from @BotFather and put BOT_TOKEN=... in .env (see .env.example)",
     "database_url": "set DATABASE_URL=sqlite+aiosqlite:///data/bot.db or leave it unset",
     "timezone": "set TIMEZONE to an IANA name such as Asia/Almaty",
+    "redis_url": "set REDIS_URL=redis://host:6379/0 or leave it unset",
     "admin_ids": "set ADMIN_IDS to Telegram user ids separated by commas, e.g. 12345,67890",
     "event_reminders": "set EVENT_REMINDERS to lead times such as 24h,1h (or 90m, 30s, none)",
 }

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy import make_url, text
 from sqlalchemy.pool import NullPool
 
-from bot.app import App, create_app
+from bot.app import App, create_app, create_storage
 from bot.config import Settings, load_settings
 from db.engine import create_engine
 from tests.chat import ChatUser
@@ -76,34 +76,35 @@ async def database_url(backends: dict[str, str | None], tmp_path: Path) -> Async
 
 
 @pytest.fixture
-async def storage(backends: dict[str, str | None]) -> AsyncIterator[BaseStorage]:
-    """FSM storage: in memory, or Redis under a key prefix of this test's own, deleted after."""
-    if backends["redis"] is None:
-        yield MemoryStorage()
-        return
-    from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
-
-    prefix = f"test-{uuid.uuid4().hex[:16]}"
-    redis_storage = RedisStorage.from_url(
-        backends["redis"], key_builder=DefaultKeyBuilder(prefix=prefix)
-    )
-    try:
-        yield redis_storage
-    finally:
-        keys = [key async for key in redis_storage.redis.scan_iter(match=f"{prefix}:*")]
-        if keys:
-            await redis_storage.redis.delete(*keys)
-        await redis_storage.close()
-
-
-@pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, backends: dict[str, str | None]) -> Settings:
     return load_settings(
         bot_token=TOKEN,
         database_url=database_url,
+        redis_url=backends["redis"],
         admin_ids=str(ADMIN_ID),
         _env_file=None,
     )
+
+
+@pytest.fixture
+def fsm_prefix() -> str:
+    """This test's own Redis key prefix (create_storage(settings, fsm_prefix))."""
+    return f"test-{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture
+async def storage(settings: Settings, fsm_prefix: str) -> AsyncIterator[BaseStorage]:
+    """FSM storage as the app builds it: in memory, or Redis under this test's key prefix,
+    whose keys are deleted afterwards."""
+    fsm = create_storage(settings, fsm_prefix)
+    try:
+        yield fsm
+    finally:
+        if isinstance(fsm, RedisStorage):
+            keys = [key async for key in fsm.redis.scan_iter(match=f"{fsm_prefix}:*")]
+            if keys:
+                await fsm.redis.delete(*keys)
+            await fsm.close()
 
 
 @pytest.fixture

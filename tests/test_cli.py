@@ -70,6 +70,20 @@ async def test_rejected_token_says_so_without_printing_it(tmp_path):
     assert TOKEN.split(":")[1] not in stderr
 
 
+async def test_unreachable_redis_stops_the_bot_with_one_line(tmp_path):
+    api = FakeBotApi(token=TOKEN)
+    base = await api.start()
+    try:
+        env = {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": base, "REDIS_URL": "redis://127.0.0.1:1/0"}
+        code, stderr = await exits_with(env, tmp_path)
+    finally:
+        await api.stop()
+    assert code == 2
+    assert stderr.strip().splitlines()[-1].startswith("error: REDIS_URL cannot be reached")
+    assert "Traceback" not in stderr
+    assert TOKEN not in stderr
+
+
 async def test_polls_a_custom_bot_api_server_and_answers_start(tmp_path):
     api = FakeBotApi(token=TOKEN)
     base = await api.start()
