@@ -15,7 +15,6 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.broadcaster import Broadcaster
@@ -31,7 +30,7 @@ from bot.middlewares import (
     UserMiddleware,
 )
 from bot.notify import Notifier
-from bot.ratelimit import RateLimiter, RedisRateLimiter
+from bot.ratelimit import RateLimiter, RedisRateLimiter, redis_client
 from bot.services.councils import CouncilService
 from bot.services.digest import DigestService
 from db.engine import create_engine, create_sessionmaker
@@ -104,7 +103,7 @@ def create_limiter(settings: Settings) -> RateLimiter | RedisRateLimiter:
     so that together they never exceed BROADCAST_RATE."""
     if settings.redis_url is None:
         return RateLimiter(settings.broadcast_rate)
-    return RedisRateLimiter(Redis.from_url(settings.redis_url), settings.broadcast_rate)
+    return RedisRateLimiter(redis_client(settings.redis_url), settings.broadcast_rate)
 
 
 def create_storage(settings: Settings, key_prefix: str = "fsm") -> BaseStorage:

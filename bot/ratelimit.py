@@ -87,6 +87,14 @@ return 1
 """
 
 
+def redis_client(url: str) -> Any:
+    """A Redis client whose callers wait for a free connection rather than fail: a chunk of
+    sends asks for its slots all at once."""
+    from redis.asyncio import BlockingConnectionPool, Redis
+
+    return Redis(connection_pool=BlockingConnectionPool.from_url(url, max_connections=32))
+
+
 class RedisRateLimiter:
     """The same promise as RateLimiter for any number of replicas together: every bulk send,
     from whichever process, takes the next slot on one timeline kept in Redis, `window / rate`

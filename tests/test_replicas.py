@@ -4,17 +4,17 @@ share finished by another once its lease runs out. With TEST_DATABASE_URL this r
 PostgreSQL; with TEST_REDIS_URL the replicas share one rate limiter in Redis."""
 
 import asyncio
+import itertools
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 from sqlalchemy import select
 
 from bot.app import App, create_app
 from bot.broadcaster import LEASE_SECONDS
-from bot.ratelimit import WINDOW_SECONDS, RateLimiter, RedisRateLimiter
+from bot.ratelimit import WINDOW_SECONDS, RateLimiter, RedisRateLimiter, redis_client
 from bot.services.broadcasts import BroadcastDraft, BroadcastService
 from bot.services.councils import Staff
 from db.models import Delivery, DeliveryStatus
@@ -28,7 +28,7 @@ from tests.test_events import ATTEND, at, new_event
 async def replicas(settings, clock, telegram, app, backends) -> AsyncIterator[list[App]]:
     """Two more processes' worth of app beside `app`, on its database and its fake Bot API."""
     key = f"test-{uuid.uuid4().hex[:12]}:bulk"
-    redis = Redis.from_url(backends["redis"]) if backends["redis"] else None
+    redis = redis_client(backends["redis"]) if backends["redis"] else None
     time = FakeTime()
     started = []
     for _ in range(2):
@@ -97,8 +97,11 @@ async def test_a_killed_replica_has_its_share_finished_by_another(replicas, app,
     telegram.on_call = kill_first_at_35
     await first.broadcaster.tick()
     await first.broadcaster.wait()
+    # Sends the killed lanes had already started may still land (a real kill -9 would cut
+    # them off too); their outcome is never recorded, so they count as unknown, never resent.
+    await asyncio.sleep(0.2)
     sent_by_first = sum(received(telegram, "Не потеряется").values())
-    assert sent_by_first == 35
+    assert 35 <= sent_by_first < 100, "killed mid-broadcast (two lanes: one more chunk flew)"
 
     # The second replica wakes while the lease still holds: it leaves the broadcast alone.
     await second.broadcaster.tick()
@@ -113,7 +116,7 @@ async def test_a_killed_replica_has_its_share_finished_by_another(replicas, app,
     async with app.sessionmaker() as session:
         rows = list(await session.scalars(select(Delivery)))
     uncertain = {row.user_id for row in rows if row.status == DeliveryStatus.UNCERTAIN}
-    assert 0 < len(uncertain) <= 10, "only the killed replica's chunk in flight is ambiguous"
+    assert 0 < len(uncertain) <= 2 * 10, "only the killed replica's chunks in flight are unknown"
     assert set(got) | uncertain == set(ids), "everyone else got it, from one replica or the other"
     assert sum(got.values()) > sent_by_first, "the second replica sent the rest"
 
@@ -138,7 +141,7 @@ async def test_replicas_share_one_rate_limit_in_redis(backends):
     """Slots handed out to two replicas at once: never more than the rate in any window."""
     if backends["redis"] is None:
         pytest.skip("needs TEST_REDIS_URL; .ci/run sets it")
-    redis = Redis.from_url(backends["redis"])
+    redis = redis_client(backends["redis"])
     key = f"test-{uuid.uuid4().hex[:12]}:bulk"
     first = RedisRateLimiter(redis, 30, key=key)
     second = RedisRateLimiter(redis, 30, key=key)
@@ -147,11 +150,11 @@ async def test_replicas_share_one_rate_limit_in_redis(backends):
         starts = sorted(start for start, _wait in slots)
         busiest = max(sum(1 for t in starts if s <= t < s + WINDOW_SECONDS) for s in starts)
         assert busiest == 30
-        gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(starts)]
         assert min(gaps) == pytest.approx(WINDOW_SECONDS / 30, abs=1e-5), "evenly spaced"
 
         await second.pause(5)  # a 429 seen by one replica pauses the other too
-        start, wait = await first.reserve()
+        _start, wait = await first.reserve()
         assert wait >= 4.9
     finally:
         await redis.delete(f"{key}:next", f"{key}:paused")
