@@ -39,6 +39,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import format_when
@@ -286,6 +287,7 @@ class Broadcaster:
                     claimed = await repo.claim(broadcast.id, self.chunk)
                 await session.commit()
             progress.count(results)
+            metrics.count_deliveries(r["status"].value for r in results)
             if not claimed:
                 return
             if time.monotonic() - shown[0] >= self.progress_seconds:

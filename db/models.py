@@ -298,3 +298,13 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(256))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update one replica has taken: Telegram may deliver an update to a webhook
+    twice, and the second time it is skipped. Rows older than Telegram's retry window go."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
