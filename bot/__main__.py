@@ -1,4 +1,5 @@
-"""`python -m bot` runs the bot (long polling); `python -m bot migrate` only migrates.
+"""`python -m bot` runs the bot (long polling, or a webhook server with MODE=webhook);
+`python -m bot migrate` only migrates.
 
 Settings are checked before aiogram is imported, so a configuration mistake is reported at once.
 """
@@ -6,11 +7,15 @@ Settings are checked before aiogram is imported, so a configuration mistake is r
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 logger = logging.getLogger("bot")
 
@@ -23,11 +28,30 @@ async def run(settings: Settings) -> None:
         me = await app.bot.get_me()
         await app.start()
         logger.info("started as @%s", me.username)
-        await app.dispatcher.start_polling(
-            app.bot, allowed_updates=app.dispatcher.resolve_used_update_types()
-        )
+        if settings.mode == "webhook":
+            await serve_webhook(app)
+        else:
+            await app.dispatcher.start_polling(
+                app.bot, allowed_updates=app.dispatcher.resolve_used_update_types()
+            )
     finally:
         await app.stop()
+
+
+async def serve_webhook(app: "App") -> None:
+    """Until SIGINT or SIGTERM: then stop taking updates, and let App.stop finish the rest."""
+    from bot.webhook import start_webhook, stop_webhook
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    runner = await start_webhook(app)
+    try:
+        await stop.wait()
+        logger.info("stopping")
+    finally:
+        await stop_webhook(app, runner)
 
 
 async def migrate(settings: Settings) -> None:

@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -23,10 +23,13 @@ from bot.commands import set_command_menus
 from bot.config import Settings
 from bot.event_jobs import EventJobs
 from bot.i18n import StoredLanguageMiddleware, create_i18n
+from bot.metrics import watch_scheduler
 from bot.middlewares import (
     BlockedUserRequestMiddleware,
+    CountUpdatesMiddleware,
     DatabaseMiddleware,
     FloodMiddleware,
+    UpdateOnceMiddleware,
     UserMiddleware,
 )
 from bot.notify import Notifier
@@ -35,9 +38,13 @@ from bot.services.councils import CouncilService
 from bot.services.digest import DigestService
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
+from db.repositories.updates import UpdateRepository
 from handlers import setup_routers
 
 logger = logging.getLogger(__name__)
+
+# Telegram keeps retrying an update for at most a day; a processed update id is kept for two.
+UPDATE_IDS_KEPT = timedelta(days=2)
 
 
 @dataclass
@@ -71,14 +78,30 @@ class App:
         if run_scheduler:
             # Every minute, and once right away: a digest missed while the bot was down is sent.
             self.scheduler.add_job(
-                self.digests.run, "interval", minutes=1, next_run_time=datetime.now(UTC)
+                self.digests.run,
+                "interval",
+                minutes=1,
+                next_run_time=datetime.now(UTC),
+                id="digests",
             )
             # Due events are announced and due reminders made; then due broadcasts start, and
             # those a dead process left running resume.
             self.scheduler.add_job(
-                self.events.run, "interval", seconds=5, next_run_time=datetime.now(UTC)
+                self.events.run,
+                "interval",
+                seconds=5,
+                next_run_time=datetime.now(UTC),
+                id="events",
             )
+            if self.settings.mode == "webhook":
+                self.scheduler.add_job(self.forget_old_updates, "interval", hours=1, id="updates")
+            watch_scheduler(self.scheduler)
             self.scheduler.start()
+
+    async def forget_old_updates(self) -> None:
+        async with self.sessionmaker() as session:
+            await UpdateRepository(session).forget_before(self.clock.now() - UPDATE_IDS_KEPT)
+            await session.commit()
 
     async def stop(self) -> None:
         if self.scheduler.running:
@@ -157,6 +180,9 @@ def create_app(
         broadcaster=broadcaster,
         event_jobs=events,
     )
+    if settings.mode == "webhook":
+        dispatcher.update.outer_middleware(UpdateOnceMiddleware(sessionmaker, clock))
+    dispatcher.update.outer_middleware(CountUpdatesMiddleware())
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(UserMiddleware(clock))
     StoredLanguageMiddleware(i18n).setup(dispatcher)

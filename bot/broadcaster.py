@@ -49,6 +49,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.clock import Clock
 from bot.config import Settings
 from bot.event_cards import (
@@ -385,6 +386,7 @@ class Broadcaster:
                         self._lost.add(broadcast.id)
                 await session.commit()
             progress.count(results)
+            metrics.count_deliveries(r["status"].value for r in results)
             if not claimed:
                 return
             if time.monotonic() - shown[0] >= self.progress_seconds:

@@ -1,16 +1,19 @@
 """Settings read from the environment and `.env`; every variable is documented in .env.example."""
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 LANGUAGES = ("kk", "ru", "en")
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+# What Telegram accepts as a webhook's secret_token.
+WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/bot.db"
 # Drivers the code is written for: one async driver per supported database.
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -32,6 +35,13 @@ class Settings(BaseSettings):
     telegram_api_url: str | None = None
     redis_url: str | None = None
     log_level: str = "INFO"
+
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = Field(default=None, validate_default=True)
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_delete_on_shutdown: bool = False
 
     # At most the column's width: PostgreSQL enforces it, SQLite would not.
     council_name_kk: str = Field(default="Қоғамдық кеңес", max_length=256)
@@ -107,6 +117,31 @@ class Settings(BaseSettings):
             raise ValueError("is not a Redis URL (expected e.g. redis://127.0.0.1:6379/0)")
         return value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        value = (value or "").strip() or None
+        if value is None:
+            if info.data.get("mode") == "webhook":
+                raise ValueError("is not set, and MODE=webhook needs it")
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("must be the bot's public https:// address")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        secret = value.get_secret_value().strip() if value is not None else ""
+        if not secret:
+            if info.data.get("mode") == "webhook":
+                raise ValueError("is not set, and MODE=webhook needs it")
+            return None
+        if not WEBHOOK_SECRET_PATTERN.match(secret):
+            raise ValueError("may hold only letters, digits, _ and - (1 to 256 of them)")
+        return SecretStr(secret)
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -118,6 +153,11 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def webhook_path(self) -> str:
+        """Where the webhook is served: WEBHOOK_URL's path (a reverse proxy passes it on)."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
     @property
     def reminder_leads(self) -> tuple[int, ...]:
@@ -187,6 +227,9 @@ _HINTS = {
     "bot_token": "get a token from @BotFather and put BOT_TOKEN=... in .env (see .env.example)",
     "database_url": "set DATABASE_URL=sqlite+aiosqlite:///data/bot.db or leave it unset",
     "timezone": "set TIMEZONE to an IANA name such as Asia/Almaty",
+    "mode": "set MODE=polling or MODE=webhook",
+    "webhook_url": "set WEBHOOK_URL=https://your.domain/telegram (see .env.example)",
+    "webhook_secret": "set WEBHOOK_SECRET to a random string, e.g. from `openssl rand -hex 32`",
     "redis_url": "set REDIS_URL=redis://host:6379/0 or leave it unset",
     "admin_ids": "set ADMIN_IDS to Telegram user ids separated by commas, e.g. 12345,67890",
     "event_reminders": "set EVENT_REMINDERS to lead times such as 24h,1h (or 90m, 30s, none)",

@@ -1,4 +1,5 @@
-"""Per-update work: a database session, the user behind the update, flood control."""
+"""Per-update work: each update once, a database session, the user behind the update, flood
+control."""
 
 import logging
 from collections import deque
@@ -14,16 +15,47 @@ from aiogram.client.session.middlewares.base import (
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.clock import Clock
+from db.repositories.updates import UpdateRepository
 from db.repositories.users import UserRepository
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UpdateOnceMiddleware(BaseMiddleware):
+    """Telegram may deliver an update to a webhook twice (it retries when an answer is late), and
+    with replicas the second copy can reach another process. The update id is recorded in the
+    database, committed, before the update is handled: whoever records it first handles it, and
+    any later copy is skipped. A process that dies mid-update does not get it again."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        async with self.sessionmaker() as session:
+            taken = await UpdateRepository(session).take(event.update_id, self.clock.now())
+            await session.commit()
+        if not taken:
+            metrics.DUPLICATE_UPDATES.inc()
+            logger.info("update %s was delivered again; skipped", event.update_id)
+            return None
+        return await handler(event, data)
+
+
+class CountUpdatesMiddleware(BaseMiddleware):
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        metrics.UPDATES.labels(event.event_type).inc()
+        return await handler(event, data)
 
 
 class DatabaseMiddleware(BaseMiddleware):

@@ -436,3 +436,13 @@ class EventReminder(Base):
     # False when a shorter reminder was due at the same time (the bot was down): not sent.
     sent: Mapped[bool] = mapped_column(Boolean)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update one replica has taken: Telegram may deliver an update to a webhook
+    twice, and the second time it is skipped. Rows older than Telegram's retry window go."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

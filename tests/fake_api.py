@@ -19,6 +19,8 @@ class FakeBotApi:
     updates: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     sent: asyncio.Queue = field(default_factory=asyncio.Queue)
+    # The name of every method called, as it arrives: lets a test wait for, say, setWebhook.
+    methods: asyncio.Queue = field(default_factory=asyncio.Queue)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     base_url: str = ""
@@ -48,6 +50,7 @@ class FakeBotApi:
         form = dict(await request.post())
         params = {key: _decode(value) for key, value in form.items()}
         self.calls.append((method, params))
+        await self.methods.put(method)
         if method == "getMe":
             return _ok(BOT_USER)
         if method == "getUpdates":

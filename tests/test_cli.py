@@ -3,9 +3,11 @@
 import asyncio
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 from sqlalchemy import inspect
 
@@ -114,6 +116,61 @@ async def test_polls_a_custom_bot_api_server_and_answers_start(tmp_path):
     assert {"getMe", "setMyCommands", "getUpdates", "sendMessage"} <= methods
     assert TOKEN not in stderr.decode()
     assert process.returncode == 0
+
+
+async def test_webhook_mode_serves_updates_and_stops_on_sigterm(tmp_path):
+    api = FakeBotApi(token=TOKEN)
+    base = await api.start()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": base,
+        "MODE": "webhook",
+        "WEBHOOK_URL": "https://bot.example.org/hook",
+        "WEBHOOK_SECRET": "cli-secret",
+        "WEBHOOK_HOST": "127.0.0.1",
+        "WEBHOOK_PORT": str(port),
+    }
+    process = await run_bot(env, tmp_path)
+    try:
+        while await asyncio.wait_for(api.methods.get(), timeout=60) != "setWebhook":
+            pass
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 1_790_000_000,
+                "chat": {"id": 555, "type": "private", "first_name": "Dana"},
+                "from": {"id": 555, "is_bot": False, "first_name": "Dana"},
+                "text": "/start",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }
+        async with aiohttp.ClientSession() as http:
+            url = f"http://127.0.0.1:{port}/hook"
+            async with http.post(url, json=update) as response:
+                assert response.status == 401
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "cli-secret"}
+            async with http.post(url, json=update, headers=headers) as response:
+                assert response.status == 200
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 200
+        message = await asyncio.wait_for(api.sent.get(), timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        await api.stop()
+    assert message["chat"]["id"] == 555
+    assert process.returncode == 0, stderr.decode()
+    webhook = dict(api.calls)["setWebhook"]
+    assert webhook["url"] == "https://bot.example.org/hook"
+    assert webhook["secret_token"] == "cli-secret"
+    assert "deleteWebhook" not in dict(api.calls), "kept: WEBHOOK_DELETE_ON_SHUTDOWN is false"
+    assert "getUpdates" not in dict(api.calls)
+    assert TOKEN not in stderr.decode()
+    assert "cli-secret" not in stderr.decode()
 
 
 async def test_migrate_command_creates_the_schema(tmp_path):
