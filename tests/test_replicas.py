@@ -20,8 +20,8 @@ from bot.services.councils import Staff
 from db.models import Delivery, DeliveryStatus
 from tests.conftest import ADMIN_ID
 from tests.fakes import FakeTime
-from tests.test_broadcasts import Crash, add_subscribers, received
-from tests.test_events import ATTEND, at, new_event
+from tests.test_broadcasts import Crash, add_subscribers
+from tests.test_events import ATTEND, at, new_event, received
 
 
 @pytest.fixture
