@@ -1,6 +1,6 @@
 """Prometheus metrics, served at /metrics in webhook mode. Each is counted where the thing
-happens: updates in a dispatcher middleware, deliveries by the broadcast engine, scheduler lag
-by a listener on APScheduler."""
+happens: updates in a dispatcher middleware, questions when one is registered, deliveries by
+the broadcast engine, scheduler lag by a listener on APScheduler."""
 
 import time
 from collections import deque
@@ -19,6 +19,7 @@ UPDATES = Counter("bot_updates_total", "Telegram updates handled, by type.", ["t
 DUPLICATE_UPDATES = Counter(
     "bot_duplicate_updates_total", "Updates Telegram delivered again, skipped."
 )
+QUESTIONS = Counter("bot_questions_total", "Questions citizens registered with a council.")
 DELIVERIES = Counter("bot_deliveries_total", "Broadcast deliveries, by outcome.", ["outcome"])
 BROADCAST_RATE = Gauge(
     "bot_broadcast_rate", f"Broadcast deliveries per second over the last {RATE_WINDOW:g} s."

@@ -170,6 +170,9 @@ async def unsubscribe_pressed(
     clock: Clock,
     user: User,
 ) -> None:
+    if await CouncilRepository(session).get(callback_data.council_id) is None:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
     await SubscriptionService(session, clock).unsubscribe(user.id, callback_data.council_id)
     await session.commit()
     await query.answer(_unsubscribed_text(), show_alert=True)

@@ -17,6 +17,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import format_day
@@ -369,6 +370,7 @@ async def _register(
         return
     # The question is safe in the database before anyone is told about it.
     await session.commit()
+    metrics.QUESTIONS.inc()
     topic = await CouncilRepository(session).topic(question.topic_id)
     assert topic is not None
     await notifier.receipt(message, question, council, topic, _language(user))

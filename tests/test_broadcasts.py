@@ -113,6 +113,8 @@ async def test_starting_the_bot_subscribes_and_the_button_unsubscribes(
     await app.broadcaster.wait()
     assert received(telegram, "Second announcement")[alice.id] == 0
 
+    await alice.press_data("unsub:999")  # a forged button: no such council
+    assert alice.alerts() == ["This button is no longer valid."]
     await alice.send("/subscribe")
     assert alice.last_reply().text.startswith("You are subscribed to the announcements of")
     await compose(saule, {"en": "Third announcement"})

@@ -4,6 +4,7 @@ import re
 from datetime import date, datetime
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from db.models import AuditEntry, Question, QuestionStatus, User
@@ -50,6 +51,7 @@ async def stored(app, **filters) -> list[Question]:
 
 
 async def test_ask_gives_a_receipt_with_ticket_and_due_date(citizen, secretary, app, clock):
+    counted = REGISTRY.get_sample_value("bot_questions_total") or 0.0
     saule = await secretary()
     alice = await citizen("en")
     await ask(alice)
@@ -64,6 +66,7 @@ async def test_ask_gives_a_receipt_with_ticket_and_due_date(citizen, secretary, 
     assert question.due_date == date(2026, 12, 14)
     assert question.text == QUESTION
     assert question.status == QuestionStatus.NEW
+    assert REGISTRY.get_sample_value("bot_questions_total") == counted + 1, "/metrics counts it"
 
     card = saule.inbox()[-1]
     assert "📨 Question №2026-000001" in card.text
