@@ -18,8 +18,8 @@ chunk, kept small (about a fifth of a second of sending at the configured rate).
 Replicas. Any number of processes may run this engine on one database. A broadcast is sent by
 one of them at a time: the one holding its lease (`owner`, `lease_until`), taken with a
 conditional UPDATE and renewed with every chunk. A process that dies stops renewing; once the
-lease has run out (LEASE_SECONDS), the next tick of any other process takes the broadcast over,
-marks the dead one's in-flight chunk UNCERTAIN, and sends the rest. Chunks are claimed with
+lease has run out (BROADCAST_LEASE_SECONDS), the next tick of any other process takes the
+broadcast over, marks the dead one's in-flight chunk UNCERTAIN, and sends the rest. Chunks are claimed with
 `FOR UPDATE SKIP LOCKED` on PostgreSQL, so even two holders could never claim one delivery.
 """
 
@@ -73,7 +73,6 @@ from db.repositories.users import UserRepository
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-LEASE_SECONDS = 60
 BACKOFF_SECONDS = 0.5
 MAX_IN_FLIGHT = 200
 FAST_RATE = 200
@@ -194,7 +193,7 @@ class Broadcaster:
         # Who this process is among replicas, and how long its claim on a broadcast holds
         # without being renewed (it is renewed with every chunk, several times a second).
         self.replica = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[-64:]
-        self.lease = timedelta(seconds=LEASE_SECONDS)
+        self.lease = timedelta(seconds=settings.broadcast_lease_seconds)
         self._lost: set[int] = set()
 
     @property

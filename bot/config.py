@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     broadcast_rate: int = Field(default=25, ge=1, le=1000)
     broadcast_paid: bool = False
     broadcast_progress_seconds: float = Field(default=3.0, ge=0)
+    # Replicas: how long a dead process's claim on a broadcast holds before another takes over.
+    broadcast_lease_seconds: int = Field(default=60, ge=5, le=3600)
 
     # Lead times of event reminders: "24h,1h"; days, hours, minutes and seconds (2d, 90m, 30s).
     event_reminders: str = "24h,1h"

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.broadcaster import LEASE_SECONDS
 from bot.ratelimit import RateLimiter
 from db.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Subscription, User
 from tests.conftest import ADMIN_ID, ALMATY
@@ -326,7 +325,7 @@ async def test_resume_after_a_crash_sends_nobody_twice(
     await restarted.broadcaster.tick()
     await restarted.broadcaster.wait()
     assert sum(received(telegram, "Не дважды").values()) == sent_before
-    clock.advance(seconds=LEASE_SECONDS + 1)
+    clock.advance(seconds=settings.broadcast_lease_seconds + 1)
     assert await restarted.broadcaster.tick() == [1]
     await restarted.broadcaster.wait()
     await restarted.stop()
@@ -446,7 +445,9 @@ async def test_two_lanes_at_high_rates_survive_a_crash_too(app, saule, telegram,
     await restarted.start(run_scheduler=False)
     restarted.broadcaster.limiter = RateLimiter(None)
     restarted.broadcaster.chunk = 10
-    clock.advance(seconds=LEASE_SECONDS + 1)  # the dead process's lease runs out
+    clock.advance(
+        seconds=settings.broadcast_lease_seconds + 1
+    )  # the dead process's lease runs out
     await restarted.broadcaster.tick()
     await restarted.broadcaster.wait()
     await restarted.stop()

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App, create_app
-from bot.broadcaster import LEASE_SECONDS
 from bot.ratelimit import WINDOW_SECONDS, RateLimiter, RedisRateLimiter, redis_client
 from bot.services.broadcasts import BroadcastDraft, BroadcastService
 from bot.services.councils import Staff
@@ -80,7 +79,9 @@ async def test_each_broadcast_reaches_each_recipient_exactly_once(replicas, app,
         assert received(telegram, text) == Counter(dict.fromkeys(ids, 1))
 
 
-async def test_a_killed_replica_has_its_share_finished_by_another(replicas, app, clock, telegram):
+async def test_a_killed_replica_has_its_share_finished_by_another(
+    replicas, app, clock, telegram, settings
+):
     first, second = replicas
     ids = await add_subscribers(app, 100)
     first.broadcaster.chunk = 10
@@ -107,7 +108,7 @@ async def test_a_killed_replica_has_its_share_finished_by_another(replicas, app,
     await second.broadcaster.tick()
     await second.broadcaster.wait()
     assert sum(received(telegram, "Не потеряется").values()) == sent_by_first
-    clock.advance(seconds=LEASE_SECONDS + 1)
+    clock.advance(seconds=settings.broadcast_lease_seconds + 1)
     await second.broadcaster.tick()
     await second.broadcaster.wait()
 
