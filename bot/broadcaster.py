@@ -19,8 +19,9 @@ Replicas. Any number of processes may run this engine on one database. A broadca
 one of them at a time: the one holding its lease (`owner`, `lease_until`), taken with a
 conditional UPDATE and renewed with every chunk. A process that dies stops renewing; once the
 lease has run out (BROADCAST_LEASE_SECONDS), the next tick of any other process takes the
-broadcast over, marks the dead one's in-flight chunk UNCERTAIN, and sends the rest. Chunks are claimed with
-`FOR UPDATE SKIP LOCKED` on PostgreSQL, so even two holders could never claim one delivery.
+broadcast over, marks the dead one's in-flight chunk UNCERTAIN, and sends the rest. Chunks are
+claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so even two holders could never claim one
+delivery.
 """
 
 import asyncio
