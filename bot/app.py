@@ -126,14 +126,19 @@ def create_limiter(settings: Settings) -> RateLimiter | RedisRateLimiter:
     so that together they never exceed BROADCAST_RATE."""
     if settings.redis_url is None:
         return RateLimiter(settings.broadcast_rate)
-    return RedisRateLimiter(redis_client(settings.redis_url), settings.broadcast_rate)
+    return RedisRateLimiter(
+        redis_client(settings.redis_url),
+        settings.broadcast_rate,
+        key=f"{settings.redis_prefix}:bulk",
+    )
 
 
-def create_storage(settings: Settings, key_prefix: str = "fsm") -> BaseStorage:
+def create_storage(settings: Settings, key_prefix: str | None = None) -> BaseStorage:
     """Conversation state: in this process's memory, or in Redis (REDIS_URL), where every
     replica sees it and it survives a restart. Nothing connects until the state is first used."""
     if settings.redis_url is None:
         return MemoryStorage()
+    key_prefix = key_prefix or f"{settings.redis_prefix}:fsm"
     return RedisStorage.from_url(
         settings.redis_url, key_builder=DefaultKeyBuilder(prefix=key_prefix)
     )
@@ -186,7 +191,13 @@ def create_app(
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(UserMiddleware(clock))
     StoredLanguageMiddleware(i18n).setup(dispatcher)
-    flood = FloodMiddleware(clock)
+    flood = FloodMiddleware(
+        clock,
+        redis=broadcaster.limiter.redis
+        if isinstance(broadcaster.limiter, RedisRateLimiter)
+        else None,
+        key_prefix=f"{settings.redis_prefix}:flood",
+    )
     dispatcher.message.outer_middleware(flood)
     dispatcher.callback_query.outer_middleware(flood)
     dispatcher.include_router(setup_routers())

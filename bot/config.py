@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     default_language: str = "ru"
     telegram_api_url: str | None = None
     redis_url: str | None = None
+    # Names the keys of the shared rate limit and flood counters, so deployments can share a Redis.
+    redis_prefix: str = Field(default="hearing-state", pattern=r"^[\w.-]{1,64}$")
     log_level: str = "INFO"
 
     mode: Literal["polling", "webhook"] = "polling"

@@ -103,12 +103,25 @@ class UserMiddleware(BaseMiddleware):
 
 
 class FloodMiddleware(BaseMiddleware):
-    """Drops a user's updates beyond `limit` per `period`, warning them once per burst."""
+    """Drops a user's updates beyond `limit` per `period`, warning them once per burst.
 
-    def __init__(self, clock: Clock, limit: int = 20, period: timedelta = timedelta(seconds=10)):
+    Counted in this process (a sliding window), or with Redis in one place for every replica
+    (a fixed window per `period`), since a user's updates may reach any of them."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        limit: int = 20,
+        period: timedelta = timedelta(seconds=10),
+        *,
+        redis: Any = None,
+        key_prefix: str = "flood",
+    ):
         self.clock = clock
         self.limit = limit
         self.period = period
+        self.redis = redis
+        self.key_prefix = key_prefix
         self._seen: dict[int, deque] = {}
         self._warned: set[int] = set()
 
@@ -116,22 +129,38 @@ class FloodMiddleware(BaseMiddleware):
         from_user: User | None = data.get("event_from_user")
         if from_user is None:
             return await handler(event, data)
-        now = self.clock.now()
-        window = self._seen.setdefault(from_user.id, deque())
-        while window and now - window[0] >= self.period:
-            window.popleft()
-        if len(window) >= self.limit:
-            if from_user.id not in self._warned:
-                self._warned.add(from_user.id)
+        over, first = await self._hit(from_user.id)
+        if over:
+            if first:
                 text = _("Too many messages at once. Please wait a few seconds and try again.")
                 if isinstance(event, Message):
                     await event.answer(text)
                 elif isinstance(event, CallbackQuery):
                     await event.answer(text, show_alert=True)
             return None
-        self._warned.discard(from_user.id)
-        window.append(now)
         return await handler(event, data)
+
+    async def _hit(self, user_id: int) -> tuple[bool, bool]:
+        """Count an update: (over the limit, the first update over it in this burst)."""
+        now = self.clock.now()
+        if self.redis is not None:
+            window = int(now.timestamp() // self.period.total_seconds())
+            key = f"{self.key_prefix}:{user_id}:{window}"
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, int(self.period.total_seconds()) * 2)
+                count, _ = await pipe.execute()
+            return count > self.limit, count == self.limit + 1
+        seen = self._seen.setdefault(user_id, deque())
+        while seen and now - seen[0] >= self.period:
+            seen.popleft()
+        if len(seen) >= self.limit:
+            first = user_id not in self._warned
+            self._warned.add(user_id)
+            return True, first
+        self._warned.discard(user_id)
+        seen.append(now)
+        return False, False
 
 
 class BlockedUserRequestMiddleware(BaseRequestMiddleware):

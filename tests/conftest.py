@@ -76,24 +76,33 @@ async def database_url(backends: dict[str, str | None], tmp_path: Path) -> Async
 
 
 @pytest.fixture
-def settings(database_url: str, backends: dict[str, str | None]) -> Settings:
+def settings(database_url: str, backends: dict[str, str | None], redis_prefix: str) -> Settings:
     return load_settings(
         bot_token=TOKEN,
         database_url=database_url,
         redis_url=backends["redis"],
+        redis_prefix=redis_prefix,
         admin_ids=str(ADMIN_ID),
         _env_file=None,
     )
 
 
 @pytest.fixture
-def fsm_prefix() -> str:
-    """This test's own Redis key prefix (create_storage(settings, fsm_prefix))."""
+def redis_prefix() -> str:
+    """This test's own Redis keys (conversation state, shared rate limit, flood counters)."""
     return f"test-{uuid.uuid4().hex[:16]}"
 
 
 @pytest.fixture
-async def storage(settings: Settings, fsm_prefix: str) -> AsyncIterator[BaseStorage]:
+def fsm_prefix(redis_prefix: str) -> str:
+    """The conversation state's keys: create_storage(settings, fsm_prefix)."""
+    return f"{redis_prefix}:fsm"
+
+
+@pytest.fixture
+async def storage(
+    settings: Settings, fsm_prefix: str, redis_prefix: str
+) -> AsyncIterator[BaseStorage]:
     """FSM storage as the app builds it: in memory, or Redis under this test's key prefix,
     whose keys are deleted afterwards."""
     fsm = create_storage(settings, fsm_prefix)
@@ -101,7 +110,7 @@ async def storage(settings: Settings, fsm_prefix: str) -> AsyncIterator[BaseStor
         yield fsm
     finally:
         if isinstance(fsm, RedisStorage):
-            keys = [key async for key in fsm.redis.scan_iter(match=f"{fsm_prefix}:*")]
+            keys = [key async for key in fsm.redis.scan_iter(match=f"{redis_prefix}:*")]
             if keys:
                 await fsm.redis.delete(*keys)
             await fsm.close()

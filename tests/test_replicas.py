@@ -5,9 +5,9 @@ PostgreSQL; with TEST_REDIS_URL the replicas share one rate limiter in Redis."""
 
 import asyncio
 import itertools
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from bot.ratelimit import WINDOW_SECONDS, RateLimiter, RedisRateLimiter, redis_c
 from bot.services.broadcasts import BroadcastDraft, BroadcastService
 from bot.services.councils import Staff
 from db.models import Delivery, DeliveryStatus
+from tests.chat import ChatUser
 from tests.conftest import ADMIN_ID
 from tests.fakes import FakeTime
 from tests.test_broadcasts import Crash, add_subscribers
@@ -24,17 +25,16 @@ from tests.test_events import ATTEND, at, new_event, received
 
 
 @pytest.fixture
-async def replicas(settings, clock, telegram, app, backends) -> AsyncIterator[list[App]]:
-    """Two more processes' worth of app beside `app`, on its database and its fake Bot API."""
-    key = f"test-{uuid.uuid4().hex[:12]}:bulk"
-    redis = redis_client(backends["redis"]) if backends["redis"] else None
+async def replicas(settings, clock, telegram, app) -> AsyncIterator[list[App]]:
+    """Two more processes' worth of app beside `app`, on its database and its fake Bot API.
+    With Redis they share the rate limiter the app factory builds from the settings."""
     time = FakeTime()
     started = []
     for _ in range(2):
         replica = create_app(settings, clock=clock, session=telegram)
         await replica.start(run_scheduler=False)
-        if redis is not None:
-            replica.broadcaster.limiter = RedisRateLimiter(redis, 1000, key=key)
+        if isinstance(replica.broadcaster.limiter, RedisRateLimiter):
+            replica.broadcaster.limiter.rate = 1000
         else:
             replica.broadcaster.limiter = RateLimiter(
                 1000, monotonic=time.monotonic, sleep=time.sleep
@@ -43,12 +43,7 @@ async def replicas(settings, clock, telegram, app, backends) -> AsyncIterator[li
         started.append(replica)
     yield started
     for replica in started:
-        # The limiter's Redis client is shared here, so it is closed once, below.
-        replica.broadcaster.limiter = RateLimiter(None)
         await replica.stop()
-    if redis is not None:
-        await redis.delete(f"{key}:next", f"{key}:paused")
-        await redis.aclose()
 
 
 async def make_broadcast(app: App, text: str) -> int:
@@ -138,12 +133,12 @@ async def test_each_reminder_is_made_once_across_replicas(replicas, app, citizen
     assert received(telegram, "⏰ Reminder") == Counter({person.id: 1 for person in people})
 
 
-async def test_replicas_share_one_rate_limit_in_redis(backends):
+async def test_replicas_share_one_rate_limit_in_redis(backends, redis_prefix):
     """Slots handed out to two replicas at once: never more than the rate in any window."""
     if backends["redis"] is None:
         pytest.skip("needs TEST_REDIS_URL; .ci/run sets it")
     redis = redis_client(backends["redis"])
-    key = f"test-{uuid.uuid4().hex[:12]}:bulk"
+    key = f"{redis_prefix}:bulk"
     first = RedisRateLimiter(redis, 30, key=key)
     second = RedisRateLimiter(redis, 30, key=key)
     try:
@@ -160,3 +155,25 @@ async def test_replicas_share_one_rate_limit_in_redis(backends):
     finally:
         await redis.delete(f"{key}:next", f"{key}:paused")
         await redis.aclose()
+
+
+async def test_flood_control_counts_a_user_across_replicas(
+    replicas, app, citizen, clock, telegram
+):
+    """A user's updates may reach any replica; the limit (20 in 10 s) is kept for all."""
+    if app.settings.redis_url is None:
+        pytest.skip("needs TEST_REDIS_URL; in one process the count is the process's own")
+    alice = await citizen("en")
+    on_first = ChatUser(replicas[0], telegram, alice.id, "Alice")
+    on_second = ChatUser(replicas[1], telegram, alice.id, "Alice")
+    for person in (on_first, on_second):
+        person.think_time = timedelta(0)
+    clock.set(at(23, 11))  # a fresh ten seconds
+    for _ in range(10):
+        await on_first.send("/help")
+        await on_second.send("/help")
+    assert on_second.last_reply().text.startswith("What I can do:")
+    await on_first.send("/help")
+    assert on_first.last_reply().text.startswith("Too many messages at once.")
+    await on_second.send("/help")
+    assert on_second.replies() == [], "dropped, and warned only once"
