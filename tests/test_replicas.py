@@ -117,6 +117,32 @@ async def test_a_killed_replica_has_its_share_finished_by_another(
     assert sum(got.values()) > sent_by_first, "the second replica sent the rest"
 
 
+async def test_a_replica_shutting_down_hands_its_broadcast_over_at_once(replicas, app, telegram):
+    first, second = replicas
+    ids = await add_subscribers(app, 100)
+    first.broadcaster.chunk = 10
+    await make_broadcast(app, "Передаётся")
+    closing: list[asyncio.Task[None]] = []
+
+    async def shut_down_at_30(call):
+        if call.text == "Передаётся" and sum(received(telegram, "Передаётся").values()) == 30:
+            telegram.on_call = None
+            closing.append(asyncio.create_task(first.broadcaster.close()))  # SIGTERM
+
+    telegram.on_call = shut_down_at_30
+    await first.broadcaster.tick()
+    await first.broadcaster.wait()
+    await closing[0]
+    assert sum(received(telegram, "Передаётся").values()) < 100, "stopped part-way"
+    # No lease to wait out: the second replica carries on at once, and nothing is unknown.
+    await second.broadcaster.tick()
+    await second.broadcaster.wait()
+    assert received(telegram, "Передаётся") == Counter(dict.fromkeys(ids, 1))
+    async with app.sessionmaker() as session:
+        statuses = Counter(row.status for row in await session.scalars(select(Delivery)))
+    assert statuses == Counter({DeliveryStatus.SENT: 100})
+
+
 async def test_each_reminder_is_made_once_across_replicas(replicas, app, citizen, clock, telegram):
     admin = await citizen("en", "Admin", user_id=ADMIN_ID)
     await admin.send("/unsubscribe")
