@@ -15,13 +15,15 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
 from babel.dates import format_time, format_timedelta
 
+from bot.config import LANGUAGES
 from bot.i18n import N_, format_when
 from bot.services.events import Change, EventReport, pick_language
 from db.models import Council, Event, EventStatus, EventVenue, Registration, RegistrationStatus
 
 # Venues listed on a card, in characters: a round table in forty rural libraries still fits
-# into one Telegram message (4096); the rest are counted and offered when registering.
-VENUES_BUDGET = 1200
+# into one Telegram message; the rest are counted and offered when registering.
+VENUES_BUDGET = 1000
+MAX_MESSAGE = 4096
 
 ATTEND = N_("✋ I will attend")
 LEAVE = N_("Cancel my registration")
@@ -151,6 +153,17 @@ def announcement_text(
     )
 
 
+def longest_announcement(
+    i18n: I18n, event: Event, venues: list[EventVenue], council: Council
+) -> int:
+    """The length of the longest language's announcement: it must fit one message."""
+    longest = 0
+    for language in LANGUAGES:
+        with i18n.context(), i18n.use_locale(language):
+            longest = max(longest, len(announcement_text(event, venues, council, language)))
+    return longest
+
+
 def reminder_text(
     event: Event, venue: EventVenue, council: Council, language: str, now: datetime
 ) -> str:
@@ -263,7 +276,11 @@ def report_text(report: EventReport, council: Council, language: str) -> str:
     else:
         lines += [_("Came: {count}").format(count=attended), "", f"<b>{reach_line(attended)}</b>"]
     if event.status == EventStatus.CANCELLED:
-        lines.append(_("❌ Cancelled. Reason: {reason}").format(reason=event.cancel_reason or ""))
+        lines.append(
+            _("❌ Cancelled. Reason: {reason}").format(
+                reason=html.quote(event.cancel_reason or "")
+            )
+        )
     return "\n".join(lines)
 
 

@@ -34,7 +34,7 @@ from bot.event_cards import (
 from bot.ics import event_ics
 from bot.notify import speaking
 from bot.services.events import EventError, EventService, Registered, pick_language
-from db.models import Event, EventStatus, Registration, User
+from db.models import Event, EventStatus, Registration, RegistrationStatus, User
 from db.repositories.broadcasts import SubscriptionRepository
 from db.repositories.councils import CouncilRepository
 from db.repositories.events import ACTIVE_REGISTRATION, EventRepository
@@ -82,7 +82,9 @@ async def _card(
     registration = await repo.registration(event.id, user.id)
     if registration is not None and registration.status not in ACTIVE_REGISTRATION:
         registration = None
-    place = await repo.waiting_place(registration) if registration else None
+    place = None
+    if registration is not None and registration.status == RegistrationStatus.WAITING:
+        place = await repo.waiting_place(registration)
     language = user.language or council.default_language
     text = card_text(event, venues, council, language, registration=registration, place=place)
     builder = InlineKeyboardBuilder()

@@ -22,11 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.broadcaster import Broadcaster
 from bot.clock import Clock
 from bot.config import LANGUAGES
-from bot.event_cards import announcement_text, report_text, title_of, when_text
+from bot.event_cards import (
+    MAX_MESSAGE,
+    announcement_text,
+    longest_announcement,
+    report_text,
+    title_of,
+    when_text,
+)
 from bot.event_jobs import EventJobs, add_notice
 from bot.i18n import LANGUAGE_NAMES, format_when
 from bot.services.councils import Staff, scope_of
 from bot.services.events import (
+    MAX_AUDIENCE,
     MAX_VENUES,
     EventDraft,
     EventError,
@@ -354,9 +362,9 @@ async def audience_received(
     message: Message, state: FSMContext, session: AsyncSession, i18n: I18n
 ) -> None:
     text = " ".join((message.text or "").split())
-    if not text or len(text) > 300:
+    if not text or len(text) > MAX_AUDIENCE:
         await message.answer(
-            event_admin_refusal(EventError("too_long", length=len(text), maximum=300))
+            event_admin_refusal(EventError("too_long", length=len(text), maximum=MAX_AUDIENCE))
             if text
             else event_admin_refusal(EventError("empty"))
         )
@@ -417,6 +425,15 @@ async def _preview(message: Message, state: FSMContext, session: AsyncSession, i
     assert council is not None
     draft = draft_from(data)
     event, venues = _unsaved(draft)
+    longest = longest_announcement(i18n, event, venues, council)
+    if longest > MAX_MESSAGE:
+        # Only with everything at its longest; the description is what can give.
+        await message.answer(
+            event_admin_refusal(EventError("too_long", length=longest, maximum=MAX_MESSAGE))
+        )
+        await message.answer(_("Cancelled. Nothing was saved."))
+        await state.clear()
+        return
     for language in LANGUAGES:
         fallback = "" if draft.titles.get(language) else " " + _("(no text: falls back)")
         header = _("Preview for readers of {language}:").format(language=LANGUAGE_NAMES[language])
@@ -512,18 +529,20 @@ async def _create(
         return
     await session.commit()
     await state.clear()
-    await message.answer(await _published_text(event, bot, user, session))
+    await message.answer(await _published_text(event, bot, user, session, clock.now()))
     if event.status == EventStatus.PUBLISHED and event.publish_at <= clock.now():  # type: ignore[operator]
         await event_jobs.run()
 
 
-async def _published_text(event: Event, bot: Bot, user: User, session: AsyncSession) -> str:
+async def _published_text(
+    event: Event, bot: Bot, user: User, session: AsyncSession, now: datetime
+) -> str:
     council = await CouncilRepository(session).get(event.council_id)
     assert council is not None
     link = await event_link(bot, event.id)
     if event.status == EventStatus.DRAFT:
         text = _("Event #{id} is saved as a draft. To publish it: /event_publish {id}")
-    elif event.announced_at is None and event.publish_at and event.publish_at > event.created_at:
+    elif event.publish_at is not None and event.publish_at > now:
         text = _("Event #{id} will be published and announced at {when}.")
     else:
         text = _("Event #{id} is published; the announcement is going out to subscribers.")
@@ -608,7 +627,7 @@ async def publish_event(
         await message.answer(event_admin_refusal(error))
         return
     await session.commit()
-    await message.answer(await _published_text(event, bot, user, session))
+    await message.answer(await _published_text(event, bot, user, session, clock.now()))
     await event_jobs.run()
 
 
@@ -650,6 +669,10 @@ async def edit_event(
         edited = await EventService(session, clock).edit(
             event.id, staff, what, value, ZoneInfo(council.timezone)
         )
+        venues = await EventRepository(session).venues(event.id)
+        longest = longest_announcement(i18n, edited.event, venues, council)
+        if longest > MAX_MESSAGE:
+            raise EventError("too_long", length=longest, maximum=MAX_MESSAGE)
         notice = None
         if edited.changes and edited.event.status == EventStatus.PUBLISHED:
             notice = await add_notice(

@@ -33,7 +33,7 @@ from db.repositories.events import ACTIVE_REGISTRATION, EventRepository
 from db.repositories.questions import QuestionRepository
 
 MAX_TITLE = 200
-MAX_DESCRIPTION = 2000
+MAX_DESCRIPTION = 1500
 MAX_VENUES = 30
 MAX_VENUE_NAME = 150
 MAX_ADDRESS = 250
