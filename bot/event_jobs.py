@@ -48,6 +48,30 @@ def _texts(i18n: I18n, render: Callable[[str], str]) -> dict[str, str]:
     return texts
 
 
+def event_broadcast(
+    event: Event,
+    kind: BroadcastKind,
+    texts: dict[str, str],
+    now: datetime,
+    *,
+    venue_id: int | None = None,
+    progress: bool = False,
+) -> Broadcast:
+    """A broadcast about an event, due now; with `progress` its secretary watches it go out."""
+    return Broadcast(
+        council_id=event.council_id,
+        kind=kind,
+        event_id=event.id,
+        venue_id=venue_id,
+        created_by=event.created_by,
+        status=BroadcastStatus.SCHEDULED,
+        scheduled_at=now,
+        created_at=now,
+        progress_chat_id=event.created_by if progress else None,
+        **texts,
+    )
+
+
 async def add_notice(
     session: AsyncSession,
     i18n: I18n,
@@ -67,16 +91,7 @@ async def add_notice(
         texts = _texts(i18n, partial(cancelled_text, event, council))
     else:
         texts = _texts(i18n, partial(notice_text, event, venues, council, changes=changes))
-    broadcast = Broadcast(
-        council_id=council.id,
-        kind=BroadcastKind.EVENT_NOTICE,
-        event_id=event.id,
-        created_by=event.created_by,
-        status=BroadcastStatus.SCHEDULED,
-        scheduled_at=now,
-        created_at=now,
-        **texts,
-    )
+    broadcast = event_broadcast(event, BroadcastKind.EVENT_NOTICE, texts, now)
     session.add(broadcast)
     await session.flush()
     return broadcast
@@ -122,17 +137,7 @@ class EventJobs:
                     venues = await repo.venues(event.id)
                     texts = _texts(self.i18n, partial(announcement_text, event, venues, council))
                     session.add(
-                        Broadcast(
-                            council_id=council.id,
-                            kind=BroadcastKind.EVENT,
-                            event_id=event.id,
-                            created_by=event.created_by,
-                            status=BroadcastStatus.SCHEDULED,
-                            scheduled_at=now,
-                            created_at=now,
-                            progress_chat_id=event.created_by,
-                            **texts,
-                        )
+                        event_broadcast(event, BroadcastKind.EVENT, texts, now, progress=True)
                     )
                     announced += 1
                 else:
@@ -183,17 +188,7 @@ class EventJobs:
             for venue in venues:
                 texts = _texts(self.i18n, partial(reminder_text, event, venue, council, now=now))
                 session.add(
-                    Broadcast(
-                        council_id=council.id,
-                        kind=BroadcastKind.REMINDER,
-                        event_id=event.id,
-                        venue_id=venue.id,
-                        created_by=event.created_by,
-                        status=BroadcastStatus.SCHEDULED,
-                        scheduled_at=now,
-                        created_at=now,
-                        **texts,
-                    )
+                    event_broadcast(event, BroadcastKind.REMINDER, texts, now, venue_id=venue.id)
                 )
             await session.commit()
         return len(venues)

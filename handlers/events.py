@@ -174,13 +174,22 @@ async def open_link(
     await send_card(message, session, clock, user, event_id)
 
 
+async def _visible(
+    message: Message, session: AsyncSession, clock: Clock, event_id: int
+) -> Event | None:
+    """The event a citizen asked for, or None after telling them it is not available."""
+    try:
+        return await EventService(session, clock).visible(event_id)
+    except EventError as error:
+        await message.answer(event_refusal(error))
+        return None
+
+
 async def send_card(
     message: Message, session: AsyncSession, clock: Clock, user: User, event_id: int
 ) -> None:
-    try:
-        event = await EventService(session, clock).visible(event_id)
-    except EventError as error:
-        await message.answer(event_refusal(error))
+    event = await _visible(message, session, clock, event_id)
+    if event is None:
         return
     text, markup = await _card(session, event, user, FROM_CARD)
     await message.answer(text, reply_markup=markup)
@@ -363,10 +372,8 @@ async def tell_promoted(
 async def _send_calendar(
     message: Message, session: AsyncSession, clock: Clock, user: User, bot: Bot, event_id: int
 ) -> None:
-    try:
-        event = await EventService(session, clock).visible(event_id)
-    except EventError as error:
-        await message.answer(event_refusal(error))
+    event = await _visible(message, session, clock, event_id)
+    if event is None:
         return
     repo = EventRepository(session)
     council = await CouncilRepository(session).get(event.council_id)

@@ -48,7 +48,7 @@ from bot.services.events import (
     parse_venue,
 )
 from bot.services.export import to_xlsx
-from db.models import Council, Event, EventStatus, EventVenue, RegistrationStatus, User
+from db.models import Council, Event, EventStatus, RegistrationStatus, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.events import EventRepository
 from handlers.events import event_link, tell_promoted
@@ -175,7 +175,12 @@ async def council_chosen(
 
 async def _ask_text(message: Message, state: FSMContext, council: Council, index: int) -> None:
     await state.set_state(NewEvent.text)
-    await state.update_data(council_id=council.id, tz=council.timezone, index=index)
+    await state.update_data(council_id=council.id, tz=council.timezone)
+    await _ask_language(message, state, index)
+
+
+async def _ask_language(message: Message, state: FSMContext, index: int) -> None:
+    await state.update_data(index=index)
     await message.answer(
         _(
             "Send the announcement in {language}: the title on the first line, the description "
@@ -225,23 +230,11 @@ async def _next_text(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     index = data["index"] + 1
     if index < len(LANGUAGES):
-        await state.update_data(index=index)
-        await message.answer(
-            _(
-                "Send the announcement in {language}: the title on the first line, the "
-                "description below it. Or /skip if there is none in this language."
-            ).format(language=LANGUAGE_NAMES[LANGUAGES[index]])
-        )
+        await _ask_language(message, state, index)
         return
     if not data.get("texts"):
         await message.answer(event_admin_refusal(EventError("no_text")))
-        await state.update_data(index=0)
-        await message.answer(
-            _(
-                "Send the announcement in {language}: the title on the first line, the "
-                "description below it. Or /skip if there is none in this language."
-            ).format(language=LANGUAGE_NAMES[LANGUAGES[0]])
-        )
+        await _ask_language(message, state, 0)
         return
     await state.set_state(NewEvent.start)
     await message.answer(
@@ -397,34 +390,13 @@ def draft_from(data: dict[str, Any]) -> EventDraft:
     )
 
 
-def _unsaved(draft: EventDraft) -> tuple[Event, list[EventVenue]]:
-    """The event as it will be, for the preview; nothing is stored."""
-    event = Event(
-        status=EventStatus.PUBLISHED,
-        starts_at=draft.starts_at,
-        ends_at=draft.ends_at,
-        contact_person=draft.contact_person,
-        contact_phones=draft.contact_phones,
-        contact_email=draft.contact_email,
-        audience_note=draft.audience_note,
-    )
-    for language in LANGUAGES:
-        setattr(event, f"title_{language}", draft.titles.get(language))
-        setattr(event, f"description_{language}", draft.descriptions.get(language))
-    venues = [
-        EventVenue(position=position, name=v.name, address=v.address, capacity=v.capacity, taken=0)
-        for position, v in enumerate(draft.venues, start=1)
-    ]
-    return event, venues
-
-
 async def _preview(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n) -> None:
     """Each language's announcement exactly as subscribers will read it, then the choice."""
     data = await state.get_data()
     council = await CouncilRepository(session).get(data["council_id"])
     assert council is not None
     draft = draft_from(data)
-    event, venues = _unsaved(draft)
+    event, venues = draft.build(EventStatus.PUBLISHED)
     longest = longest_announcement(i18n, event, venues, council)
     if longest > MAX_MESSAGE:
         # Only with everything at its longest; the description is what can give.

@@ -75,6 +75,33 @@ class EventDraft:
     contact_email: str | None = None
     audience_note: str | None = None
 
+    def build(self, status: EventStatus) -> tuple[Event, list[EventVenue]]:
+        """The event and its venues as objects, not yet stored (also for the preview)."""
+        event = Event(
+            council_id=self.council_id,
+            status=status,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            contact_person=self.contact_person,
+            contact_phones=self.contact_phones,
+            contact_email=self.contact_email,
+            audience_note=self.audience_note,
+        )
+        for language in LANGUAGES:
+            setattr(event, f"title_{language}", self.titles.get(language))
+            setattr(event, f"description_{language}", self.descriptions.get(language))
+        venues = [
+            EventVenue(
+                position=position,
+                name=venue.name,
+                address=venue.address,
+                capacity=venue.capacity,
+                taken=0,
+            )
+            for position, venue in enumerate(self.venues, start=1)
+        ]
+        return event, venues
+
 
 @dataclass(frozen=True)
 class Change:
@@ -258,27 +285,12 @@ class EventService:
         check_times(draft.starts_at, draft.ends_at, now)
         if publish_at is not None:
             publish_at = self._check_publish_at(publish_at, draft.starts_at, now)
-        event = Event(
-            council_id=draft.council_id,
-            created_by=staff.user_id,
-            starts_at=draft.starts_at,
-            ends_at=draft.ends_at,
-            contact_person=draft.contact_person,
-            contact_phones=draft.contact_phones,
-            contact_email=draft.contact_email,
-            audience_note=draft.audience_note,
-            status=EventStatus.DRAFT if publish_at is None else EventStatus.PUBLISHED,
-            publish_at=publish_at,
-            created_at=now,
-            updated_at=now,
+        event, venues = draft.build(
+            EventStatus.DRAFT if publish_at is None else EventStatus.PUBLISHED
         )
-        for language in LANGUAGES:
-            setattr(event, f"title_{language}", draft.titles.get(language))
-            setattr(event, f"description_{language}", draft.descriptions.get(language))
-        venues = [
-            EventVenue(name=venue.name, address=venue.address, capacity=venue.capacity)
-            for venue in draft.venues
-        ]
+        event.created_by = staff.user_id
+        event.publish_at = publish_at
+        event.created_at = event.updated_at = now
         await self.events.add(event, venues)
         await self._audit(event, staff.user_id, "event_created")
         if publish_at is not None:
