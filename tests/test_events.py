@@ -692,3 +692,43 @@ async def test_an_announcement_too_long_for_one_message_is_refused(admin, app):
     assert admin.last_reply().text == "Cancelled. Nothing was saved."
     async with app.sessionmaker() as session:
         assert await session.scalar(select(func.count(Event.id))) == 0
+
+
+async def test_editing_venue_capacity_and_text(admin, citizen, app, telegram):
+    alice = await citizen("en", "Alice")
+    bob = await citizen("en", "Bob")
+    await new_event(admin, venues=("Village club | 1 School St | 1",))
+    await app.broadcaster.wait()
+    await alice.press(ATTEND)
+    await bob.press(ATTEND)
+    assert await registrations(app) == {alice.id: ("registered", 1), bob.id: ("waiting", 1)}
+
+    # A bigger hall: the first waiting gets the place, and a message.
+    await admin.send("/event_edit 1 capacity 1 2")
+    assert admin.last_reply().text == "Event #1 is changed."
+    assert bob.inbox()[-1].text.startswith("🎉 A place has freed up")
+    assert await registrations(app) == {alice.id: ("registered", 1), bob.id: ("registered", 1)}
+
+    await admin.send("/event_edit 1 venue 1 House of culture | 5 Abay St")
+    await app.broadcaster.wait()
+    for person in (alice, bob):
+        assert "📍 New venue: House of culture, 5 Abay St" in person.inbox()[-1].text
+
+    await admin.send("/event_edit 1 text en Budget hearing\nBring <b>questions</b> & ideas")
+    await app.broadcaster.wait()
+    assert "📝 The title or description was updated." in alice.inbox()[-1].text
+    await alice.send("/events")
+    card = alice.last_reply().text
+    assert card.startswith("📅 <b>Budget hearing</b>")
+    assert "Bring &lt;b&gt;questions&lt;/b&gt; &amp; ideas" in card, "command text is escaped"
+    assert "House of culture, 5 Abay St · 0 places left" not in card
+    assert "full, waiting list open" in card
+
+    await admin.send("/event_edit 1")
+    assert admin.last_reply().text.startswith("What to change:")
+    # Capacity and reminders concern only the council: registrants hear nothing of them.
+    before = len(alice.inbox())
+    await admin.send("/event_edit 1 reminders 2h")
+    await admin.send("/event_edit 1 capacity 1 -")
+    await app.broadcaster.wait()
+    assert len(alice.inbox()) == before
