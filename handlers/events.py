@@ -72,7 +72,7 @@ async def _citizen_councils(session: AsyncSession, user: User) -> set[int]:
 
 
 async def _card(
-    session: AsyncSession, event: Event, user: User, source: int, pages: int = 0
+    session: AsyncSession, clock: Clock, event: Event, user: User, source: int, pages: int = 0
 ) -> tuple[str, InlineKeyboardMarkup]:
     """A card in the user's language with the buttons that fit their registration."""
     repo = EventRepository(session)
@@ -88,7 +88,7 @@ async def _card(
     language = user.language or council.default_language
     text = card_text(event, venues, council, language, registration=registration, place=place)
     builder = InlineKeyboardBuilder()
-    if event.status == EventStatus.PUBLISHED:
+    if event.status == EventStatus.PUBLISHED and event.starts_at > clock.now():
         action = "leave" if registration else "go"
         builder.button(
             text=_(LEAVE) if registration else _(ATTEND),
@@ -116,7 +116,9 @@ async def _page(
         return None
     page = min(max(page, 0), total - 1)
     events = await repo.upcoming(council_ids, clock.now(), page, 1)
-    return await _card(session, events[0], user, FROM_PAGE + page, pages=total)
+    if not events:  # the last one ended just now
+        return None
+    return await _card(session, clock, events[0], user, FROM_PAGE + page, pages=total)
 
 
 async def list_events(message: Message, session: AsyncSession, clock: Clock, user: User) -> None:
@@ -191,7 +193,7 @@ async def send_card(
     event = await _visible(message, session, clock, event_id)
     if event is None:
         return
-    text, markup = await _card(session, event, user, FROM_CARD)
+    text, markup = await _card(session, clock, event, user, FROM_CARD)
     await message.answer(text, reply_markup=markup)
 
 
@@ -269,7 +271,7 @@ async def _refresh(
     if pressed.src == FROM_CARD:
         event = await EventRepository(session).get(pressed.event_id)
         if event is not None:
-            await _edit(message, *await _card(session, event, user, FROM_CARD))
+            await _edit(message, *await _card(session, clock, event, user, FROM_CARD))
     elif pressed.src >= FROM_PAGE:
         shown = await _page(session, clock, user, pressed.src - FROM_PAGE)
         if shown is not None:
