@@ -675,6 +675,8 @@ async def test_registration_closes_at_the_start(admin, citizen, app, clock):
     await alice.press(ATTEND)
     assert alice.alerts() == ["This event has already started; registration is closed."]
     assert await registrations(app) == {}
+    await alice.send("/start event_1")
+    assert alice.last_reply().buttons == ["📅 Add to calendar"], "no attend button once started"
 
 
 async def test_an_announcement_too_long_for_one_message_is_refused(admin, app):
