@@ -4,10 +4,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Replicas starting together each migrate at start: on PostgreSQL they take turns on this lock
+# (held until the migration's transaction ends), and the later ones find nothing left to do.
+MIGRATION_LOCK = 0x4845_5354  # "HEST"
 
 
 def alembic_config() -> Config:
@@ -23,4 +27,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+            )
         await connection.run_sync(_upgrade)

@@ -11,6 +11,7 @@ from sqlalchemy import inspect, text
 
 from bot.config import ConfigError, load_settings
 from db.base import Base
+from db.engine import create_engine
 from db.migrate import alembic_config, upgrade
 from db.models import Broadcast, BroadcastStatus, Council
 from db.repositories.broadcasts import BroadcastRepository
@@ -44,6 +45,25 @@ async def test_migrations_go_down_and_up_again(app):
     await upgrade(app.engine)
     async with app.engine.connect() as connection:
         assert {"users", "questions", "deliveries"} <= await connection.run_sync(tables)
+
+
+async def test_replicas_starting_together_migrate_once(settings):
+    """Every replica migrates at start; on PostgreSQL they take turns (an advisory lock)."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("one process runs on SQLite; replicas run on PostgreSQL")
+    engines = [create_engine(settings.database_url) for _ in range(3)]
+    try:
+        # Without the lock they block each other's DDL: fail rather than hang.
+        async with asyncio.timeout(60):
+            await asyncio.gather(*(upgrade(engine) for engine in engines))
+        async with engines[0].connect() as connection:
+            versions = (
+                await connection.execute(text("SELECT version_num FROM alembic_version"))
+            ).all()
+        assert len(versions) == 1
+    finally:
+        for engine in engines:
+            await engine.dispose()
 
 
 async def test_concurrent_ticket_numbers_never_repeat(app):
