@@ -114,9 +114,13 @@ class EventJobs:
 
     async def run(self) -> None:
         """Announce what is due, make the reminders that are due, then hand them to the engine.
-        Called by the scheduler every few seconds, and right after a secretary publishes."""
-        await self.publish_due()
-        await self.remind_due()
+        Called by the scheduler every few seconds, and right after a secretary publishes. A
+        failing step is logged and tried again at the next wake; the broadcasts go on."""
+        for step in (self.publish_due, self.remind_due):
+            try:
+                await step()
+            except Exception:
+                logger.exception("event job %s failed; it runs again at the next wake", step)
         await self.broadcaster.tick()
 
     async def publish_due(self) -> int:
