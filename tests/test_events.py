@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.ratelimit import RateLimiter
+from bot.services.broadcasts import BroadcastDraft, BroadcastService
+from bot.services.councils import Staff
 from db.models import (
     Broadcast,
     Event,
@@ -734,3 +736,28 @@ async def test_editing_venue_capacity_and_text(admin, citizen, app, telegram):
     await admin.send("/event_edit 1 capacity 1 -")
     await app.broadcaster.wait()
     assert len(alice.inbox()) == before
+
+
+async def test_a_failing_event_job_does_not_hold_up_broadcasts(
+    admin, citizen, app, telegram, monkeypatch
+):
+    alice = await citizen("en")
+
+    async def broken() -> int:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(app.events, "publish_due", broken)
+    async with app.sessionmaker() as session:
+        await BroadcastService(session, app.clock).create(
+            BroadcastDraft(
+                council_id=1,
+                texts={"en": "Water supply news"},
+                photo_file_id=None,
+                audience_language=None,
+                scheduled_at=app.clock.now(),
+            ),
+            Staff(ADMIN_ID, is_superadmin=True),
+        )
+        await session.commit()
+    await run_jobs(app)  # the scheduler's wake: publishing fails, the broadcast still goes
+    assert received(telegram, "Water supply news") == Counter({alice.id: 1})
