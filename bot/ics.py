@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from db.models import Event, EventVenue
+from db.models import Event, EventStatus, EventVenue
 
 
 def event_ics(
@@ -41,7 +41,7 @@ def event_ics(
         entry.add("location", location)
     entry.add("description", "\n\n".join(part for part in (plain(description), link) if part))
     entry.add("url", link)
-    if event.status == "cancelled":
+    if event.status == EventStatus.CANCELLED:
         entry.add("status", "CANCELLED")
     calendar.add_component(entry)
     calendar.add_missing_timezones()

@@ -231,7 +231,7 @@ async def button_pressed(
             promoted = await service.unregister(callback_data.event_id, user.id)
             await session.commit()
             event = await service.visible(callback_data.event_id)
-            council = await service.councils_of(event)
+            council = await service.council_of(event)
             await query.answer(
                 _("Your registration for «{title}» is cancelled.").format(
                     title=event.title(

@@ -2,7 +2,6 @@
 contacts → audience → preview → publish now, at a set time, or keep as a draft), /events_admin,
 /event_publish, /event_edit, /event_cancel, /event_attended, /event_report, /event_registrants."""
 
-import html as std_html
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +30,7 @@ from bot.event_cards import (
     when_text,
 )
 from bot.event_jobs import EventJobs, add_notice
-from bot.i18n import LANGUAGE_NAMES, format_when
+from bot.i18n import LANGUAGE_NAMES, N_, format_when
 from bot.services.councils import Staff, scope_of
 from bot.services.events import (
     MAX_AUDIENCE,
@@ -47,7 +46,7 @@ from bot.services.events import (
     parse_moment,
     parse_venue,
 )
-from bot.services.export import to_xlsx
+from bot.services.export import registrant_rows, to_xlsx
 from db.models import Council, Event, EventStatus, RegistrationStatus, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.events import EventRepository
@@ -603,7 +602,7 @@ async def publish_event(
     await event_jobs.run()
 
 
-EDIT_USAGE = (
+EDIT_USAGE = N_(
     "/event_edit <id> start DD.MM.YYYY HH:MM\n"
     "/event_edit <id> end DD.MM.YYYY HH:MM | -\n"
     "/event_edit <id> venue <n> name | address | places\n"
@@ -627,15 +626,10 @@ async def edit_event(
 ) -> None:
     parts = (command.args or "").strip().split(maxsplit=2)
     if len(parts) < 2:
-        await message.answer(_("What to change:") + "\n" + html.quote(EDIT_USAGE))
+        await message.answer(_("What to change:") + "\n" + html.quote(_(EDIT_USAGE)))
         return
     raw, what = parts[0], parts[1].lower()
     value = parts[2] if len(parts) > 2 else ""
-    if what == "text":
-        # Commands carry plain text: the description is escaped like any user text.
-        language, _sep, rest = value.partition(" ")
-        title, newline, description = rest.partition("\n")
-        value = f"{language} {title}{newline}{std_html.escape(description, quote=False)}"
     try:
         event, council = await _event_and_council(session, clock, staff, raw)
         edited = await EventService(session, clock).edit(
@@ -748,31 +742,14 @@ async def export_registrants(
         await message.answer(event_admin_refusal(error))
         return
     repo = EventRepository(session)
-    venues = {venue.id: venue for venue in await repo.venues(event.id)}
-    tz = ZoneInfo(council.timezone)
-    rows: list[list[object]] = []
-    waiting_place: dict[int, int] = {}
-    for registration, person in await repo.registrants(event.id):
-        venue = venues[registration.venue_id]
-        place = ""
-        if registration.status == RegistrationStatus.WAITING:
-            waiting_place[venue.id] = waiting_place.get(venue.id, 0) + 1
-            place = str(waiting_place[venue.id])
-        # Only those who agreed to the personal-data notice are named; the rest are counted.
-        named = person.consent_at is not None and bool(person.full_name)
-        rows.append(
-            [
-                venue.position,
-                venue.name,
-                _("registered")
-                if registration.status == RegistrationStatus.REGISTERED
-                else _("waiting"),
-                place,
-                person.full_name if named else _("not shared"),
-                person.username if named and person.username else "",
-                registration.queued_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            ]
-        )
+    rows = registrant_rows(
+        await repo.registrants(event.id),
+        await repo.venues(event.id),
+        ZoneInfo(council.timezone),
+        registered=_("registered"),
+        waiting=_("waiting"),
+        not_shared=_("not shared"),
+    )
     columns = [
         _("No."),
         _("Venue"),

@@ -6,6 +6,7 @@ place if one is free; give a freed place to the first in the waiting list, or re
 count stays right when many citizens press "I will attend" at once.
 """
 
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -376,6 +377,8 @@ class EventService:
             if language not in LANGUAGES:
                 raise EventError("bad_language")
             title, _, description = text.strip().partition("\n")
+            # A command carries plain text; descriptions are kept as Telegram HTML.
+            description = html.escape(description, quote=False)
             setattr(event, f"title_{language}", check_title(title))
             setattr(event, f"description_{language}", check_description(description))
             changes.append(Change("text"))
@@ -587,7 +590,7 @@ class EventService:
             await self.events.release_place(registration.venue_id)
         return promoted
 
-    async def councils_of(self, event: Event) -> Council:
+    async def council_of(self, event: Event) -> Council:
         council = await CouncilRepository(self.session).get(event.council_id)
         assert council is not None
         return council

@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 
 from bot.services.questions import days_to_answer
-from db.models import Council, Question, Topic, User
+from db.models import (
+    Council,
+    EventVenue,
+    Question,
+    Registration,
+    RegistrationStatus,
+    Topic,
+    User,
+)
 
 COLUMNS = [
     "ticket",
@@ -58,6 +66,41 @@ def export_rows(
                 _identity(citizen),
                 question.text,
                 tickets.get(question.parent_id, "") if question.parent_id else "",
+            ]
+        )
+    return table
+
+
+def registrant_rows(
+    registrants: list[tuple[Registration, User]],
+    venues: list[EventVenue],
+    tz: ZoneInfo,
+    *,
+    registered: str,
+    waiting: str,
+    not_shared: str,
+) -> list[list[object]]:
+    """The /event_registrants list for the venue staff: venue by venue, each waiting list in
+    order. Only citizens who agreed to the personal-data notice are named; the rest counted."""
+    by_id = {venue.id: venue for venue in venues}
+    places: dict[int, int] = {}
+    table: list[list[object]] = []
+    for registration, person in registrants:
+        venue = by_id[registration.venue_id]
+        place = ""
+        if registration.status == RegistrationStatus.WAITING:
+            places[venue.id] = places.get(venue.id, 0) + 1
+            place = str(places[venue.id])
+        named = person.consent_at is not None and bool(person.full_name)
+        table.append(
+            [
+                venue.position,
+                venue.name,
+                registered if registration.status == RegistrationStatus.REGISTERED else waiting,
+                place,
+                person.full_name if named else not_shared,
+                person.username if named and person.username else "",
+                _local(registration.queued_at, tz),
             ]
         )
     return table
