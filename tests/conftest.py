@@ -4,7 +4,7 @@ test then gets a schema of its own); FSM storage is in memory unless TEST_REDIS_
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -52,8 +52,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def telegram(clock: FakeClock) -> FakeTelegram:
-    return FakeTelegram(clock)
+def telegram(clock: FakeClock) -> Iterator[FakeTelegram]:
+    """The Bot API as strict as Telegram; a test fails if the bot sent anything Telegram refuses
+    (too long, bad HTML, bad buttons...), even when the bot swallowed the error."""
+    fake = FakeTelegram(clock)
+    yield fake
+    if not fake.refusals_expected:
+        refused = [f"{call.name}: {call.error}" for call in fake.refusals]
+        assert not refused, f"Telegram refused what the bot sent: {refused}"
 
 
 @pytest.fixture

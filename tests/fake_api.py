@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes import BOT_USER
+from tests.telegram_rules import TelegramRefusal, check_request
 
 
 @dataclass
@@ -18,6 +19,8 @@ class FakeBotApi:
     token: str
     updates: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # What Telegram would have refused (too long, bad HTML, bad buttons...), with its reason.
+    refusals: list[tuple[str, str]] = field(default_factory=list)
     sent: asyncio.Queue = field(default_factory=asyncio.Queue)
     # The name of every method called, as it arrives: lets a test wait for, say, setWebhook.
     methods: asyncio.Queue = field(default_factory=asyncio.Queue)
@@ -51,6 +54,14 @@ class FakeBotApi:
         params = {key: _decode(value) for key, value in form.items()}
         self.calls.append((method, params))
         await self.methods.put(method)
+        try:
+            check_request(method, params)
+        except TelegramRefusal as exc:
+            self.refusals.append((method, exc.description))
+            return _json(
+                {"ok": False, "error_code": exc.status, "description": exc.description},
+                exc.status,
+            )
         if method == "getMe":
             return _ok(BOT_USER)
         if method == "getUpdates":

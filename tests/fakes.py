@@ -2,17 +2,17 @@
 
 import itertools
 import json
-import re
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
+
+from tests.telegram_rules import TelegramRefusal, check_request
 
 BOT_USER = {
     "id": 4200000001,
@@ -31,66 +31,8 @@ SENDING_METHODS = {
     "sendSticker",
     "sendLocation",
     "copyMessage",
+    "sendMediaGroup",
 }
-
-
-ALLOWED_TAGS = {
-    "b",
-    "strong",
-    "i",
-    "em",
-    "u",
-    "ins",
-    "s",
-    "strike",
-    "del",
-    "a",
-    "code",
-    "pre",
-    "span",
-    "tg-spoiler",
-    "tg-emoji",
-    "blockquote",
-}
-
-
-class _TelegramHtml(HTMLParser):
-    """Checks text the way Telegram parses parse_mode=HTML: only its tags, balanced, and `<`,
-    `>`, `&` escaped everywhere else."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=False)
-        self.open: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ALLOWED_TAGS:
-            raise _ApiError(f"Bad Request: can't parse entities: Unsupported start tag {tag!r}")
-        self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.open or self.open.pop() != tag:
-            raise _ApiError(f"Bad Request: can't parse entities: Unexpected end tag {tag!r}")
-
-    def handle_data(self, data: str) -> None:
-        if "<" in data or ">" in data:
-            raise _ApiError("Bad Request: can't parse entities: unescaped < or >")
-
-    def handle_entityref(self, name: str) -> None:
-        if name not in {"lt", "gt", "amp", "quot"}:
-            raise _ApiError(f"Bad Request: can't parse entities: Unsupported entity &{name};")
-
-    def unknown_decl(self, data: str) -> None:
-        raise _ApiError("Bad Request: can't parse entities")
-
-
-def check_html(text: str) -> None:
-    if re.search(r"&(?![a-z]+;|#\d+;|#x[0-9a-f]+;)", text, re.IGNORECASE):
-        raise _ApiError("Bad Request: can't parse entities: unescaped &")
-    parser = _TelegramHtml()
-    parser.feed(text)
-    parser.close()
-    if parser.open or parser.rawdata:
-        raise _ApiError("Bad Request: can't parse entities: unclosed tag or stray <")
 
 
 class FakeTime:
@@ -165,6 +107,11 @@ class FakeTelegram(BaseSession):
         self.clock = clock
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        # Calls Telegram refused as malformed (too long, bad HTML, bad buttons...): the bot
+        # sent something it must never send. The `telegram` fixture fails a test that leaves
+        # any here, unless the test expected them (`expect_refusals`).
+        self.refusals: list[Call] = []
+        self.refusals_expected = False
         self._failures: list[Failure] = []
         self._ids = itertools.count(1001)
         self._files = itertools.count(1)
@@ -193,6 +140,10 @@ class FakeTelegram(BaseSession):
         if status == 429 and retry_after is None:
             retry_after = 1
         self._failures.append(Failure(method, chat_id, status, description, retry_after, times))
+
+    def expect_refusals(self) -> None:
+        """This test makes the bot send what Telegram refuses, on purpose."""
+        self.refusals_expected = True
 
     def block(self, chat_id: int) -> None:
         """The user blocked the bot: every send to them fails with 403 from now on."""
@@ -227,29 +178,45 @@ class FakeTelegram(BaseSession):
         call = Call(name=name, method=method)
         self.calls.append(call)
         failure = self._take_failure(name, call.chat_id)
+        payload: dict[str, Any]
         if failure is not None:
-            payload: dict[str, Any] = {
+            payload = {
                 "ok": False,
                 "error_code": failure.status,
                 "description": failure.description,
             }
             if failure.retry_after is not None:
                 payload["parameters"] = {"retry_after": failure.retry_after}
-            call.error = failure.description
-            status = failure.status
         else:
             try:
-                payload = {"ok": True, "result": self._result(name, method)}
-                status = 200
-            except _ApiError as exc:
-                payload = {"ok": False, "error_code": 400, "description": str(exc)}
-                call.error = str(exc)
-                status = 400
+                check_request(name, self.params(bot, method))
+            except TelegramRefusal as exc:
+                self.refusals.append(call)
+                payload = {"ok": False, "error_code": exc.status, "description": exc.description}
+            else:
+                try:
+                    payload = {"ok": True, "result": self._result(name, method)}
+                except TelegramRefusal as exc:  # "message to edit not found" and the like
+                    payload = {
+                        "ok": False,
+                        "error_code": exc.status,
+                        "description": exc.description,
+                    }
+        status = payload.get("error_code", 200)
+        call.error = payload.get("description")
         response = self.check_response(bot, method, status, json.dumps(payload))
         call.result = response.result
         if self.on_call is not None:
             await self.on_call(call)
         return response.result  # type: ignore[return-value]
+
+    def params(self, bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any]:
+        """The call's parameters as plain values, the way the request would carry them."""
+        return {
+            key: self.prepare_value(value, bot, {}, _dumps_json=False)
+            for key, value in method.model_dump(warnings=False).items()
+            if value is not None
+        }
 
     def _take_failure(self, name: str, chat_id: int | None) -> Failure | None:
         for failure in self._failures:
@@ -296,9 +263,6 @@ class FakeTelegram(BaseSession):
         return {"file_id": f"{prefix}-{number}", "file_unique_id": f"u{prefix}{number}"}
 
     def _result(self, name: str, method: TelegramMethod[Any]) -> Any:
-        text = getattr(method, "text", None) or getattr(method, "caption", None)
-        if isinstance(text, str) and getattr(method, "parse_mode", None) is not None:
-            check_html(text)
         if name == "getMe":
             return BOT_USER
         if name == "sendMessage":
@@ -314,6 +278,8 @@ class FakeTelegram(BaseSession):
                 document={**self._file("doc"), "file_name": filename},
                 caption=method.caption,  # type: ignore[attr-defined]
             )
+        if name == "sendMediaGroup":
+            return [self._media_message(method, item) for item in method.media]  # type: ignore[attr-defined]
         if name == "copyMessage":
             return {"message_id": next(self._ids)}
         if name in {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}:
@@ -322,13 +288,26 @@ class FakeTelegram(BaseSession):
             return True
         raise NotImplementedError(f"the fake Bot API does not know {name}")
 
+    def _media_message(self, method: TelegramMethod[Any], item: Any) -> dict[str, Any]:
+        group = f"album-{method.chat_id}-{len(self.calls)}"  # type: ignore[attr-defined]
+        if item.type == "photo":
+            content: dict[str, Any] = {
+                "photo": [{**self._file("photo"), "width": 800, "height": 600}]
+            }
+        else:
+            filename = getattr(item.media, "filename", None) or "file"
+            content = {"document": {**self._file("doc"), "file_name": filename}}
+        if item.caption:
+            content["caption"] = item.caption
+        return self._new_message(method, media_group_id=group, **content)
+
     def _edit(self, name: str, method: TelegramMethod[Any]) -> Any:
         if getattr(method, "inline_message_id", None):
             return True
         key = (method.chat_id, method.message_id)  # type: ignore[attr-defined]
         message = self.messages.get(key)
         if message is None:
-            raise _ApiError("Bad Request: message to edit not found")
+            raise TelegramRefusal("Bad Request: message to edit not found")
         updated = dict(message)
         if name == "editMessageText":
             updated["text"] = method.text  # type: ignore[attr-defined]
@@ -340,14 +319,10 @@ class FakeTelegram(BaseSession):
         else:
             updated.pop("reply_markup", None)
         if updated == message:
-            raise _ApiError(
+            raise TelegramRefusal(
                 "Bad Request: message is not modified: specified new message content and reply "
                 "markup are exactly the same as a current content and reply markup of the message"
             )
         updated["edit_date"] = self._now()
         self.messages[key] = updated
         return updated
-
-
-class _ApiError(Exception):
-    pass
