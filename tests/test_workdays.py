@@ -58,3 +58,24 @@ def test_working_days_between():
 )
 def test_ticket_parsing(text, ref):
     assert parse_ticket(text) == ref
+
+
+def test_a_saturday_made_a_working_day_by_decree_counts():
+    """Saturday 4 May 2024 was a working day (the day off moved to Wednesday 8 May)."""
+    assert is_working_day(date(2024, 5, 4))
+    assert not is_working_day(date(2024, 5, 8))
+    # Received on Friday 3 May 2024: the 4th counts, the 7th (Defender's Day) and 8th do not.
+    assert due_date(date(2024, 5, 3), 1) == date(2024, 5, 4)
+    assert due_date(date(2024, 5, 3), 2) == date(2024, 5, 6)
+    assert due_date(date(2024, 5, 3), 3) == date(2024, 5, 10)
+
+
+def test_sunday_5_january_2025_was_a_working_day():
+    """The day off of 3 January 2025 was moved from Sunday 5 January, which was worked."""
+    assert not is_working_day(date(2025, 1, 3))
+    assert is_working_day(date(2025, 1, 5))
+    assert due_date(date(2025, 1, 3), 1) == date(2025, 1, 6)
+    assert due_date(date(2025, 1, 4), 1) == date(
+        2025, 1, 6
+    )  # received Saturday: counts from the 5th
+    assert working_days_between(date(2025, 1, 2), date(2025, 1, 6)) == 2
