@@ -29,6 +29,8 @@ from bot.middlewares import (
     CountUpdatesMiddleware,
     DatabaseMiddleware,
     FloodMiddleware,
+    TraceHandlerMiddleware,
+    TraceUpdateMiddleware,
     UpdateOnceMiddleware,
     UserMiddleware,
 )
@@ -184,7 +186,9 @@ def create_app(
         notifier=Notifier(bot, i18n, settings),
         broadcaster=broadcaster,
         event_jobs=events,
+        i18n=i18n,
     )
+    dispatcher.update.outer_middleware(TraceUpdateMiddleware())
     if settings.mode == "webhook":
         dispatcher.update.outer_middleware(UpdateOnceMiddleware(sessionmaker, clock))
     dispatcher.update.outer_middleware(CountUpdatesMiddleware())
@@ -200,6 +204,9 @@ def create_app(
     )
     dispatcher.message.outer_middleware(flood)
     dispatcher.callback_query.outer_middleware(flood)
+    trace = TraceHandlerMiddleware()
+    for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.my_chat_member):
+        observer.middleware(trace)
     dispatcher.include_router(setup_routers())
 
     return App(

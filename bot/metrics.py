@@ -19,6 +19,9 @@ UPDATES = Counter("bot_updates_total", "Telegram updates handled, by type.", ["t
 DUPLICATE_UPDATES = Counter(
     "bot_duplicate_updates_total", "Updates Telegram delivered again, skipped."
 )
+ERRORS = Counter(
+    "bot_errors_total", "Updates a handler failed on unexpectedly, by handler.", ["handler"]
+)
 QUESTIONS = Counter("bot_questions_total", "Questions citizens registered with a council.")
 DELIVERIES = Counter("bot_deliveries_total", "Broadcast deliveries, by outcome.", ["outcome"])
 BROADCAST_RATE = Gauge(

@@ -4,6 +4,7 @@ control."""
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,33 @@ from db.repositories.users import UserRepository
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass
+class Trace:
+    """Which handler took the update: named in the error log and the error metric."""
+
+    handler: str = "none"
+
+
+class TraceUpdateMiddleware(BaseMiddleware):
+    """Outer, on updates: hands every update a Trace (data["trace"])."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        data["trace"] = Trace()
+        return await handler(event, data)
+
+
+class TraceHandlerMiddleware(BaseMiddleware):
+    """Inner, on each event type: records the handler chosen for the update."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        trace: Trace | None = data.get("trace")
+        chosen = data.get("handler")
+        if trace is not None and chosen is not None:
+            callback = chosen.callback
+            trace.handler = f"{callback.__module__}.{callback.__qualname__}"
+        return await handler(event, data)
 
 
 class UpdateOnceMiddleware(BaseMiddleware):

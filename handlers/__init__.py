@@ -6,6 +6,7 @@ from handlers import (
     admin,
     broadcasts,
     common,
+    errors,
     events,
     events_admin,
     language,
@@ -20,6 +21,8 @@ def setup_routers() -> Router:
     """A fresh tree of routers each call: every app (and every test) gets its own."""
     root = Router(name="handlers")
     root.include_routers(
+        # Error handlers of a router see the errors of its sub-routers: this one sees all.
+        errors.create_router(),
         membership.create_router(),
         admin.create_router(),
         events_admin.create_router(),

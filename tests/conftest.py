@@ -2,6 +2,7 @@
 test then gets a schema of its own); FSM storage is in memory unless TEST_REDIS_URL names a Redis
 (each test then gets a key prefix of its own)."""
 
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -43,6 +44,22 @@ def _clean_environment(
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _no_unexpected_errors(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    """The errors router turns a crash into a polite message; a test must still see it."""
+    yield
+    if request.node.get_closest_marker("expect_errors"):
+        return
+    crashed = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "handlers.errors" and record.levelno >= logging.ERROR
+    ]
+    assert not crashed, f"a handler failed unexpectedly: {crashed}"
 
 
 @pytest.fixture
