@@ -16,6 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callback_ids import CallbackId
 from bot.config import Settings
 from bot.i18n import N_, format_day, format_when
 from db.models import AuditEntry, Council, Question, QuestionStatus, Topic, User
@@ -53,16 +54,16 @@ CITIZEN_ACTIONS = {"asked", "followup", "taken", "answered", "rejected", "rated"
 
 class CardAction(CallbackData, prefix="card"):
     action: str  # take | answer | reject
-    question_id: int
+    question_id: CallbackId
 
 
 class RateAction(CallbackData, prefix="rate"):
-    question_id: int
+    question_id: CallbackId
     helpful: bool
 
 
 class FollowUpAction(CallbackData, prefix="fup"):
-    question_id: int
+    question_id: CallbackId
 
 
 @contextmanager

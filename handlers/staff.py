@@ -23,6 +23,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callback_ids import CallbackId, CallbackPage
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import format_day
@@ -56,11 +57,11 @@ class StaffReject(StatesGroup):
 
 
 class InboxPage(CallbackData, prefix="inb"):
-    page: int
+    page: CallbackPage
 
 
 class StaffView(CallbackData, prefix="sq"):
-    question_id: int
+    question_id: CallbackId
 
 
 class IsStaff(Filter):
