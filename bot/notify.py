@@ -1,13 +1,14 @@
 """What the bot tells people about questions, each in their own language: the receipt, the card
 for the council's staff, status changes for the citizen. Sends messages, so it speaks Telegram."""
 
+import enum
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
 from aiogram.utils.i18n import I18n
@@ -50,6 +51,16 @@ HISTORY_ACTIONS = {
 }
 # What a citizen sees of a question's history: never who on the staff did what, nor bans.
 CITIZEN_ACTIONS = {"asked", "followup", "taken", "answered", "rejected", "rated"}
+
+
+class Outcome(enum.Enum):
+    """What became of a message to a citizen, so the one who acted is told the truth."""
+
+    DELIVERED = "delivered"
+    # 403: the citizen has blocked the bot (or deleted their account).
+    BLOCKED = "blocked"
+    # A 5xx, a timeout, a 429 or anything else: not delivered now.
+    FAILED = "failed"
 
 
 class CardAction(CallbackData, prefix="card"):
@@ -263,11 +274,12 @@ class Notifier:
         )
         await message.answer(text)
 
-    async def tell_citizen(self, session: AsyncSession, question: Question) -> None:
-        """Tell the citizen, in their language, what just happened to their question."""
+    async def tell_citizen(self, session: AsyncSession, question: Question) -> Outcome:
+        """Tell the citizen, in their language, what just happened to their question; say
+        whether it reached them."""
         citizen = await UserRepository(session).get(question.citizen_id)
         if citizen is None:
-            return
+            return Outcome.FAILED
         language = citizen.language or self.default_language
         with speaking(self.i18n, language):
             markup = None
@@ -300,8 +312,16 @@ class Notifier:
                     ]
                 )
             else:
-                return
-            await self._send(citizen.id, text, markup)
+                raise ValueError(f"nothing to tell about a {question.status} question")
+            try:
+                await self.bot.send_message(citizen.id, text, reply_markup=markup)
+            except TelegramForbiddenError:
+                # Already marked inactive (BlockedUserRequestMiddleware).
+                return Outcome.BLOCKED
+            except TelegramAPIError as exc:
+                logger.warning("news of %s to its citizen not delivered: %s", question.id, exc)
+                return Outcome.FAILED
+            return Outcome.DELIVERED
 
     async def _send(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None

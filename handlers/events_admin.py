@@ -705,9 +705,7 @@ async def record_attended(
         return
     try:
         event, _council = await _event_and_council(session, clock, staff, parts[0])
-        await EventService(session, clock).record_attendance(
-            event.id, staff, counts
-        )
+        await EventService(session, clock).record_attendance(event.id, staff, counts)
     except EventError as error:
         await session.rollback()
         await message.answer(event_admin_refusal(error))
