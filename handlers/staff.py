@@ -129,11 +129,9 @@ class IsPromptReply(Filter):
 class IsReplyToBot(Filter):
     async def __call__(self, message: Message, bot: Bot) -> bool:
         replied = _replied(message)
-        return (
-            replied is not None
-            and replied.from_user is not None
-            and (replied.from_user.id == bot.id)
-        )
+        if replied is None or replied.from_user is None:
+            return False
+        return replied.from_user.id == (await bot.me()).id
 
 
 def staff_refusal(error: QuestionError) -> str:
