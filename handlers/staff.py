@@ -127,6 +127,8 @@ class IsPromptReply(Filter):
 
 
 class IsReplyToBot(Filter):
+    """A reply to any message of the bot (a command is not a reply)."""
+
     async def __call__(self, message: Message, bot: Bot) -> bool:
         replied = _replied(message)
         if replied is None or replied.from_user is None:

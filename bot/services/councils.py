@@ -60,6 +60,8 @@ async def staff_in_chat(
     nothing of another council is shown there. Anywhere else: nothing (a public group must never
     see citizens' questions because of one mistyped command)."""
     staff = await staff_of(session, settings, user_id)
+    if not staff.is_staff:
+        return staff
     if chat_type == "private":
         return staff if chat_id == user_id else Staff(user_id)
     council = await CouncilRepository(session).by_staff_chat(chat_id)
