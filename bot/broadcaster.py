@@ -51,6 +51,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
+from bot.callback_ids import CallbackId
 from bot.clock import Clock
 from bot.config import Settings
 from bot.event_cards import (
@@ -92,7 +93,7 @@ class BulkSendPhoto(SendPhoto):
 
 
 class Unsubscribe(CallbackData, prefix="unsub"):
-    council_id: int
+    council_id: CallbackId
 
 
 @lru_cache(maxsize=256)

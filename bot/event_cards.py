@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
 from babel.dates import format_time, format_timedelta
 
+from bot.callback_ids import CallbackId, CallbackPage
 from bot.config import LANGUAGES
 from bot.i18n import N_, format_when
 from bot.services.events import Change, EventReport, pick_language
@@ -33,14 +34,14 @@ OPEN = N_("Open the event")
 
 class EventAct(CallbackData, prefix="ev"):
     action: str  # go | venue | leave | ics | open
-    event_id: int
-    venue_id: int = 0
+    event_id: CallbackId
+    venue_id: CallbackId = 0
     # Where the button is (see handlers/events.py): decides whether the card is redrawn.
-    src: int = 0
+    src: CallbackId = 0
 
 
 class EventsPage(CallbackData, prefix="evp"):
-    page: int
+    page: CallbackPage
 
 
 def tz_of(council: Council) -> ZoneInfo:

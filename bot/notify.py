@@ -1,13 +1,14 @@
 """What the bot tells people about questions, each in their own language: the receipt, the card
 for the council's staff, status changes for the citizen. Sends messages, so it speaks Telegram."""
 
+import enum
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
 from aiogram.utils.i18n import I18n
@@ -16,6 +17,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callback_ids import CallbackId
 from bot.config import Settings
 from bot.i18n import N_, format_day, format_when
 from db.models import AuditEntry, Council, Question, QuestionStatus, Topic, User
@@ -51,18 +53,28 @@ HISTORY_ACTIONS = {
 CITIZEN_ACTIONS = {"asked", "followup", "taken", "answered", "rejected", "rated"}
 
 
+class Outcome(enum.Enum):
+    """What became of a message to a citizen, so the one who acted is told the truth."""
+
+    DELIVERED = "delivered"
+    # 403: the citizen has blocked the bot (or deleted their account).
+    BLOCKED = "blocked"
+    # A 5xx, a timeout, a 429 or anything else: not delivered now.
+    FAILED = "failed"
+
+
 class CardAction(CallbackData, prefix="card"):
     action: str  # take | answer | reject
-    question_id: int
+    question_id: CallbackId
 
 
 class RateAction(CallbackData, prefix="rate"):
-    question_id: int
+    question_id: CallbackId
     helpful: bool
 
 
 class FollowUpAction(CallbackData, prefix="fup"):
-    question_id: int
+    question_id: CallbackId
 
 
 @contextmanager
@@ -262,11 +274,12 @@ class Notifier:
         )
         await message.answer(text)
 
-    async def tell_citizen(self, session: AsyncSession, question: Question) -> None:
-        """Tell the citizen, in their language, what just happened to their question."""
+    async def tell_citizen(self, session: AsyncSession, question: Question) -> Outcome:
+        """Tell the citizen, in their language, what just happened to their question; say
+        whether it reached them."""
         citizen = await UserRepository(session).get(question.citizen_id)
         if citizen is None:
-            return
+            return Outcome.FAILED
         language = citizen.language or self.default_language
         with speaking(self.i18n, language):
             markup = None
@@ -299,8 +312,16 @@ class Notifier:
                     ]
                 )
             else:
-                return
-            await self._send(citizen.id, text, markup)
+                raise ValueError(f"nothing to tell about a {question.status} question")
+            try:
+                await self.bot.send_message(citizen.id, text, reply_markup=markup)
+            except TelegramForbiddenError:
+                # Already marked inactive (BlockedUserRequestMiddleware).
+                return Outcome.BLOCKED
+            except TelegramAPIError as exc:
+                logger.warning("news of %s to its citizen not delivered: %s", question.id, exc)
+                return Outcome.FAILED
+            return Outcome.DELIVERED
 
     async def _send(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.numbers import parse_number
 from bot.services.councils import INVITE_PREFIX, CouncilError, CouncilService, parse_names
 from db.models import Council, User
 from db.repositories.councils import CouncilRepository
@@ -64,10 +65,11 @@ async def _council_from(
             return every[0]
         await message.answer(html.quote(usage))
         return None
-    if not raw.strip().isdigit():
+    council_id = parse_number(raw)
+    if council_id is None:
         await message.answer(html.quote(usage))
         return None
-    council = await councils.get(int(raw))
+    council = await councils.get(council_id)
     if council is None:
         await message.answer(council_refusal(CouncilError("no_council")))
     return council
@@ -92,7 +94,7 @@ async def add_council(
     names = parse_names(command.args or "")
     if names is None:
         await message.answer(
-            _("Usage: /council_add <Kazakh name> | <Russian name> | <English name>")
+            html.quote(_("Usage: /council_add <Kazakh name> | <Russian name> | <English name>"))
         )
         return
     council = await CouncilService(session, settings).create(
@@ -124,14 +126,14 @@ async def add_topic(
     clock: Clock,
 ) -> None:
     usage = _("Usage: /topic_add <council id> <Kazakh> | <Russian> | <English>")
-    council_id, _sep, rest = (command.args or "").strip().partition(" ")
-    names = parse_names(rest)
-    if not council_id.isdigit() or names is None:
+    raw, _sep, rest = (command.args or "").strip().partition(" ")
+    council_id, names = parse_number(raw), parse_names(rest)
+    if council_id is None or names is None:
         await message.answer(html.quote(usage))
         return
     try:
         topic = await CouncilService(session, settings).add_topic(
-            int(council_id),
+            council_id,
             names,
             message.from_user.id,
             clock.now(),  # type: ignore[union-attr]
@@ -152,14 +154,14 @@ async def rename_topic(
     clock: Clock,
 ) -> None:
     usage = _("Usage: /topic_rename <topic id> <Kazakh> | <Russian> | <English>")
-    topic_id, _sep, rest = (command.args or "").strip().partition(" ")
-    names = parse_names(rest)
-    if not topic_id.isdigit() or names is None:
+    raw, _sep, rest = (command.args or "").strip().partition(" ")
+    topic_id, names = parse_number(raw), parse_names(rest)
+    if topic_id is None or names is None:
         await message.answer(html.quote(usage))
         return
     try:
         topic = await CouncilService(session, settings).rename_topic(
-            int(topic_id),
+            topic_id,
             names,
             message.from_user.id,
             clock.now(),  # type: ignore[union-attr]
@@ -203,15 +205,15 @@ async def _set_hidden(
     *,
     hidden: bool,
 ) -> None:
-    raw = (command.args or "").strip()
-    if not raw.isdigit():
+    topic_id = parse_number(command.args)
+    if topic_id is None:
         await message.answer(
             html.quote(_("Usage: /topic_hide <topic id> or /topic_show <topic id>"))
         )
         return
     try:
         topic = await CouncilService(session, settings).set_topic_hidden(
-            int(raw),
+            topic_id,
             hidden,
             message.from_user.id,
             clock.now(),  # type: ignore[union-attr]
@@ -280,8 +282,9 @@ async def revoke(
     clock: Clock,
 ) -> None:
     usage = _("Usage: /revoke <user id> [council id]")
-    user_id, _sep, rest = (command.args or "").strip().partition(" ")
-    if not user_id.isdigit():
+    raw, _sep, rest = (command.args or "").strip().partition(" ")
+    user_id = parse_number(raw)
+    if user_id is None:
         await message.answer(html.quote(usage))
         return
     council = await _council_from(message, session, rest or None, usage)
@@ -290,7 +293,7 @@ async def revoke(
     try:
         await CouncilService(session, settings).revoke(
             council.id,
-            int(user_id),
+            user_id,
             message.from_user.id,
             clock.now(),  # type: ignore[union-attr]
         )

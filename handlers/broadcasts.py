@@ -18,9 +18,11 @@ from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.broadcaster import Broadcaster, Unsubscribe, unsubscribe_keyboard
+from bot.callback_ids import CallbackId
 from bot.clock import Clock
 from bot.config import LANGUAGES
 from bot.i18n import LANGUAGE_NAMES, format_when
+from bot.numbers import parse_number
 from bot.services.broadcasts import (
     BroadcastDraft,
     BroadcastError,
@@ -62,7 +64,7 @@ class Compose(StatesGroup):
 
 
 class ComposeCouncil(CallbackData, prefix="bcc"):
-    council_id: int
+    council_id: CallbackId
 
 
 class ComposeAudience(CallbackData, prefix="bca"):
@@ -78,7 +80,7 @@ class ComposeConfirm(CallbackData, prefix="bcf"):
 
 
 class SubscribeTo(CallbackData, prefix="sub"):
-    council_id: int
+    council_id: CallbackId
 
 
 def _language(user: User | None) -> str:
@@ -512,20 +514,24 @@ async def cancel_broadcast(
     clock: Clock,
     staff: Staff,
 ) -> None:
-    raw = (command.args or "").strip().lstrip("#")
-    if not raw.isdigit():
+    broadcast_id = parse_number((command.args or "").strip().lstrip("#"))
+    if broadcast_id is None:
         await message.answer(html.quote(_("Usage: /broadcast_cancel <id>")))
         return
     try:
-        status = await BroadcastService(session, clock).cancel(int(raw), staff)
+        status = await BroadcastService(session, clock).cancel(broadcast_id, staff)
     except BroadcastError as error:
         await message.answer(broadcast_refusal(error))
         return
     await session.commit()
     if status == BroadcastStatus.CANCELLED:
-        await message.answer(_("Broadcast #{id} is cancelled; nothing was sent.").format(id=raw))
+        await message.answer(
+            _("Broadcast #{id} is cancelled; nothing was sent.").format(id=broadcast_id)
+        )
     else:
-        await message.answer(_("Broadcast #{id} is stopping; the report follows.").format(id=raw))
+        await message.answer(
+            _("Broadcast #{id} is stopping; the report follows.").format(id=broadcast_id)
+        )
 
 
 def create_router() -> Router:

@@ -29,11 +29,15 @@ async def show_help(message: Message, session: AsyncSession, settings: Settings)
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
+    """Anywhere a conversation can be pending: a private chat, or a staff group where someone
+    pressed Answer or Reject. In a group with nothing pending it says nothing."""
+    private = message.chat.type == "private"
     if await state.get_state() is None:
-        await message.answer(_("There is nothing to cancel."), reply_markup=main_menu())
+        if private:
+            await message.answer(_("There is nothing to cancel."), reply_markup=main_menu())
         return
     await state.clear()
-    await message.answer(_("Cancelled."), reply_markup=main_menu())
+    await message.answer(_("Cancelled."), reply_markup=main_menu() if private else None)
 
 
 async def unknown_command(message: Message) -> None:
@@ -53,11 +57,13 @@ async def stale_button(query: CallbackQuery) -> None:
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
-    router.message.register(show_help, Command("help"))
-    router.message.register(show_help, F.text == __("ℹ️ Help"))
     router.message.register(cancel, Command("cancel"), StateFilter("*"))
-    router.message.register(unknown_command, F.text.startswith("/"), StateFilter("*"))
-    router.message.register(unusable_message, StateFilter("*"))
     router.callback_query.register(stale_button, StateFilter("*"))
+    private = Router(name=f"{__name__}.private")
+    private.message.filter(F.chat.type == "private")
+    private.message.register(show_help, Command("help"))
+    private.message.register(show_help, F.text == __("ℹ️ Help"))
+    private.message.register(unknown_command, F.text.startswith("/"), StateFilter("*"))
+    private.message.register(unusable_message, StateFilter("*"))
+    router.include_router(private)
     return router

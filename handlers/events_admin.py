@@ -19,6 +19,7 @@ from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.broadcaster import Broadcaster
+from bot.callback_ids import CallbackId
 from bot.clock import Clock
 from bot.config import LANGUAGES
 from bot.event_cards import (
@@ -31,6 +32,7 @@ from bot.event_cards import (
 )
 from bot.event_jobs import EventJobs, add_notice
 from bot.i18n import LANGUAGE_NAMES, N_, format_when
+from bot.numbers import parse_number
 from bot.services.councils import Staff, scope_of
 from bot.services.events import (
     MAX_AUDIENCE,
@@ -80,7 +82,7 @@ class NewEvent(StatesGroup):
 
 
 class NewEventCouncil(CallbackData, prefix="nec"):
-    council_id: int
+    council_id: CallbackId
 
 
 class NewEventDone(CallbackData, prefix="ned"):
@@ -127,10 +129,10 @@ def _language(user: User | None) -> str:
 async def _event_and_council(
     session: AsyncSession, clock: Clock, staff: Staff, raw: str
 ) -> tuple[Event, Council]:
-    raw = raw.strip().lstrip("#")
-    if not raw.isdigit():
+    event_id = parse_number(raw.strip().lstrip("#"))
+    if event_id is None:
         raise EventError("not_found")
-    event = await EventService(session, clock).for_staff(int(raw), staff)
+    event = await EventService(session, clock).for_staff(event_id, staff)
     council = await CouncilRepository(session).get(event.council_id)
     assert council is not None
     return event, council
@@ -694,16 +696,16 @@ async def record_attended(
     message: Message, command: CommandObject, session: AsyncSession, clock: Clock, staff: Staff
 ) -> None:
     parts = (command.args or "").split()
-    if len(parts) < 2 or not all(part.isdigit() for part in parts[1:]):
+    numbers = [parse_number(part) for part in parts[1:]]
+    counts = [number for number in numbers if number is not None]
+    if len(parts) < 2 or len(counts) != len(numbers):
         await message.answer(
             html.quote(_("Usage: /event_attended <id> <number> (one number per venue)"))
         )
         return
     try:
         event, _council = await _event_and_council(session, clock, staff, parts[0])
-        await EventService(session, clock).record_attendance(
-            event.id, staff, [int(part) for part in parts[1:]]
-        )
+        await EventService(session, clock).record_attendance(event.id, staff, counts)
     except EventError as error:
         await session.rollback()
         await message.answer(event_admin_refusal(error))

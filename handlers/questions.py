@@ -18,6 +18,7 @@ from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
+from bot.callback_ids import CallbackId, CallbackPage
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import format_day
@@ -61,11 +62,11 @@ class FollowUp(StatesGroup):
 
 
 class AskCouncil(CallbackData, prefix="ac"):
-    council_id: int
+    council_id: CallbackId
 
 
 class AskTopic(CallbackData, prefix="at"):
-    topic_id: int
+    topic_id: CallbackId
 
 
 class AskName(CallbackData, prefix="an"):
@@ -81,11 +82,11 @@ class AskConfirm(CallbackData, prefix="acf"):
 
 
 class MyPage(CallbackData, prefix="myp"):
-    page: int
+    page: CallbackPage
 
 
 class MyQuestion(CallbackData, prefix="myq"):
-    question_id: int
+    question_id: CallbackId
 
 
 class Withdraw(CallbackData, prefix="pdw"):

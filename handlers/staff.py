@@ -1,11 +1,17 @@
 """Council secretaries (and superadmins) at work: the inbox, one question, take, answer, reject,
-ban, export and statistics — by command, from a question card's buttons, or by replying to it."""
+ban, export and statistics — by command, from a question card's buttons, or by replying to it.
 
+Where: in a private chat with the bot, or in the staff group bound to a council (there on that
+council only); anywhere else these commands say nothing. Every action is bound to the ticket it
+came from: a reply to a card acts on that card, a reply to the prompt after Answer / Reject acts
+on the prompt's ticket, and in a group a message that replies to neither is never an answer."""
+
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, Filter, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -13,6 +19,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
+    ForceReply,
     InlineKeyboardMarkup,
     Message,
     TelegramObject,
@@ -23,18 +30,20 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callback_ids import CallbackId, CallbackPage
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import format_day
 from bot.notify import (
     CardAction,
     Notifier,
+    Outcome,
     card_keyboard,
     card_text,
     history_lines,
     status_name,
 )
-from bot.services.councils import Staff, scope_of, staff_of
+from bot.services.councils import Staff, scope_of, staff_in_chat
 from bot.services.export import export_rows, to_csv, to_xlsx
 from bot.services.questions import QuestionError, QuestionService
 from bot.services.tickets import parse_ticket
@@ -45,46 +54,86 @@ from db.repositories.users import UserRepository
 
 PER_PAGE = 5
 STAFF_COMMANDS = ("inbox", "q", "take", "answer", "reject", "ban", "unban", "export", "stats")
+# Prompts after Answer / Reject remembered per person and chat; older ones are forgotten.
+MAX_PROMPTS = 10
 
 
-class StaffAnswer(StatesGroup):
-    text = State()
+class StaffPrompt(StatesGroup):
+    # At least one prompt waits for its reply; in a private chat a plain message answers the
+    # latest one.
+    pending = State()
 
 
-class StaffReject(StatesGroup):
-    reason = State()
+@dataclass(frozen=True)
+class Prompt:
+    """The message that asked for an answer or a reason, and the ticket it is about."""
 
-
-class InboxPage(CallbackData, prefix="inb"):
-    page: int
-
-
-class StaffView(CallbackData, prefix="sq"):
+    message_id: int
+    action: str  # answer | reject
     question_id: int
 
 
+class InboxPage(CallbackData, prefix="inb"):
+    page: CallbackPage
+
+
+class StaffView(CallbackData, prefix="sq"):
+    question_id: CallbackId
+
+
 class IsStaff(Filter):
-    """Passes secretaries and superadmins, handing the handler their `staff` scope."""
+    """Passes secretaries and superadmins where they may act as staff: a private chat, or the
+    staff group bound to their council. Hands the handler their `staff` scope in this chat."""
 
     async def __call__(
         self, event: TelegramObject, session: AsyncSession, settings: Settings, **data: Any
     ) -> bool | dict[str, Any]:
         from_user = data.get("event_from_user")
-        if from_user is None:
+        chat = data.get("event_chat")
+        if from_user is None or chat is None:
             return False
-        staff = await staff_of(session, settings, from_user.id)
+        staff = await staff_in_chat(session, settings, from_user.id, chat.id, chat.type)
         return {"staff": staff} if staff.is_staff else False
+
+
+def _replied(message: Message) -> Message | None:
+    """The message this one replies to, unless this one is a command."""
+    if (message.text or "").startswith("/"):
+        return None
+    return message.reply_to_message
 
 
 class IsCardReply(Filter):
     """A reply to one of the bot's question cards: hands the handler that `question`."""
 
     async def __call__(self, message: Message, session: AsyncSession) -> bool | dict[str, Any]:
-        replied = message.reply_to_message
-        if replied is None or message.text is None or message.text.startswith("/"):
+        replied = _replied(message)
+        if replied is None:
             return False
         question = await QuestionRepository(session).by_card(message.chat.id, replied.message_id)
         return {"question": question} if question is not None else False
+
+
+class IsPromptReply(Filter):
+    """A reply to one of this person's Answer / Reject prompts: hands the handler that
+    `prompt`."""
+
+    async def __call__(self, message: Message, state: FSMContext) -> bool | dict[str, Any]:
+        replied = _replied(message)
+        if replied is None:
+            return False
+        prompt = await _prompt(state, replied.message_id)
+        return {"prompt": prompt} if prompt is not None else False
+
+
+class IsReplyToBot(Filter):
+    """A reply to any message of the bot (a command is not a reply)."""
+
+    async def __call__(self, message: Message, bot: Bot) -> bool:
+        replied = _replied(message)
+        if replied is None or replied.from_user is None:
+            return False
+        return replied.from_user.id == (await bot.me()).id
 
 
 def staff_refusal(error: QuestionError) -> str:
@@ -187,9 +236,7 @@ async def inbox_page(
     user: User | None = None,
 ) -> None:
     await query.answer()
-    text, markup = await _inbox_page(
-        session, settings, clock, staff, user, max(0, callback_data.page)
-    )
+    text, markup = await _inbox_page(session, settings, clock, staff, user, callback_data.page)
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
 
@@ -204,13 +251,10 @@ async def _inbox_page(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     service = QuestionService(session, settings, clock)
     council_ids = await scope_of(session, staff)
-    items, total = await service.inbox(council_ids, page, PER_PAGE)
+    items, total, page = await service.inbox(council_ids, page, PER_PAGE)
     if total == 0:
         return _("No open questions. 🎉"), None
     pages = (total + PER_PAGE - 1) // PER_PAGE
-    if page >= pages:
-        page = pages - 1
-        items, total = await service.inbox(council_ids, page, PER_PAGE)
     language = _language(user)
     today = clock.now().astimezone(settings.tz).date()
     builder = InlineKeyboardBuilder()
@@ -300,22 +344,6 @@ async def status_command(
         await _act(message.answer, session, service, notifier, question, staff, action, text)
 
 
-async def answer_by_reply(
-    message: Message,
-    question: Question,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    staff: Staff,
-    notifier: Notifier,
-) -> None:
-    service = QuestionService(session, settings, clock)
-    if not staff.can_act(question.council_id):
-        await message.answer(staff_refusal(QuestionError("not_found")))
-        return
-    await _act(message.reply, session, service, notifier, question, staff, "answer", message.text)
-
-
 async def _act(
     reply: Any,
     session: AsyncSession,
@@ -326,7 +354,8 @@ async def _act(
     action: str,
     text: str | None = None,
 ) -> bool:
-    """Take, answer or reject; on success tell the citizen and refresh every card."""
+    """Take, answer or reject; on success tell the citizen, refresh every card, and tell the one
+    who acted what reached the citizen."""
     try:
         if action == "take":
             await service.take(question, staff)
@@ -338,15 +367,46 @@ async def _act(
         await reply(staff_refusal(error))
         return False
     await session.commit()
-    done = {
-        "take": _("{ticket} is taken into work; the citizen has been told."),
-        "answer": _("The answer to {ticket} has been sent to the citizen."),
-        "reject": _("{ticket} is rejected; the citizen has been told the reason."),
-    }[action]
-    await reply(done.format(ticket=question.ticket))
-    await notifier.tell_citizen(session, question)
+    outcome = await notifier.tell_citizen(session, question)
+    await reply(_confirmation(action, outcome).format(ticket=question.ticket))
     await notifier.refresh_cards(session, question)
     return True
+
+
+def _confirmation(action: str, outcome: Outcome) -> str:
+    """What the one who acted is told: saved, and whether the citizen got it."""
+    if outcome == Outcome.DELIVERED:
+        return {
+            "take": _("{ticket} is taken into work; the citizen has been told."),
+            "answer": _("The answer to {ticket} has been sent to the citizen."),
+            "reject": _("{ticket} is rejected; the citizen has been told the reason."),
+        }[action]
+    if outcome == Outcome.BLOCKED:
+        return {
+            "take": _(
+                "{ticket} is taken into work, but the citizen has blocked the bot and was not "
+                "told."
+            ),
+            "answer": _(
+                "The answer to {ticket} is saved, but the citizen has blocked the bot and did not "
+                "get it."
+            ),
+            "reject": _(
+                "{ticket} is rejected and saved, but the citizen has blocked the bot and was not "
+                "told."
+            ),
+        }[action]
+    return {
+        "take": _("{ticket} is taken into work, but the citizen could not be told now."),
+        "answer": _(
+            "The answer to {ticket} is saved, but could not be delivered to the citizen now; "
+            "they will see it in /my."
+        ),
+        "reject": _(
+            "{ticket} is rejected and saved, but the citizen could not be told now; they will see "
+            "the reason in /my."
+        ),
+    }[action]
 
 
 async def ban_command(
@@ -357,7 +417,8 @@ async def ban_command(
     clock: Clock,
     staff: Staff,
 ) -> None:
-    """/ban <ticket> and /unban <ticket>: the citizen behind it, never named."""
+    """/ban <ticket> and /unban <ticket>: the citizen behind it, never named. The answers depend
+    only on the ticket named (see QuestionService.ban)."""
     service = QuestionService(session, settings, clock)
     banning = command.command == "ban"
     usage = _("Usage: /ban <ticket>") if banning else _("Usage: /unban <ticket>")
@@ -366,19 +427,15 @@ async def ban_command(
         return
     question = found[0]
     if banning:
-        changed = await service.ban(question, staff)
-        text = (
-            _("The author of {ticket} can no longer send questions to this council.")
-            if changed
-            else _("The author of {ticket} is already banned.")
+        await service.ban(question, staff)
+        text = _("The author of {ticket} can no longer send questions to this council.")
+    elif await service.unban(question, staff):
+        text = _(
+            "The ban through {ticket} is lifted. If its author is banned through another ticket "
+            "too, that ban still holds."
         )
     else:
-        changed = await service.unban(question, staff)
-        text = (
-            _("The author of {ticket} may send questions again.")
-            if changed
-            else _("The author of {ticket} is not banned.")
-        )
+        text = _("No ban was made through {ticket}.")
     await message.answer(text.format(ticket=question.ticket))
 
 
@@ -501,15 +558,25 @@ async def card_pressed(
         )
         return
     await query.answer()
-    await state.update_data(question_id=question.id)
+    if not isinstance(query.message, Message):
+        return
     if callback_data.action == "answer":
-        await state.set_state(StaffAnswer.text)
-        prompt = _("Send the answer to {ticket} (or /cancel).")
+        text = _("Reply to this message with the answer to {ticket} (or /cancel).")
+        placeholder = _("Answer to {ticket}")
     else:
-        await state.set_state(StaffReject.reason)
-        prompt = _("Send the reason for rejecting {ticket} (or /cancel).")
-    if isinstance(query.message, Message):
-        await query.message.answer(prompt.format(ticket=question.ticket))
+        text = _("Reply to this message with the reason for rejecting {ticket} (or /cancel).")
+        placeholder = _("Reason for rejecting {ticket}")
+    text = text.format(ticket=question.ticket)
+    if query.message.chat.type != "private":
+        # Names the one who pressed, so that only their Telegram turns on the reply.
+        text = f"{query.from_user.mention_html()}\n{text}"
+    prompt = await query.message.answer(
+        text,
+        reply_markup=ForceReply(
+            selective=True, input_field_placeholder=placeholder.format(ticket=question.ticket)
+        ),
+    )
+    await _remember_prompt(state, Prompt(prompt.message_id, callback_data.action, question.id))
 
 
 def _reply_in_chat(query: CallbackQuery) -> Any:
@@ -522,55 +589,137 @@ def _reply_in_chat(query: CallbackQuery) -> Any:
     return reply
 
 
-async def answer_typed(
+# -- the prompts after Answer / Reject ---------------------------------------------------------
+
+
+async def _prompts(state: FSMContext) -> dict[str, list[Any]]:
+    """{prompt message id: [action, question id]}, oldest first."""
+    return dict((await state.get_data()).get("prompts") or {})
+
+
+async def _prompt(state: FSMContext, message_id: int) -> Prompt | None:
+    found = (await _prompts(state)).get(str(message_id))
+    return Prompt(message_id, str(found[0]), int(found[1])) if found else None
+
+
+async def _latest_prompt(state: FSMContext) -> Prompt | None:
+    prompts = await _prompts(state)
+    if not prompts:
+        return None
+    message_id = list(prompts)[-1]
+    return await _prompt(state, int(message_id))
+
+
+async def _remember_prompt(state: FSMContext, prompt: Prompt) -> None:
+    prompts = await _prompts(state)
+    prompts[str(prompt.message_id)] = [prompt.action, prompt.question_id]
+    await state.update_data(prompts=dict(list(prompts.items())[-MAX_PROMPTS:]))
+    await state.set_state(StaffPrompt.pending)
+
+
+async def _forget_prompt(state: FSMContext, prompt: Prompt) -> None:
+    prompts = await _prompts(state)
+    prompts.pop(str(prompt.message_id), None)
+    await state.update_data(prompts=prompts)
+    if not prompts:
+        await state.set_state(None)
+
+
+async def _act_on_prompt(
     message: Message,
+    prompt: Prompt,
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
     staff: Staff,
     notifier: Notifier,
-) -> None:
-    await _typed(message, state, session, settings, clock, staff, notifier, "answer")
-
-
-async def reason_typed(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    staff: Staff,
-    notifier: Notifier,
-) -> None:
-    await _typed(message, state, session, settings, clock, staff, notifier, "reject")
-
-
-async def _typed(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    staff: Staff,
-    notifier: Notifier,
-    action: str,
 ) -> None:
     if message.text is None:
-        await message.answer(_("Please send text, or /cancel."))
+        await message.reply(_("Please send text, or /cancel."))
         return
     service = QuestionService(session, settings, clock)
     try:
-        question = await service.get_for((await state.get_data())["question_id"], staff)
-    except (QuestionError, KeyError):
-        await state.clear()
-        await message.answer(staff_refusal(QuestionError("not_found")))
+        question = await service.get_for(prompt.question_id, staff)
+    except QuestionError as error:
+        await _forget_prompt(state, prompt)
+        await message.reply(staff_refusal(error))
         return
     done = await _act(
-        message.answer, session, service, notifier, question, staff, action, message.text
+        message.reply, session, service, notifier, question, staff, prompt.action, message.text
     )
-    if done or question.status not in (QuestionStatus.NEW, QuestionStatus.IN_PROGRESS):
-        await state.clear()
+    if done or not question.is_open:
+        await _forget_prompt(state, prompt)
+
+
+# -- answering by reply ------------------------------------------------------------------------
+
+
+async def reply_to_card(
+    message: Message,
+    question: Question,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    staff: Staff,
+    notifier: Notifier,
+) -> None:
+    """A reply to a card answers that card's question, whatever else is pending."""
+    service = QuestionService(session, settings, clock)
+    if not staff.can_act(question.council_id):
+        await message.reply(staff_refusal(QuestionError("not_found")))
+        return
+    if message.text is None:
+        await message.reply(
+            _("Only text can be an answer: reply to the card of {ticket} with text.").format(
+                ticket=question.ticket
+            )
+        )
+        return
+    await _act(message.reply, session, service, notifier, question, staff, "answer", message.text)
+
+
+async def reply_to_prompt(
+    message: Message,
+    prompt: Prompt,
+    state: FSMContext,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    staff: Staff,
+    notifier: Notifier,
+) -> None:
+    """A reply to a prompt acts on the prompt's ticket."""
+    await _act_on_prompt(message, prompt, state, session, settings, clock, staff, notifier)
+
+
+async def typed_after_prompt(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    staff: Staff,
+    notifier: Notifier,
+) -> None:
+    """In a private chat, a plain message after a prompt acts on the latest prompt's ticket."""
+    prompt = await _latest_prompt(state)
+    if prompt is None:
+        await state.set_state(None)
+        await message.answer(staff_refusal(QuestionError("not_found")))
+        return
+    await _act_on_prompt(message, prompt, state, session, settings, clock, staff, notifier)
+
+
+async def stray_reply(message: Message) -> None:
+    """A reply to a message of the bot that is neither a card nor this person's prompt: it is
+    not taken as an answer to anything, and they are told how to answer."""
+    await message.reply(
+        _(
+            "This is not an answer to any question. To answer one, reply to its card, or press "
+            "Answer on the card and reply to my prompt."
+        )
+    )
 
 
 async def card_for_outsiders(query: CallbackQuery) -> None:
@@ -583,30 +732,36 @@ async def staff_only(message: Message) -> None:
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type.in_({"private", "group", "supergroup"}))
 
+    # Scope once: below here, only staff where they may act as staff (see IsStaff).
     staff = Router(name=f"{__name__}.staff")
     staff.message.filter(IsStaff())
     staff.callback_query.filter(IsStaff())
     message, callback = staff.message.register, staff.callback_query.register
-    message(inbox, Command("inbox"), StateFilter("*"))
-    message(show_question, Command("q"), StateFilter("*"))
-    message(status_command, Command("take", "answer", "reject"), StateFilter("*"))
-    message(ban_command, Command("ban", "unban"), StateFilter("*"))
-    message(export_command, Command("export"), StateFilter("*"))
-    message(stats_command, Command("stats"), StateFilter("*"))
-    message(answer_typed, StaffAnswer.text, ~F.text.startswith("/"))
-    message(reason_typed, StaffReject.reason, ~F.text.startswith("/"))
-    message(answer_by_reply, IsCardReply(), StateFilter("*"))
-    callback(card_pressed, CardAction.filter(), StateFilter("*"))
-    callback(inbox_page, InboxPage.filter(), StateFilter("*"))
-    callback(view_pressed, StaffView.filter(), StateFilter("*"))
-    # Whoever is not staff: a clear refusal in private, silence in groups. (A router's own
+    anywhere = StateFilter("*")
+    message(inbox, Command("inbox"), anywhere)
+    message(show_question, Command("q"), anywhere)
+    message(status_command, Command("take", "answer", "reject"), anywhere)
+    message(ban_command, Command("ban", "unban"), anywhere)
+    message(export_command, Command("export"), anywhere)
+    message(stats_command, Command("stats"), anywhere)
+    # A reply to a card wins over any pending prompt; a reply to a prompt over the latest one.
+    message(reply_to_card, IsCardReply(), anywhere)
+    message(reply_to_prompt, IsPromptReply(), anywhere)
+    private = F.chat.type == "private"
+    not_command = ~F.text.startswith("/")
+    message(stray_reply, IsReplyToBot(), ~private, anywhere)
+    message(stray_reply, F.reply_to_message, private, StaffPrompt.pending, not_command)
+    # Only in a private chat: in a group a message that replies to nothing is never an answer.
+    message(typed_after_prompt, private, StaffPrompt.pending, not_command)
+    callback(card_pressed, CardAction.filter(), anywhere)
+    callback(inbox_page, InboxPage.filter(), anywhere)
+    callback(view_pressed, StaffView.filter(), anywhere)
+
+    # Whoever is not staff here: a clear refusal in private, silence in groups. (A router's own
     # handlers run before its sub-routers', so the refusal is a sub-router after `staff`.)
     others = Router(name=f"{__name__}.others")
-    others.callback_query.register(card_for_outsiders, CardAction.filter())
-    others.message.register(
-        staff_only, Command(*STAFF_COMMANDS), F.chat.type == "private", StateFilter("*")
-    )
+    others.callback_query.register(card_for_outsiders, CardAction.filter(), anywhere)
+    others.message.register(staff_only, Command(*STAFF_COMMANDS), private, anywhere)
     router.include_routers(staff, others)
     return router

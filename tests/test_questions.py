@@ -133,7 +133,9 @@ async def test_reject_from_the_card_asks_for_a_reason(citizen, secretary, app):
     alice = await citizen("en")
     await ask(alice)
     await saule.press("Reject")
-    assert saule.last_reply().text == "Send the reason for rejecting №2026-000001 (or /cancel)."
+    assert saule.last_reply().text == (
+        "Reply to this message with the reason for rejecting №2026-000001 (or /cancel)."
+    )
     await saule.send("Duplicate of an earlier question.")
     assert "Reason: Duplicate of an earlier question." in alice.inbox()[-1].text
 
@@ -441,7 +443,9 @@ async def test_answer_button_asks_for_the_text(citizen, secretary, app):
     alice = await citizen("en")
     await ask(alice)
     await saule.press("Answer")
-    assert saule.last_reply().text == "Send the answer to №2026-000001 (or /cancel)."
+    assert saule.last_reply().text == (
+        "Reply to this message with the answer to №2026-000001 (or /cancel)."
+    )
     await saule.send_sticker()
     assert saule.last_reply().text == "Please send text, or /cancel."
     await saule.send("The bus will run every 20 minutes from Monday.")

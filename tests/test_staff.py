@@ -13,6 +13,7 @@ from bot.app import create_app
 from db.models import Council, Question, QuestionStatus
 from tests.chat import ChatUser
 from tests.conftest import ADMIN_ID, ALMATY
+from tests.telegram_rules import visible_text
 from tests.test_questions import ask, stored
 
 GROUP = {"id": -1001234567890, "type": "supergroup", "title": "Council staff"}
@@ -269,3 +270,171 @@ async def test_digest_once_per_working_day_also_across_a_restart(
 
     async with app.sessionmaker() as session:
         assert len(list(await session.scalars(select(Question)))) == 2
+
+
+# -- what the one who acted is told -------------------------------------------------------------
+
+
+def told(user: ChatUser) -> str:
+    """What the bot said first to the last action (the refreshed card follows it)."""
+    return user.replies()[0].text
+
+
+async def test_the_secretary_is_told_whether_the_citizen_got_it(
+    admin, make_user, citizen, app, telegram
+):
+    saule = await invite(admin, make_user, "Saule")
+    alice = await citizen("en")
+    for number in (1, 2, 3):
+        await ask(alice, f"Question number {number} about the park.")
+
+    # A 5xx (or a timeout, or a 429) on the way to the citizen.
+    telegram.fail("sendMessage", chat_id=alice.id, status=500)
+    await saule.send("/answer 1 The park opens in May.")
+    assert told(saule) == (
+        "The answer to №2026-000001 is saved, but could not be delivered to the citizen now; "
+        "they will see it in /my."
+    )
+    telegram.fail("sendMessage", chat_id=alice.id, status=429, retry_after=5)
+    await saule.press("Take")
+    assert told(saule) == "№2026-000003 is taken into work, but the citizen could not be told now."
+
+    # The citizen has blocked the bot.
+    telegram.block(alice.id)
+    await saule.send("/reject 2 A matter for the akimat.")
+    assert told(saule) == (
+        "№2026-000002 is rejected and saved, but the citizen has blocked the bot and was not told."
+    )
+    await saule.send("/answer 3 It opens in May.")
+    assert told(saule) == (
+        "The answer to №2026-000003 is saved, but the citizen has blocked the bot and did not "
+        "get it."
+    )
+    statuses = [question.status for question in await stored(app)]
+    assert statuses == [QuestionStatus.ANSWERED, QuestionStatus.REJECTED, QuestionStatus.ANSWERED]
+
+
+async def test_a_failed_card_refresh_does_not_stop_the_others(
+    admin, make_user, citizen, app, telegram
+):
+    saule = await invite(admin, make_user, "Saule")
+    berik = await invite(admin, make_user, "Berik")
+    dana = await invite(admin, make_user, "Dana")
+    alice = await citizen("en")
+    await ask(alice)
+    telegram.fail("editMessageText", chat_id=saule.id, status=502)
+    telegram.fail("editMessageText", chat_id=berik.id, status=429, retry_after=3)
+    await dana.send("/answer 1 The road is repaired in May.")
+    assert told(dana) == "The answer to №2026-000001 has been sent to the citizen."
+    [card] = [reply for reply in dana.inbox() if reply.text.startswith("📨")]
+    assert "✅ answered" in card.text and card.buttons == []
+
+
+# -- /ban is no oracle --------------------------------------------------------------------------
+
+
+def history_of(view: str) -> list[str]:
+    """The actions in a /q view's history, without their times."""
+    lines = view.split("History:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    return [line.split(" — ", 1)[1] for line in lines]
+
+
+async def test_ban_answers_do_not_link_an_anonymous_ticket_to_a_name(
+    admin, make_user, citizen, app
+):
+    saule = await invite(admin, make_user, "Saule")
+    aliya = await citizen("en", "Aliya")
+    bob = await citizen("en", "Bob")
+    await ask(aliya, "An anonymous question from Aliya.", anonymous=True)  # №1
+    await ask(aliya, "A named question from Aliya.")  # №2
+    await ask(bob, "A named question from Bob.")  # №3
+
+    await saule.send("/ban 1")
+    assert saule.last_reply().text == (
+        "The author of №2026-000001 can no longer send questions to this council."
+    )
+
+    async def answers(command: str) -> tuple[str, str]:
+        """What Saule is told for Aliya's named ticket and for Bob's, tickets blanked out."""
+        said = []
+        for ticket in (2, 3):
+            await saule.send(f"{command} {ticket}")
+            said.append(saule.last_reply().text.replace(f"№2026-00000{ticket}", "№…"))
+        return said[0], said[1]
+
+    # Aliya's ticket and Bob's get the same answers: nothing tells who wrote №1.
+    aliya_said, bob_said = await answers("/ban")
+    assert (
+        aliya_said
+        == bob_said
+        == ("The author of №… can no longer send questions to this council.")
+    )
+    aliya_said, bob_said = await answers("/unban")
+    assert (
+        aliya_said
+        == bob_said
+        == (
+            "The ban through №… is lifted. If its author is banned through another ticket too, "
+            "that ban still holds."
+        )
+    )
+    aliya_said, bob_said = await answers("/unban")
+    assert aliya_said == bob_said == "No ban was made through №…."
+    aliya_said, bob_said = await answers("/q")
+    assert (
+        history_of(aliya_said)
+        == history_of(bob_said)
+        == [
+            "asked (citizen)",
+            "author banned (Saule)",
+            "author unbanned (Saule)",
+        ]
+    )
+
+    # And the ban does what it says: the one through №1 still holds for Aliya; Bob may ask.
+    await aliya.send("/ask")
+    assert aliya.last_reply().text == "You cannot send questions to this council."
+    await ask(bob, "Bob may ask again, can he?")
+    assert len(await stored(app)) == 4
+    await saule.send("/unban 1")
+    await ask(aliya, "Aliya may ask again too?")
+    assert len(await stored(app)) == 5
+
+
+# -- every usage line and refusal is HTML Telegram accepts ---------------------------------------
+
+
+async def test_usage_lines_reach_the_user(admin, make_user, citizen):
+    """Each command without its arguments answers with its usage, `<` and `>` escaped (the
+    strict fake fails the test on anything Telegram would refuse)."""
+    saule = await invite(admin, make_user, "Saule")
+    await admin.send("/council_add")
+    assert visible_text(admin.last_reply().text, "HTML") == (
+        "Usage: /council_add <Kazakh name> | <Russian name> | <English name>"
+    )
+    await admin.send("/council_add")
+    for command in (
+        "/topic_add",
+        "/topic_rename",
+        "/topic_hide",
+        "/revoke",
+        "/revoke x",
+        "/topics x",
+        "/invite x",
+        "/secretaries x",
+        "/council_add only | two",
+    ):
+        await admin.send(command)
+        assert visible_text(admin.last_reply().text, "HTML").startswith("Usage: /")
+    for command in ("/q", "/take", "/answer", "/answer 1", "/reject 1", "/ban", "/unban"):
+        await saule.send(command)
+        assert visible_text(saule.last_reply().text, "HTML").startswith("Usage: /")
+    for command in ("/event_publish", "/event_cancel", "/event_attended 1", "/broadcast_cancel"):
+        await saule.send(command)
+        assert visible_text(saule.last_reply().text, "HTML").startswith("Usage: /")
+    await saule.send("/event_edit")
+    assert "/event_edit <id> start DD.MM.YYYY HH:MM" in visible_text(
+        saule.last_reply().text, "HTML"
+    )
+    await saule.send("/event_cancel 1")
+    assert saule.last_reply().text == "No such event among your councils'."

@@ -52,6 +52,24 @@ async def staff_of(session: AsyncSession, settings: Settings, user_id: int) -> S
     return Staff(user_id, user_id in settings.admin_ids, frozenset(council_ids))
 
 
+async def staff_in_chat(
+    session: AsyncSession, settings: Settings, user_id: int, chat_id: int, chat_type: str
+) -> Staff:
+    """What a user may do as staff in one chat. In a private chat with the bot: all their role
+    allows. In the staff group bound to a council: that council only, also for a superadmin, so
+    nothing of another council is shown there. Anywhere else: nothing (a public group must never
+    see citizens' questions because of one mistyped command)."""
+    staff = await staff_of(session, settings, user_id)
+    if not staff.is_staff:
+        return staff
+    if chat_type == "private":
+        return staff if chat_id == user_id else Staff(user_id)
+    council = await CouncilRepository(session).by_staff_chat(chat_id)
+    if council is None or not staff.can_act(council.id):
+        return Staff(user_id)
+    return Staff(user_id, council_ids=frozenset({council.id}))
+
+
 async def scope_of(session: AsyncSession, staff: Staff) -> set[int]:
     """The councils a staff member works on."""
     if staff.is_superadmin:

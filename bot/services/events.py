@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import LANGUAGES, format_leads, parse_leads
+from bot.numbers import parse_number
 from bot.services.broadcasts import parse_when
 from bot.services.councils import Staff
 from db.models import (
@@ -205,9 +206,10 @@ def parse_capacity(text: str) -> int | None:
     text = text.strip()
     if text in ("", "-"):
         return None
-    if not text.isdigit() or not 0 < int(text) <= MAX_CAPACITY:
+    capacity = parse_number(text, MAX_CAPACITY)
+    if not capacity:
         raise EventError("bad_capacity", maximum=MAX_CAPACITY)
-    return int(text)
+    return capacity
 
 
 def parse_venue(text: str) -> VenueDraft:
@@ -361,9 +363,10 @@ class EventService:
         elif what in ("venue", "capacity"):
             position, _, rest = value.partition(" ")
             venues = await self.events.venues(event.id)
-            if not position.isdigit() or not 1 <= int(position) <= len(venues):
+            number = parse_number(position, len(venues))
+            if not number:
                 raise EventError("bad_venue_number", count=len(venues))
-            venue = venues[int(position) - 1]
+            venue = venues[number - 1]
             if what == "venue":
                 draft = parse_venue(rest)
                 venue.name, venue.address = draft.name, draft.address

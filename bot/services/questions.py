@@ -195,29 +195,41 @@ class QuestionService:
         await self._transition(question, staff, OPEN_STATUSES, values, "rejected", reason)
         return question
 
-    async def ban(self, question: Question, staff: Staff) -> bool:
+    # A ban is recorded per ticket (in the ticket's history): the author of any banned ticket
+    # cannot ask that council. What /ban and /unban do and say depends only on the ticket named,
+    # never on the other tickets of the same person, so comparing the answers for an anonymous
+    # ticket and a named one cannot tell whether one person wrote both.
+
+    async def ban(self, question: Question, staff: Staff) -> None:
+        """Bar the author of this ticket from asking its council."""
         self._check_scope(question, staff)
-        banned = await self.questions.ban(
-            question.council_id, question.citizen_id, self.clock.now()
-        )
-        if banned:
+        if not await self.questions.banned_through(question.id):
             await self._audit(question, staff.user_id, "banned")
-        return banned
+        await self.questions.ban(question.council_id, question.citizen_id, self.clock.now())
 
     async def unban(self, question: Question, staff: Staff) -> bool:
+        """Lift the ban made through this ticket; False if there was none. The author may ask
+        again once no ticket of theirs bans them."""
         self._check_scope(question, staff)
-        unbanned = await self.questions.unban(question.council_id, question.citizen_id)
-        if unbanned:
-            await self._audit(question, staff.user_id, "unbanned")
-        return unbanned
+        if not await self.questions.banned_through(question.id):
+            return False
+        await self._audit(question, staff.user_id, "unbanned")
+        if not await self.questions.banned_through_any(question.council_id, question.citizen_id):
+            await self.questions.unban(question.council_id, question.citizen_id)
+        return True
 
     async def history(self, question: Question) -> list[AuditEntry]:
         return await self.questions.history(question.id)
 
-    async def inbox(self, council_ids: set[int], page: int, per_page: int):
+    async def inbox(
+        self, council_ids: set[int], page: int, per_page: int
+    ) -> tuple[list[Question], int, int]:
+        """One page of open questions, the page number kept within the pages there are:
+        (questions, how many in all, the page shown)."""
         total = await self.questions.count_open_for(council_ids)
+        page = min(max(page, 0), max(total - 1, 0) // per_page)
         items = await self.questions.open_for(council_ids, page * per_page, per_page)
-        return items, total
+        return items, total, page
 
     async def stats(self, council_ids: set[int], today: date) -> Stats:
         rows = await self.questions.between(council_ids, None, None)

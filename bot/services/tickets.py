@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 
 _TICKET = re.compile(
-    r"^\s*(?:№|#|N|No\.?)?\s*(?:(?P<year>\d{4})\s*[-/.]\s*)?(?P<number>\d{1,9})\s*$"
+    r"^\s*(?:№|#|N|No\.?)?\s*(?:(?P<year>[0-9]{4})\s*[-/.]\s*)?(?P<number>[0-9]{1,9})\s*$"
 )
 
 

@@ -18,6 +18,8 @@ from db.models import (
     Topic,
 )
 
+BAN_ACTIONS = ("banned", "unbanned")
+
 
 class QuestionRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -197,6 +199,31 @@ class QuestionRepository:
         self.session.add(Ban(council_id=council_id, user_id=user_id, created_at=now))
         await self.session.flush()
         return True
+
+    async def banned_through(self, question_id: int) -> bool:
+        """Whether the author is banned through this ticket: its latest ban or unban says so."""
+        query = (
+            select(AuditEntry.action)
+            .where(AuditEntry.question_id == question_id, AuditEntry.action.in_(BAN_ACTIONS))
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(1)
+        )
+        return await self.session.scalar(query) == "banned"
+
+    async def banned_through_any(self, council_id: int, user_id: int) -> bool:
+        """Whether any ticket of this citizen to this council still bans them."""
+        query = (
+            select(AuditEntry.question_id, AuditEntry.action)
+            .join(Question, Question.id == AuditEntry.question_id)
+            .where(
+                Question.council_id == council_id,
+                Question.citizen_id == user_id,
+                AuditEntry.action.in_(BAN_ACTIONS),
+            )
+            .order_by(AuditEntry.at, AuditEntry.id)
+        )
+        latest = {question_id: action for question_id, action in await self.session.execute(query)}
+        return "banned" in latest.values()
 
     async def unban(self, council_id: int, user_id: int) -> bool:
         ban = await self.session.scalar(
