@@ -94,6 +94,12 @@ class ChatUser:
             content["caption"] = caption
         await self._message(content)
 
+    async def feed_message(
+        self, content: dict[str, Any], *, chat: dict[str, Any] | None = None
+    ) -> None:
+        """Send any message content (voice, location...) as Telegram would deliver it."""
+        await self._message(content, chat=chat)
+
     async def reply_to(self, reply: Reply, text: str) -> None:
         await self._message(
             {"text": text, "reply_to_message": reply.message}, chat=reply.message["chat"]

@@ -1,6 +1,7 @@
 """Questions to a council: limits, tickets, deadlines, status changes, ratings, statistics."""
 
 import statistics
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -37,10 +38,26 @@ class QuestionError(Exception):
         self.details = details
 
 
+# Letters that draw nothing (Hangul fillers, the blank Braille pattern): Unicode classes them as
+# letters, so only a list names them.
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def visible_length(text: str) -> int:
+    """Characters a reader can see: not whitespace, not format characters (zero-width space,
+    joiners, word joiner, BOM, bidi marks: category Cf), not blank letters."""
+    return sum(
+        1
+        for char in text
+        if not char.isspace() and unicodedata.category(char) != "Cf" and char not in BLANK_LETTERS
+    )
+
+
 def check_text(text: str | None) -> str:
     text = (text or "").strip()
-    if len(text) < MIN_TEXT:
-        raise QuestionError("too_short", minimum=MIN_TEXT, length=len(text))
+    visible = visible_length(text)
+    if visible < MIN_TEXT:
+        raise QuestionError("too_short", minimum=MIN_TEXT, length=visible)
     if len(text) > MAX_TEXT:
         raise QuestionError("too_long", maximum=MAX_TEXT, length=len(text))
     return text
@@ -291,7 +308,7 @@ class QuestionService:
 
 def check_answer(text: str | None, minimum: int = 1) -> str:
     text = (text or "").strip()
-    if len(text) < minimum:
+    if visible_length(text) < minimum:
         raise QuestionError("empty_answer")
     if len(text) > MAX_TEXT:
         raise QuestionError("too_long", maximum=MAX_TEXT, length=len(text))
