@@ -193,7 +193,7 @@ def create_app(
         dispatcher.update.outer_middleware(UpdateOnceMiddleware(sessionmaker, clock))
     dispatcher.update.outer_middleware(CountUpdatesMiddleware())
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessionmaker))
-    dispatcher.update.outer_middleware(UserMiddleware(clock))
+    dispatcher.update.outer_middleware(UserMiddleware(clock, settings.admin_ids))
     StoredLanguageMiddleware(i18n).setup(dispatcher)
     flood = FloodMiddleware(
         clock,

@@ -106,8 +106,9 @@ class UserMiddleware(BaseMiddleware):
     In groups a user is only looked up, never created: group members have not started the bot.
     """
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, admin_ids: frozenset[int] | set[int] = frozenset()) -> None:
         self.clock = clock
+        self.admin_ids = admin_ids
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         from_user: User | None = data.get("event_from_user")
@@ -122,6 +123,8 @@ class UserMiddleware(BaseMiddleware):
                     username=from_user.username,
                     telegram_language=from_user.language_code,
                     now=self.clock.now(),
+                    # A citizen's name is kept only with their consent (PrivacyService).
+                    keep_name=from_user.id in self.admin_ids,
                 )
                 # Commit at once: a long handler must not hold SQLite's write lock.
                 await session.commit()

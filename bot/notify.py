@@ -184,6 +184,24 @@ def history_lines(
     return lines
 
 
+async def _card_context(
+    session: AsyncSession, question: Question
+) -> tuple[Council, Topic, User | None, Question | None]:
+    """What a card shows besides the question: council, topic, the citizen (never for an
+    anonymous question) and the question it follows up."""
+    councils = CouncilRepository(session)
+    council = await councils.get(question.council_id)
+    topic = await councils.topic(question.topic_id)
+    assert council is not None and topic is not None
+    citizen = (
+        None if question.anonymous else await UserRepository(session).get(question.citizen_id)
+    )
+    parent = (
+        await QuestionRepository(session).get(question.parent_id) if question.parent_id else None
+    )
+    return council, topic, citizen, parent
+
+
 class Notifier:
     def __init__(self, bot: Bot, i18n: I18n, settings: Settings) -> None:
         self.bot = bot
@@ -194,18 +212,8 @@ class Notifier:
     async def post_card(self, session: AsyncSession, question: Question) -> int:
         """Post a new question to the staff group, or else to every secretary privately (or,
         with no secretary yet, to the superadmins). Returns how many chats got it."""
+        council, topic, citizen, parent = await _card_context(session, question)
         councils = CouncilRepository(session)
-        council = await councils.get(question.council_id)
-        topic = await councils.topic(question.topic_id)
-        assert council is not None and topic is not None
-        citizen = (
-            None if question.anonymous else await UserRepository(session).get(question.citizen_id)
-        )
-        parent = (
-            await QuestionRepository(session).get(question.parent_id)
-            if question.parent_id
-            else None
-        )
         targets: list[tuple[int, str]] = []
         if council.staff_chat_id is not None:
             targets.append((council.staff_chat_id, council.default_language))
@@ -235,13 +243,7 @@ class Notifier:
 
     async def refresh_cards(self, session: AsyncSession, question: Question) -> None:
         """After a status change, update every card so nobody acts on a stale one."""
-        councils = CouncilRepository(session)
-        council = await councils.get(question.council_id)
-        topic = await councils.topic(question.topic_id)
-        assert council is not None and topic is not None
-        citizen = (
-            None if question.anonymous else await UserRepository(session).get(question.citizen_id)
-        )
+        council, topic, citizen, parent = await _card_context(session, question)
         for card in await QuestionRepository(session).cards(question.id):
             language = council.default_language
             if card.chat_id > 0:
@@ -250,7 +252,7 @@ class Notifier:
             with speaking(self.i18n, language):
                 try:
                     await self.bot.edit_message_text(
-                        text=card_text(question, council, topic, citizen, language),
+                        text=card_text(question, council, topic, citizen, language, parent),
                         chat_id=card.chat_id,
                         message_id=card.message_id,
                         reply_markup=card_keyboard(question),
@@ -272,7 +274,11 @@ class Notifier:
                 _("You will get the answer here. Your questions: /my"),
             ]
         )
-        await message.answer(text)
+        try:
+            await message.answer(text)
+        except TelegramAPIError as exc:
+            # The question is saved and /my shows it; the council must still hear of it.
+            logger.warning("receipt of question %s not delivered: %s", question.id, exc)
 
     async def tell_citizen(self, session: AsyncSession, question: Question) -> Outcome:
         """Tell the citizen, in their language, what just happened to their question; say

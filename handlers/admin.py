@@ -343,7 +343,11 @@ async def accept_invite(
     await state.clear()
     try:
         council = await CouncilService(session, settings).accept_invite(
-            command.args or "", user.id, clock.now()
+            command.args or "",
+            user,
+            clock.now(),
+            full_name=message.from_user.full_name if message.from_user else "",
+            username=message.from_user.username if message.from_user else None,
         )
     except CouncilError as error:
         await message.answer(council_refusal(error))

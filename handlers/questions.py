@@ -114,6 +114,9 @@ def refusal(error: QuestionError) -> str:
         "not_answered": _("This question has not been answered yet."),
         "already_rated": _("You have already rated this answer."),
         "followup_used": _("You have already sent a follow-up to this question."),
+        "followup_of_followup": _(
+            "A follow-up cannot be followed up. To ask more, send a new question with /ask."
+        ),
         "already_sent": _("This question has already been sent."),
     }
     text = messages.get(error.code, _("This cannot be done."))
@@ -284,7 +287,9 @@ async def consent_given(
             reply_markup=main_menu(),
         )
         return
-    await PrivacyService(session, clock).consent(user)
+    await PrivacyService(session, clock).consent(
+        user, query.from_user.full_name, query.from_user.username
+    )
     await session.commit()
     await _preview(query.message, state, session, user)
 
@@ -374,6 +379,8 @@ async def _register(
     metrics.QUESTIONS.inc()
     topic = await CouncilRepository(session).topic(question.topic_id)
     assert topic is not None
+    # Neither waits on the other: a receipt that fails (5xx, timeout, 429, blocked) never keeps
+    # the question from the council, nor a failed card the receipt from the citizen.
     await notifier.receipt(message, question, council, topic, _language(user))
     await notifier.post_card(session, question)
 
@@ -584,32 +591,44 @@ async def privacy(message: Message, user: User) -> None:
         builder.button(
             text=_("Withdraw consent and erase my data"), callback_data=Withdraw(confirm=True)
         )
-    status = (
-        _("You gave your consent; you can withdraw it at any time.")
-        if user.consent_at is not None
-        else _("You have not given your consent.")
-    )
+        status = _("You gave your consent; you can withdraw it at any time.")
+    else:
+        status = _("You have not given your consent.")
+        if user.full_name or user.username:
+            builder.button(
+                text=_("Erase my name and username"), callback_data=Withdraw(confirm=True)
+            )
     await message.answer(
         consent_notice() + "\n\n" + status,
         reply_markup=builder.as_markup() if builder.buttons else None,
     )
 
 
-async def withdraw(query: CallbackQuery, session: AsyncSession, clock: Clock, user: User) -> None:
-    if user.consent_at is None:
+async def withdraw(
+    query: CallbackQuery, session: AsyncSession, clock: Clock, user: User, notifier: Notifier
+) -> None:
+    service = PrivacyService(session, clock)
+    if user.consent_at is not None:
+        named = await service.withdraw(user)
+        done = _(
+            "Your consent is withdrawn. We erased your name and username, and your questions "
+            "are now anonymous. Answers to open questions will still reach you here."
+        )
+    elif user.full_name or user.username:
+        named = []
+        await service.erase(user)
+        done = _("We erased your name and username.")
+    else:
         await _stale(query)
         return
-    await PrivacyService(session, clock).withdraw(user)
     await session.commit()
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(
-            _(
-                "Your consent is withdrawn. We erased your name and username, and your questions "
-                "are now anonymous. Answers to open questions will still reach you here."
-            )
-        )
+        await query.message.answer(done)
+    # The cards already posted to the secretaries lose the name too.
+    for question in named:
+        await notifier.refresh_cards(session, question)
 
 
 def consent_notice() -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 
@@ -77,6 +78,7 @@ class Failure:
     description: str
     retry_after: int | None
     times: int
+    timeout: bool = False
 
 
 @dataclass
@@ -129,8 +131,10 @@ class FakeTelegram(BaseSession):
         description: str | None = None,
         retry_after: int | None = None,
         times: int = 1,
+        timeout: bool = False,
     ) -> None:
-        """Make the next `times` matching calls fail (403 blocked, 429 flood, 400 bad request)."""
+        """Make the next `times` matching calls fail (403 blocked, 429 flood, 400 bad request,
+        502 and the like), or with `timeout=True` never answer (aiogram's network error)."""
         if description is None:
             description = {
                 403: "Forbidden: bot was blocked by the user",
@@ -139,7 +143,9 @@ class FakeTelegram(BaseSession):
             }.get(status, "Error")
         if status == 429 and retry_after is None:
             retry_after = 1
-        self._failures.append(Failure(method, chat_id, status, description, retry_after, times))
+        self._failures.append(
+            Failure(method, chat_id, status, description, retry_after, times, timeout)
+        )
 
     def expect_refusals(self) -> None:
         """This test makes the bot send what Telegram refuses, on purpose."""
@@ -178,6 +184,9 @@ class FakeTelegram(BaseSession):
         call = Call(name=name, method=method)
         self.calls.append(call)
         failure = self._take_failure(name, call.chat_id)
+        if failure is not None and failure.timeout:
+            call.error = "Request timeout error"
+            raise TelegramNetworkError(method, "Request timeout error")
         payload: dict[str, Any]
         if failure is not None:
             payload = {

@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from db.models import AuditEntry, Council, Invite, Topic
+from db.models import AuditEntry, Council, Invite, Topic, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
+from db.repositories.users import UserRepository
 
 DEFAULT_TOPICS: list[tuple[str, str, str]] = [
     ("Бюджет", "Бюджет", "Budget"),
@@ -164,8 +165,12 @@ class CouncilService:
         await self._audit(actor_id, council_id, "invite_created", None, now)
         return f"{INVITE_PREFIX}{token}"
 
-    async def accept_invite(self, payload: str, user_id: int, now: datetime) -> Council:
-        """Use a one-time invite: whoever opens it first becomes a secretary of its council."""
+    async def accept_invite(
+        self, payload: str, user: User, now: datetime, *, full_name: str, username: str | None
+    ) -> Council:
+        """Use a one-time invite: whoever opens it first becomes a secretary of its council.
+        A secretary's name is kept: the council's history says who did what."""
+        user_id = user.id
         invite = await self.councils.invite(payload.removeprefix(INVITE_PREFIX))
         if invite is None or invite.used_at is not None:
             raise CouncilError("invite_invalid")
@@ -174,6 +179,7 @@ class CouncilService:
         council = await self.council(invite.council_id)
         if not await self.councils.is_secretary(council.id, user_id):
             await self.councils.add_secretary(council.id, user_id, now)
+        await UserRepository(self.session).remember_name(user, full_name, username)
         await self._audit(user_id, council.id, "secretary_added", str(user_id), now)
         return council
 

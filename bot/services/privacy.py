@@ -3,8 +3,9 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from db.models import AuditEntry, User
+from db.models import AuditEntry, Question, User
 from db.repositories.questions import QuestionRepository
+from db.repositories.users import UserRepository
 
 
 class PrivacyService:
@@ -12,18 +13,29 @@ class PrivacyService:
         self.session = session
         self.clock = clock
 
-    async def consent(self, user: User) -> None:
+    async def consent(self, user: User, full_name: str, username: str | None) -> None:
+        """Consent given: from now on the name and username Telegram shows are kept."""
         user.consent_at = self.clock.now()
+        await UserRepository(self.session).remember_name(user, full_name, username)
         await self._audit(user, "consent_given")
 
-    async def withdraw(self, user: User) -> None:
+    async def withdraw(self, user: User) -> list[Question]:
         """Erase what identifies the user and make their questions anonymous. The Telegram id
-        stays, so that answers to their open questions can still reach them."""
+        stays, so that answers to their open questions can still reach them. Returns the
+        questions that were shown with the name, whose posted cards must now lose it."""
         user.consent_at = None
         user.full_name = ""
         user.username = None
-        await QuestionRepository(self.session).make_anonymous(user.id)
+        named = await QuestionRepository(self.session).make_anonymous(user.id)
         await self._audit(user, "consent_withdrawn")
+        return named
+
+    async def erase(self, user: User) -> None:
+        """Without consent there is nothing to withdraw, but whatever identifies the user
+        (a name kept before this rule) is erased all the same."""
+        user.full_name = ""
+        user.username = None
+        await self._audit(user, "data_erased")
 
     async def _audit(self, user: User, action: str) -> None:
         await QuestionRepository(self.session).audit(

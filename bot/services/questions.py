@@ -112,6 +112,12 @@ class QuestionService:
         """Register a question with the next ticket number and its due date."""
         if draft.key is not None and await self.questions.by_draft_key(draft.key) is not None:
             raise QuestionError("already_sent")
+        if draft.parent_id is not None:
+            # Checked again here, not only when the button was pressed: a forged or stale
+            # button must not chain a follow-up to a follow-up, nor to someone else's question.
+            parent = await self.check_followup(draft.parent_id, citizen.id)
+            if parent.council_id != council.id:
+                raise QuestionError("not_found")
         await self.check_can_ask(citizen.id, council, followup=draft.parent_id is not None)
         now = self.clock.now()
         received = now.astimezone(ZoneInfo(council.timezone)).date()
@@ -160,6 +166,8 @@ class QuestionService:
     async def check_followup(self, question_id: int, citizen_id: int) -> Question:
         """The question a follow-up may be attached to: answered, and not followed up yet."""
         question = await self.own(question_id, citizen_id)
+        if question.parent_id is not None:
+            raise QuestionError("followup_of_followup")
         if question.status != QuestionStatus.ANSWERED:
             raise QuestionError("not_answered")
         if await self.questions.followup_of(question.id) is not None:

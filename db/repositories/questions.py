@@ -61,10 +61,19 @@ class QuestionRepository:
     async def by_draft_key(self, key: str) -> Question | None:
         return await self.session.scalar(select(Question).where(Question.draft_key == key))
 
-    async def make_anonymous(self, citizen_id: int) -> None:
-        await self.session.execute(
-            update(Question).where(Question.citizen_id == citizen_id).values(anonymous=True)
+    async def make_anonymous(self, citizen_id: int) -> list[Question]:
+        """Make every question of the citizen anonymous; returns those that were not."""
+        named = list(
+            await self.session.scalars(
+                select(Question).where(
+                    Question.citizen_id == citizen_id, Question.anonymous.is_(False)
+                )
+            )
         )
+        for question in named:
+            question.anonymous = True
+        await self.session.flush()
+        return named
 
     async def followup_of(self, question_id: int) -> Question | None:
         return await self.session.scalar(select(Question).where(Question.parent_id == question_id))

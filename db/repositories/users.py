@@ -21,14 +21,18 @@ class UserRepository:
         username: str | None,
         telegram_language: str | None,
         now: datetime,
+        keep_name: bool = False,
     ) -> User:
-        """Create the user on first contact, or refresh what Telegram tells us about them."""
+        """Create the user on first contact, or refresh what Telegram tells us about them.
+
+        A name and username are kept only for someone whose name we may keep: a citizen who
+        consented, staff (`remember_name`), or `keep_name` (superadmins). Nobody else's."""
         user = await self.get(user_id)
         if user is None:
             user = User(
                 id=user_id,
-                full_name=full_name,
-                username=username,
+                full_name=full_name if keep_name else "",
+                username=username if keep_name else None,
                 telegram_language=telegram_language,
                 first_seen=now,
                 last_seen=now,
@@ -37,7 +41,7 @@ class UserRepository:
             self.session.add(user)
         else:
             # After consent was withdrawn (name erased, no consent), the name is not taken again.
-            if user.consent_at is not None or user.full_name:
+            if keep_name or user.consent_at is not None or user.full_name:
                 user.full_name = full_name
                 user.username = username
             user.telegram_language = telegram_language
@@ -45,6 +49,11 @@ class UserRepository:
             user.is_active = True
         await self.session.flush()
         return user
+
+    async def remember_name(self, user: User, full_name: str, username: str | None) -> None:
+        user.full_name = full_name
+        user.username = username
+        await self.session.flush()
 
     async def set_language(self, user: User, language: str) -> None:
         user.language = language
