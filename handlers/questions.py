@@ -39,6 +39,7 @@ from bot.services.questions import (
     QuestionService,
     check_text,
 )
+from bot.views import Plain, pack
 from db.models import Council, QuestionStatus, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
@@ -558,28 +559,34 @@ async def my_question(
     assert council is not None and topic is not None
     language = _language(user)
     tz = ZoneInfo(council.timezone)
-    lines = [
+    parts: list[str | Plain] = [
         _("Question {ticket}").format(ticket=question.ticket),
         _("Council: {council}").format(council=html.quote(council.name(language))),
         _("Topic: {topic}").format(topic=html.quote(topic.name(language))),
         _("Status: {status}").format(status=status_name(question.status)),
         _("Expected answer by: {day}").format(day=format_day(question.due_date, language)),
         "",
-        html.quote(question.text),
+        Plain(question.text),
         "",
         _("History:"),
         *history_lines(await service.history(question), language, tz),
     ]
     if question.status == QuestionStatus.ANSWERED:
-        lines += ["", _("Answer:"), html.quote(question.resolution or "")]
+        parts += ["", _("Answer:"), Plain(question.resolution or "")]
     elif question.status == QuestionStatus.REJECTED:
-        lines += ["", _("Reason: {reason}").format(reason=html.quote(question.resolution or ""))]
+        parts += ["", _("Reason:"), Plain(question.resolution or "")]
     markup = None
     if question.status == QuestionStatus.ANSWERED:
         followup = await QuestionRepository(session).followup_of(question.id)
         markup = answer_keyboard(question, question.parent_id is None and followup is None)
     if isinstance(query.message, Message):
-        await query.message.answer("\n".join(lines), reply_markup=markup)
+        # A long question with a long answer does not fit one message: it comes in several,
+        # the buttons under the last.
+        messages = pack(parts)
+        for number, text in enumerate(messages, 1):
+            await query.message.answer(
+                text, reply_markup=markup if number == len(messages) else None
+            )
 
 
 # -- /privacy -----------------------------------------------------------------------------

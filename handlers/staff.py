@@ -47,6 +47,7 @@ from bot.services.councils import Staff, scope_of, staff_in_chat
 from bot.services.export import export_rows, to_csv, to_xlsx
 from bot.services.questions import QuestionError, QuestionService
 from bot.services.tickets import parse_ticket
+from bot.views import Plain, pack
 from db.models import Question, QuestionStatus, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
@@ -184,7 +185,7 @@ async def _question_from_args(
 
 async def staff_view(
     session: AsyncSession, service: QuestionService, question: Question, language: str
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> tuple[list[str], InlineKeyboardMarkup | None]:
     """A question as the staff see it: the card, then its history with who did what."""
     councils = CouncilRepository(session)
     council = await councils.get(question.council_id)
@@ -201,14 +202,22 @@ async def staff_view(
     for actor_id in actors - {question.citizen_id}:
         actor = await users.get(actor_id)
         names[actor_id] = actor.full_name if actor else str(actor_id)
-    lines = [card_text(question, council, topic, citizen, language, parent), "", _("History:")]
-    lines += history_lines(
+    # The card's lines are each whole HTML (its user text is escaped), so they pack safely.
+    card = card_text(question, council, topic, citizen, language, parent)
+    parts: list[str | Plain] = [*card.split("\n"), "", _("History:")]
+    parts += history_lines(
         entries, language, ZoneInfo(council.timezone), names=names, citizen_id=question.citizen_id
     )
     if question.status in (QuestionStatus.ANSWERED, QuestionStatus.REJECTED):
         label = _("Answer:") if question.status == QuestionStatus.ANSWERED else _("Reason:")
-        lines += ["", label, html.quote(question.resolution or "")]
-    return "\n".join(lines), card_keyboard(question)
+        parts += ["", label, Plain(question.resolution or "")]
+    return pack(parts), card_keyboard(question)
+
+
+async def send_view(answer: Any, messages: list[str], markup: InlineKeyboardMarkup | None) -> None:
+    """A view in as many messages as it needs, the buttons under the last."""
+    for number, text in enumerate(messages, 1):
+        await answer(text, reply_markup=markup if number == len(messages) else None)
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -294,9 +303,9 @@ async def view_pressed(
         await query.answer(staff_refusal(error), show_alert=True)
         return
     await query.answer()
-    text, markup = await staff_view(session, service, question, _language(user))
+    messages, markup = await staff_view(session, service, question, _language(user))
     if isinstance(query.message, Message):
-        await query.message.answer(text, reply_markup=markup)
+        await send_view(query.message.answer, messages, markup)
 
 
 async def show_question(
@@ -312,8 +321,8 @@ async def show_question(
     found = await _question_from_args(message, command, service, staff, _("Usage: /q <ticket>"))
     if found is None:
         return
-    text, markup = await staff_view(session, service, found[0], _language(user))
-    await message.answer(text, reply_markup=markup)
+    messages, markup = await staff_view(session, service, found[0], _language(user))
+    await send_view(message.answer, messages, markup)
 
 
 def _status_usage(action: str) -> str:
@@ -508,7 +517,7 @@ async def stats_command(
     stats = await service.stats(council_ids, today)
     language = _language(user)
     total = sum(stats.by_status.values())
-    lines = [_("<b>Questions: {total}</b>").format(total=total)]
+    lines: list[str | Plain] = [_("<b>Questions: {total}</b>").format(total=total)]
     for status in QuestionStatus:
         lines.append(f"{status_name(status)}: {stats.by_status[status.value]}")
     lines.append(_("Overdue: {count}").format(count=stats.overdue))
@@ -526,7 +535,7 @@ async def stats_command(
         lines += [
             f"• {html.quote(topic.name(language))}: {count}" for topic, count in stats.by_topic
         ]
-    await message.answer("\n".join(lines))
+    await send_view(message.answer, pack(lines), None)
 
 
 # -- the card's buttons -------------------------------------------------------------------

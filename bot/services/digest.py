@@ -5,6 +5,11 @@ The database, not the scheduler, remembers what was sent: a secretary's digest f
 claimed (a unique row) before it is sent, so a restart neither repeats it nor, once the hour has
 passed, forgets it. The one ambiguity: a crash after the claim and before Telegram answered loses
 that day's digest rather than risk sending it twice — the inbox still shows everything.
+
+A long digest (a busy council) comes in several messages, each within Telegram's limit. When
+nothing reached the secretary for a reason that may pass (a 5xx, a timeout, a 429), the day's
+claim is given back and the next wake (a minute later) tries again; a blocked bot or a digest
+cut off after its first part is not retried.
 """
 
 import logging
@@ -12,9 +17,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.text_decorations import html_decoration as html
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,6 +30,7 @@ from bot.config import Settings
 from bot.i18n import format_day
 from bot.notify import speaking
 from bot.services.workdays import add_working_days, is_working_day
+from bot.views import pack
 from db.models import Council, DigestSent, Question, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
@@ -72,9 +80,24 @@ class DigestService:
                 continue
             if not questions:
                 continue
-            if await self._send(council, secretary, questions, today):
+            outcome = await self._send(council, secretary, questions, today)
+            if outcome == "sent":
                 sent += 1
+            elif outcome == "retry":
+                # Nothing reached them and it may next time: the day is given back.
+                await self._release(council.id, secretary.id, today)
         return sent
+
+    async def _release(self, council_id: int, user_id: int, day) -> None:
+        async with self.sessionmaker() as session:
+            await session.execute(
+                delete(DigestSent).where(
+                    DigestSent.council_id == council_id,
+                    DigestSent.user_id == user_id,
+                    DigestSent.day == day,
+                )
+            )
+            await session.commit()
 
     async def _claim(self, council_id: int, user_id: int, day, now: datetime) -> bool:
         async with self.sessionmaker() as session:
@@ -89,13 +112,15 @@ class DigestService:
 
     async def _send(
         self, council: Council, secretary: User, questions: list[Question], today
-    ) -> bool:
+    ) -> str:
+        """Send the digest, in as many messages as it takes: "sent", "retry" when nothing
+        reached the secretary for a reason that may pass (5xx, timeout, 429), or "failed"."""
         language = secretary.language or council.default_language
         overdue = [question for question in questions if question.due_date < today]
         soon = [question for question in questions if question.due_date >= today]
         with speaking(self.i18n, language):
             lines = [
-                _("☀️ Deadlines for {council}").format(council=council.name(language)),
+                _("☀️ Deadlines for {council}").format(council=html.quote(council.name(language))),
             ]
             if overdue:
                 lines += ["", _("Overdue: {count}").format(count=len(overdue))]
@@ -104,12 +129,17 @@ class DigestService:
                 lines += ["", _("Due within two working days: {count}").format(count=len(soon))]
                 lines += [_line(question, language) for question in soon]
             lines += ["", _("All open questions: /inbox")]
-            try:
-                await self.bot.send_message(secretary.id, "\n".join(lines))
-            except TelegramAPIError as exc:
-                logger.warning("digest to %s not delivered: %s", secretary.id, exc)
-                return False
-        return True
+            for delivered, text in enumerate(pack(lines)):
+                try:
+                    await self.bot.send_message(secretary.id, text)
+                except TelegramForbiddenError as exc:
+                    logger.info("digest to %s not delivered: %s", secretary.id, exc)
+                    return "failed"
+                except TelegramAPIError as exc:
+                    logger.warning("digest to %s not delivered: %s", secretary.id, exc)
+                    transient = not delivered and not isinstance(exc, TelegramBadRequest)
+                    return "retry" if transient else "failed"
+        return "sent"
 
 
 def _line(question: Question, language: str) -> str:

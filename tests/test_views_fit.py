@@ -1,0 +1,162 @@
+"""Every view fits: whatever grows with user text or with data reaches the user whole, through
+a fake that refuses what Telegram refuses, in kk, ru and en, with the largest inputs the bot
+accepts."""
+
+import re
+from datetime import datetime
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from bot.services.questions import MAX_TEXT, Draft, QuestionService
+from bot.views import Plain, pack, visible_length
+from db.models import Council, Topic, User
+from tests import test_questions
+from tests.conftest import ADMIN_ID, ALMATY
+from tests.test_bad_input import said
+
+secretary = test_questions.secretary  # the fixture
+
+LANGUAGES = ["kk", "ru", "en"]
+# 3 000 characters that grow when escaped, with 4-byte emoji (two UTF-16 units each).
+QUESTION = ("Жол <жөндеу> & 😀 " * 200)[:MAX_TEXT]
+ANSWER = ("Answer & <details> 🚧 мамыр " * 200)[:MAX_TEXT]
+LONGEST_NAME = "Ә<" * 64  # 128 characters: the longest council or topic name accepted
+
+
+def visible(texts: list[str]) -> str:
+    return "".join(unescape(re.sub(r"<[^>]*>", "", text)) for text in texts)
+
+
+def squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+async def longest_names(app) -> None:
+    async with app.sessionmaker() as session:
+        for row in [
+            *await session.scalars(select(Council)),
+            *await session.scalars(select(Topic)),
+        ]:
+            row.name_kk = row.name_ru = row.name_en = LONGEST_NAME
+        await session.commit()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_longest_question_and_answer_in_q_and_my(citizen, secretary, app, language):
+    """Item 4: about 6 200 characters in /q and /my; Telegram refused, the user saw nothing."""
+    saule = await secretary(language)
+    alice = await citizen(language)
+    await longest_names(app)
+    await alice.send("/ask")
+    await alice.press(alice.last_reply().buttons[0])
+    await alice.send(QUESTION)
+    await alice.press(said(app, language, "Show my name"))
+    await alice.press(said(app, language, "I agree"))
+    await alice.press(said(app, language, "Send"))
+    card = saule.inbox()[-1]
+    assert squeezed(QUESTION) in squeezed(visible([card.text]))
+
+    await saule.send(f"/answer 1 {ANSWER}")
+    assert squeezed(ANSWER) in squeezed(visible([alice.inbox()[-1].text]))
+
+    await saule.send("/q 1")
+    view = [reply.text for reply in saule.replies()]
+    assert len(view) >= 2
+    assert squeezed(QUESTION) in squeezed(visible(view))
+    assert squeezed(ANSWER) in squeezed(visible(view))
+
+    await alice.send("/my")
+    await alice.press(alice.last_reply().buttons[0])
+    mine = alice.replies()
+    assert len(mine) >= 2
+    assert squeezed(QUESTION) in squeezed(visible([r.text for r in mine]))
+    assert squeezed(ANSWER) in squeezed(visible([r.text for r in mine]))
+    # Rating and follow-up stay under the last part.
+    assert "👍" in mine[-1].buttons and all(not r.buttons for r in mine[:-1])
+
+
+async def make_questions(app, settings, citizen_id: int, count: int) -> None:
+    settings.max_questions_per_day = settings.max_open_questions = count + 1
+    async with app.sessionmaker() as session:
+        council = (await session.scalars(select(Council))).first()
+        topic = (await session.scalars(select(Topic))).first()
+        user = await session.get(User, citizen_id)
+        service = QuestionService(session, settings, app.clock)
+        for number in range(count):
+            await service.create(
+                user, council, Draft(council.id, topic.id, f"Question number {number}", False)
+            )
+        await session.commit()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_a_busy_councils_digest_arrives_whole(
+    citizen, secretary, app, clock, settings, telegram, language
+):
+    """Item 19: ~110 due questions made the digest too long, and the day was lost for good;
+    a council name with `<` lost it too."""
+    saule = await secretary(language)
+    alice = await citizen("en")
+    await make_questions(app, settings, alice.id, 130)
+    async with app.sessionmaker() as session:
+        council = (await session.scalars(select(Council))).first()
+        council.name_kk = council.name_ru = council.name_en = "Council <of> Almaty & Co"
+        await session.commit()
+    clock.set(datetime(2026, 12, 14, 9, 30, tzinfo=ALMATY))  # the due day, a Monday
+    assert await app.digests.run() == 1
+    digest = [t for t in telegram.texts(saule.id) if t.startswith(("☀️", "•"))]
+    assert len(digest) >= 2
+    text = visible(digest)
+    assert "Council <of> Almaty & Co" in text
+    for number in range(1, 131):
+        assert f"№2026-{number:06d}" in text
+
+
+async def test_a_digest_that_could_not_be_sent_is_tried_again(
+    citizen, secretary, app, clock, settings, telegram
+):
+    saule = await secretary()
+    alice = await citizen("en")
+    await make_questions(app, settings, alice.id, 3)
+    clock.set(datetime(2026, 12, 14, 9, 30, tzinfo=ALMATY))
+    telegram.fail("sendMessage", chat_id=saule.id, status=502, description="Bad Gateway")
+    assert await app.digests.run() == 0
+    assert await app.digests.run() == 1, "the next wake sends it"
+    assert await app.digests.run() == 0, "and only once"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_help_and_stats_fit(citizen, app, settings, language):
+    admin = await citizen(language, "Admin", user_id=ADMIN_ID)
+    await admin.send("/help")
+    assert len(admin.replies()) >= 1
+    settings.max_questions_per_day = settings.max_open_questions = 100
+    async with app.sessionmaker() as session:
+        council = (await session.scalars(select(Council))).first()
+        user = await session.get(User, admin.id)
+        service = QuestionService(session, settings, app.clock)
+        for number in range(60):
+            name = f"{number:02d}" + "Т<" * 63
+            topic = Topic(council_id=council.id, name_kk=name, name_ru=name, name_en=name)
+            session.add(topic)
+            await session.flush()
+            await service.create(
+                user, council, Draft(council.id, topic.id, "A question here.", True)
+            )
+        await session.commit()
+    await admin.send("/stats")
+    text = visible([reply.text for reply in admin.replies()])
+    for number in range(60):
+        assert f"{number:02d}Т<Т<" in text
+
+
+def test_pack_keeps_tags_whole_and_counts_what_telegram_counts():
+    parts = ["<b>Title</b>", Plain("a" * 5000), "&lt;" * 100]
+    messages = pack(parts, limit=4096)
+    assert all(visible_length(m) <= 4096 for m in messages)
+    assert messages[0].startswith("<b>Title</b>")
+    assert visible(messages).replace("\n", "") == "Title" + "a" * 5000 + "<" * 100
+    emoji = pack([Plain("😀" * 3000)])
+    assert len(emoji) == 2 and all(visible_length(m) <= 4096 for m in emoji)
