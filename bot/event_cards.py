@@ -14,6 +14,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
 from babel.dates import format_time, format_timedelta
+from babel.lists import format_list
 
 from bot.callback_ids import CallbackId, CallbackPage
 from bot.config import LANGUAGES
@@ -149,7 +150,7 @@ def announcement_text(
             "",
             card_text(event, venues, council, language, with_places=False),
             "",
-            _("Press “I will attend” to register; reminders will come before the start."),
+            _("Press “I will attend” to register."),
         ]
     )
 
@@ -163,6 +164,31 @@ def longest_announcement(
         with i18n.context(), i18n.use_locale(language):
             longest = max(longest, len(announcement_text(event, venues, council, language)))
     return longest
+
+
+def format_lead(seconds: int, language: str) -> str:
+    """A lead time exactly, in the largest unit that divides it: "1 hour", "90 minutes"."""
+    unit = next(
+        name
+        for name, size in (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
+        if seconds % size == 0
+    )
+    return format_timedelta(
+        timedelta(seconds=seconds), granularity=unit, threshold=10**9, locale=language
+    )
+
+
+def reminder_promise(leads: tuple[int, ...], language: str) -> str:
+    """What a registrant is told about reminders: exactly the lead times still to come."""
+    if not leads:
+        return _("No reminder will come before the start.")
+    times = format_list(
+        [_("{lead} before the start").format(lead=format_lead(lead, language)) for lead in leads],
+        locale=language,
+    )
+    return ngettext(
+        "A reminder will come {times}.", "Reminders will come {times}.", len(leads)
+    ).format(times=times)
 
 
 def reminder_text(

@@ -158,7 +158,17 @@ class EventJobs:
         made = 0
         for event in events:
             leads = reminder_leads(event, self.settings.reminder_leads)
-            due = [lead for lead in leads if event.starts_at - timedelta(seconds=lead) <= now]
+            due = [
+                lead
+                for lead in leads
+                if event.starts_at - timedelta(seconds=lead) <= now
+                # A lead already past when the event was published was never promised
+                # (services.events.upcoming_leads): it is not sent late either.
+                and not (
+                    event.announced_at is not None
+                    and event.starts_at - timedelta(seconds=lead) <= event.announced_at
+                )
+            ]
             if not due:
                 continue
             try:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.event_cards import (
     ATTEND,
     CALENDAR,
@@ -27,13 +28,20 @@ from bot.event_cards import (
     EventsPage,
     card_text,
     places_text,
+    reminder_promise,
     title_of,
     venue_text,
     when_text,
 )
 from bot.ics import event_ics
 from bot.notify import speaking
-from bot.services.events import EventError, EventService, Registered, pick_language
+from bot.services.events import (
+    EventError,
+    EventService,
+    Registered,
+    pick_language,
+    upcoming_leads,
+)
 from db.models import Event, EventStatus, Registration, RegistrationStatus, User
 from db.repositories.broadcasts import SubscriptionRepository
 from db.repositories.councils import CouncilRepository
@@ -205,6 +213,7 @@ async def button_pressed(
     user: User,
     bot: Bot,
     i18n: I18n,
+    settings: Settings,
 ) -> None:
     if not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."), show_alert=True)
@@ -223,25 +232,20 @@ async def button_pressed(
                 await _ask_venue(query.message, session, callback_data)
                 return
             await session.commit()
-            await query.answer()
-            await _tell_registered(query.message, session, result, callback_data)
+            # Whoever got a place hears of it first: nothing said to the presser can keep it
+            # from them.
             if result.promoted is not None:
                 await tell_promoted(bot, i18n, session, result.promoted)
+            await query.answer()
+            promise = await _promise(session, clock, settings, result, _language(user))
+            await _tell_registered(query.message, session, result, callback_data, promise)
         elif action == "leave":
             promoted = await service.unregister(callback_data.event_id, user.id)
             await session.commit()
-            event = await service.visible(callback_data.event_id)
-            council = await service.council_of(event)
-            await query.answer(
-                _("Your registration for «{title}» is cancelled.").format(
-                    title=event.title(
-                        pick_language(event, _language(user), council.default_language)
-                    )
-                ),
-                show_alert=True,
-            )
             if promoted is not None:
                 await tell_promoted(bot, i18n, session, promoted)
+            # No title here: a pop-up holds 200 characters, a title up to the wizard's limit.
+            await query.answer(_("Your registration is cancelled."), show_alert=True)
         elif action == "ics":
             await query.answer()
             await _send_calendar(query.message, session, clock, user, bot, callback_data.event_id)
@@ -296,8 +300,21 @@ async def _ask_venue(message: Message, session: AsyncSession, pressed: EventAct)
     await message.answer(_("Which venue will you come to?"), reply_markup=builder.as_markup())
 
 
+async def _promise(
+    session: AsyncSession, clock: Clock, settings: Settings, result: Registered, language: str
+) -> str:
+    event = await EventRepository(session).get(result.registration.event_id)
+    assert event is not None
+    leads = upcoming_leads(event, settings.reminder_leads, clock.now())
+    return reminder_promise(leads, language)
+
+
 async def _tell_registered(
-    message: Message, session: AsyncSession, result: Registered, pressed: EventAct
+    message: Message,
+    session: AsyncSession,
+    result: Registered,
+    pressed: EventAct,
+    promise: str,
 ) -> None:
     registration, venue = result.registration, result.venue
     event = await EventRepository(session).get(registration.event_id)
@@ -316,7 +333,7 @@ async def _tell_registered(
             ).format(title=title),
             _("📍 {venue}").format(venue=venue_text(venue)),
             _("🕒 {when}").format(when=when_text(event, language, ZoneInfo(council.timezone))),
-            _("Reminders will come before the start."),
+            promise,
         ]
     else:
         lines = [

@@ -228,12 +228,13 @@ async def test_register_cancel_and_the_waiting_list(admin, citizen, app, telegra
     await alice.press(ATTEND)
     assert alice.last_reply().text == (
         "You are already registered for «Round table».\n📍 Village club, 1 School St\n"
-        "🕒 27 November 2026, 15:00\nReminders will come before the start."
+        "🕒 27 November 2026, 15:00\n"
+        "Reminders will come 1 day before the start and 1 hour before the start."
     )
 
     # Alice cancels: Bob, first in line, gets the place and a message; Carol moves up.
     await alice.press("Cancel my registration")
-    assert alice.alerts() == ["Your registration for «Round table» is cancelled."]
+    assert alice.alerts() == ["Your registration is cancelled."]
     assert bob.inbox()[-1].text.startswith(
         "🎉 A place has freed up: you are now registered for «Round table»."
     )

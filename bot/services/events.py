@@ -258,6 +258,18 @@ def reminder_leads(event: Event, default: tuple[int, ...]) -> tuple[int, ...]:
     return parse_leads(event.reminders) if event.reminders is not None else default
 
 
+def upcoming_leads(event: Event, default: tuple[int, ...], now: datetime) -> tuple[int, ...]:
+    """The reminders still to come, longest lead first: those whose time is after `now`. This
+    is what a citizen registering now is promised, and exactly what the reminder job will send
+    them (it sends each lead to whoever is registered when its time comes); a lead already
+    past — at publication, or after the event was moved — is neither promised nor sent."""
+    return tuple(
+        lead
+        for lead in reminder_leads(event, default)
+        if event.starts_at - timedelta(seconds=lead) > now
+    )
+
+
 def pick_language(event: Event, language: str, default_language: str) -> str:
     """The reader's language if the event has a title in it; else the council's; else any."""
     for candidate in (language, default_language, *LANGUAGES):
