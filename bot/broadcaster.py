@@ -108,6 +108,30 @@ def unsubscribe_keyboard(i18n: I18n, council_id: int, language: str) -> InlineKe
     return _unsubscribe_keyboard(i18n.gettext("Unsubscribe", locale=language), council_id)
 
 
+class PreviewButton(CallbackData, prefix="pv"):
+    """A citizen's button shown under a secretary's preview: it does nothing."""
+
+
+def preview_keyboard(i18n: I18n, language: str) -> InlineKeyboardMarkup:
+    button = InlineKeyboardButton(
+        text=i18n.gettext("Unsubscribe", locale=language), callback_data=PreviewButton().pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+def without_unsubscribe(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """The buttons under a message but Unsubscribe."""
+    if markup is None:
+        return None
+    prefix = f"{Unsubscribe.__prefix__}:"
+    rows = [
+        [b for b in row if not (b.callback_data or "").startswith(prefix)]
+        for row in markup.inline_keyboard
+    ]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
 @lru_cache(maxsize=1024)
 def _event_keyboard(labels: tuple[str, str, str], event_id: int, council_id: int):
     attend, calendar, unsubscribe = labels

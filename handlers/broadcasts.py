@@ -11,16 +11,22 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import I18n, get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.broadcaster import Broadcaster, Unsubscribe, unsubscribe_keyboard
+from bot.broadcaster import (
+    Broadcaster,
+    PreviewButton,
+    Unsubscribe,
+    preview_keyboard,
+    without_unsubscribe,
+)
 from bot.callback_ids import CallbackId
 from bot.clock import Clock
-from bot.config import LANGUAGES
+from bot.config import LANGUAGES, Settings
 from bot.i18n import LANGUAGE_NAMES, format_when
 from bot.numbers import parse_number
 from bot.services.broadcasts import (
@@ -102,14 +108,15 @@ def broadcast_refusal(error: BroadcastError) -> str:
 # -- subscribing --------------------------------------------------------------------------
 
 
-async def subscribe_newcomer(message: Message, session: AsyncSession, clock: Clock, user: User):
-    """On the first language choice: with one council, subscribe; with several, ask which."""
-    councils = await CouncilRepository(session).all()
-    if len(councils) == 1:
-        await SubscriptionService(session, clock).subscribe(user.id, councils[0].id)
-        await session.commit()
-    elif councils:
-        await _offer(message, councils, user)
+async def subscribe_newcomer(
+    message: Message, session: AsyncSession, clock: Clock, user: User, settings: Settings
+) -> None:
+    """On the first language choice: with one council, subscribe; with several, ask which.
+    Staff are not subscribed: they are no audience unless they subscribe themselves."""
+    offer = await SubscriptionService(session, clock).subscribe_newcomer(user.id, settings)
+    await session.commit()
+    if offer:
+        await _offer(message, offer, user)
 
 
 async def subscribe(message: Message, session: AsyncSession, clock: Clock, user: User) -> None:
@@ -179,7 +186,17 @@ async def unsubscribe_pressed(
     await session.commit()
     await query.answer(_unsubscribed_text(), show_alert=True)
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        # Only Unsubscribe goes: "I will attend" and "Add to calendar" still apply.
+        await query.message.edit_reply_markup(
+            reply_markup=without_unsubscribe(query.message.reply_markup)
+        )
+
+
+async def preview_pressed(query: CallbackQuery) -> None:
+    await query.answer(
+        _("This is a preview: the buttons work in the announcement citizens receive."),
+        show_alert=True,
+    )
 
 
 def _unsubscribed_text() -> str:
@@ -389,7 +406,8 @@ async def _preview(
             _("Preview for readers of {language}:").format(language=LANGUAGE_NAMES[language])
             + fallback
         )
-        markup = unsubscribe_keyboard(i18n, council.id, language)
+        # The citizen's buttons, but inert: pressing one under a preview only says so.
+        markup = preview_keyboard(i18n, language)
         if data.get("photo"):
             await message.answer_photo(data["photo"], caption=text, reply_markup=markup)
         else:
@@ -401,9 +419,15 @@ async def _preview(
         when = format_when(
             datetime.fromisoformat(data["when"]), _language(user), ZoneInfo(council.timezone)
         )
-        question = _("Send to {count} subscribers at {when}?").format(count=audience, when=when)
+        question = ngettext(
+            "Send to {count} subscriber at {when}?",
+            "Send to {count} subscribers at {when}?",
+            audience,
+        ).format(count=audience, when=when)
     else:
-        question = _("Send to {count} subscribers now?").format(count=audience)
+        question = ngettext(
+            "Send to {count} subscriber now?", "Send to {count} subscribers now?", audience
+        ).format(count=audience)
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Confirm"), callback_data=ComposeConfirm(send=True))
     builder.button(text=_("Cancel"), callback_data=ComposeConfirm(send=False))
@@ -541,6 +565,7 @@ def create_router() -> Router:
     router.message.register(subscribe, Command("subscribe"), StateFilter("*"))
     router.message.register(unsubscribe, Command("unsubscribe"), StateFilter("*"))
     router.callback_query.register(unsubscribe_pressed, Unsubscribe.filter(), StateFilter("*"))
+    router.callback_query.register(preview_pressed, PreviewButton.filter(), StateFilter("*"))
     router.callback_query.register(subscribe_pressed, SubscribeTo.filter(), StateFilter("*"))
 
     staff = Router(name=f"{__name__}.staff")

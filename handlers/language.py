@@ -10,7 +10,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.config import LANGUAGES
+from bot.config import LANGUAGES, Settings
 from bot.i18n import LANGUAGE_NAMES
 from db.models import User
 from db.repositories.users import UserRepository
@@ -31,6 +31,7 @@ async def language_chosen(
     i18n: I18n,
     clock: Clock,
     state: FSMContext,
+    settings: Settings,
 ) -> None:
     if callback_data.code not in LANGUAGES:
         await query.answer(_("This button is no longer valid."), show_alert=True)
@@ -46,7 +47,7 @@ async def language_chosen(
             )
             await send_main_menu(query.message, user, first_time=first_choice)
             if first_choice:
-                await subscribe_newcomer(query.message, session, clock, user)
+                await subscribe_newcomer(query.message, session, clock, user, settings)
                 # Someone who came by an event's link sees that event now.
                 await show_pending_event(query.message, session, clock, user, state)
 

@@ -7,10 +7,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.config import LANGUAGES
-from bot.services.councils import Staff
+from bot.config import LANGUAGES, Settings
+from bot.services.councils import Staff, staff_of
 from db.models import AuditEntry, Broadcast, BroadcastStatus, Council
 from db.repositories.broadcasts import BroadcastRepository, SubscriptionRepository
+from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
 
 MAX_TEXT = 4096
@@ -71,6 +72,19 @@ class SubscriptionService:
         return await SubscriptionRepository(self.session).set_active(
             user_id, council_id, True, self.clock.now()
         )
+
+    async def subscribe_newcomer(self, user_id: int, settings: Settings) -> list[Council]:
+        """A newcomer's default after picking a language. A citizen is subscribed when the
+        deployment has one council; with several, the councils to offer are returned. Staff
+        (secretaries, superadmins) are not subscribed: they are no audience of their own
+        announcements unless they subscribe themselves with /subscribe."""
+        if (await staff_of(self.session, settings, user_id)).is_staff:
+            return []
+        councils = await CouncilRepository(self.session).all()
+        if len(councils) == 1:
+            await self.subscribe(user_id, councils[0].id)
+            return []
+        return councils
 
     async def unsubscribe(self, user_id: int, council_id: int) -> bool:
         return await SubscriptionRepository(self.session).set_active(
