@@ -25,6 +25,7 @@ from bot.event_jobs import EventJobs
 from bot.i18n import StoredLanguageMiddleware, create_i18n
 from bot.metrics import watch_scheduler
 from bot.middlewares import (
+    AlbumMiddleware,
     BlockedUserRequestMiddleware,
     CountUpdatesMiddleware,
     DatabaseMiddleware,
@@ -203,6 +204,7 @@ def create_app(
         key_prefix=f"{settings.redis_prefix}:flood",
     )
     dispatcher.message.outer_middleware(flood)
+    dispatcher.message.outer_middleware(AlbumMiddleware(settings.album_wait_seconds))
     dispatcher.callback_query.outer_middleware(flood)
     trace = TraceHandlerMiddleware()
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.my_chat_member):

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     broadcast_rate: int = Field(default=25, ge=1, le=1000)
     broadcast_paid: bool = False
     broadcast_progress_seconds: float = Field(default=3.0, ge=0)
+    album_wait_seconds: float = Field(default=0.8, ge=0, le=10)
     # Replicas: how long a dead process's claim on a broadcast holds before another takes over.
     broadcast_lease_seconds: int = Field(default=60, ge=5, le=3600)
 

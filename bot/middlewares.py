@@ -1,6 +1,7 @@
 """Per-update work: each update once, a database session, the user behind the update, flood
 control."""
 
+import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -192,6 +193,33 @@ class FloodMiddleware(BaseMiddleware):
         self._warned.discard(user_id)
         seen.append(now)
         return False, False
+
+
+class AlbumMiddleware(BaseMiddleware):
+    """An album reaches the bot as one message per file, sharing a media_group_id. The first
+    part waits `wait` seconds for the rest, then goes on alone, carrying them all as
+    data["album"]; the other parts stop here. So an album is one question, not one question
+    and nine "please use the buttons". (Within one process: with several webhook replicas an
+    album's parts may reach different ones.)"""
+
+    def __init__(self, wait: float) -> None:
+        self.wait = wait
+        self._albums: dict[tuple[int, str], list[Message]] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, Message) or event.media_group_id is None:
+            return await handler(event, data)
+        key = (event.chat.id, event.media_group_id)
+        if key in self._albums:
+            self._albums[key].append(event)
+            return None
+        self._albums[key] = [event]
+        try:
+            await asyncio.sleep(self.wait)
+        finally:
+            parts = self._albums.pop(key)
+        data["album"] = sorted(parts, key=lambda part: part.message_id)
+        return await handler(event, data)
 
 
 class BlockedUserRequestMiddleware(BaseRequestMiddleware):

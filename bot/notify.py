@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
+from aiogram.types import (
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    Message,
+    ReplyParameters,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -20,7 +26,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callback_ids import CallbackId
 from bot.config import Settings
 from bot.i18n import N_, format_day, format_when
-from db.models import AuditEntry, Council, Question, QuestionStatus, Topic, User
+from db.models import (
+    AuditEntry,
+    Council,
+    Question,
+    QuestionAttachment,
+    QuestionStatus,
+    Topic,
+    User,
+)
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
 from db.repositories.users import UserRepository
@@ -150,7 +164,7 @@ def card_text(
     if parent is not None:
         lines.append(_("Follow-up to {ticket}").format(ticket=parent.ticket))
     if question.attachment_kind:
-        lines.append(_("Attachment: below this card"))
+        lines.append(_("📎 Attached files: below this card"))
     lines += ["", html.quote(question.text)]
     if question.is_open:
         lines += ["", _("Reply to this message with the answer, or use the buttons.")]
@@ -226,6 +240,7 @@ class Notifier:
             for admin_id in sorted(self.settings.admin_ids):
                 admin = await users.get(admin_id)
                 targets.append((admin_id, (admin and admin.language) or council.default_language))
+        attachments = await QuestionRepository(session).attachments(question.id)
         posted = 0
         for chat_id, language in targets:
             with speaking(self.i18n, language):
@@ -237,8 +252,10 @@ class Notifier:
                     question.id, chat_id, message.message_id
                 )
                 posted += 1
-                if question.attachment_kind:
-                    await self._send_attachment(chat_id, question, message.message_id)
+                if attachments:
+                    await self._send_attachments(
+                        chat_id, question, attachments, message.message_id
+                    )
         return posted
 
     async def refresh_cards(self, session: AsyncSession, question: Question) -> None:
@@ -339,24 +356,36 @@ class Notifier:
             logger.warning("message to chat %s not delivered: %s", chat_id, exc)
             return None
 
-    async def _send_attachment(self, chat_id: int, question: Question, reply_to: int) -> None:
+    async def _send_attachments(
+        self,
+        chat_id: int,
+        question: Question,
+        attachments: list[QuestionAttachment],
+        reply_to: int,
+    ) -> None:
+        """The question's files under its card: photos as one album, documents as another
+        (Telegram does not mix them), a single file as itself."""
         caption = _("Attachment to {ticket}").format(ticket=question.ticket)
-        try:
-            if question.attachment_kind == "photo":
-                await self.bot.send_photo(
-                    chat_id,
-                    question.attachment_file_id,
-                    caption=caption,
-                    reply_parameters=ReplyParameters(message_id=reply_to),
+        reply = ReplyParameters(message_id=reply_to)
+        for kind in ("photo", "document"):
+            files = [item.file_id for item in attachments if item.kind == kind]
+            try:
+                if len(files) == 1 and kind == "photo":
+                    await self.bot.send_photo(
+                        chat_id, files[0], caption=caption, reply_parameters=reply
+                    )
+                elif len(files) == 1:
+                    await self.bot.send_document(
+                        chat_id, files[0], caption=caption, reply_parameters=reply
+                    )
+                elif files:
+                    media_type = InputMediaPhoto if kind == "photo" else InputMediaDocument
+                    media = [
+                        media_type(media=file_id, caption=caption if number == 0 else None)
+                        for number, file_id in enumerate(files)
+                    ]
+                    await self.bot.send_media_group(chat_id, media, reply_parameters=reply)
+            except TelegramAPIError as exc:
+                logger.warning(
+                    "attachments of %s to chat %s not delivered: %s", question.id, chat_id, exc
                 )
-            else:
-                await self.bot.send_document(
-                    chat_id,
-                    question.attachment_file_id,
-                    caption=caption,
-                    reply_parameters=ReplyParameters(message_id=reply_to),
-                )
-        except TelegramAPIError as exc:
-            logger.warning(
-                "attachment of %s to chat %s not delivered: %s", question.id, chat_id, exc
-            )

@@ -176,6 +176,19 @@ def format_ticket(year: int, number: int) -> str:
     return f"№{year}-{number:06d}"
 
 
+class QuestionAttachment(Base):
+    """A file sent with a question: one, or each file of an album (up to 10), in order."""
+
+    __tablename__ = "question_attachments"
+    __table_args__ = (UniqueConstraint("question_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # photo | document
+    file_id: Mapped[str] = mapped_column(String(256))
+
+
 class QuestionCard(Base):
     """A card about a question posted to a staff chat, so replying to it answers the question."""
 

@@ -10,7 +10,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -32,6 +32,7 @@ from bot.notify import (
 )
 from bot.services.privacy import PrivacyService
 from bot.services.questions import (
+    MAX_ATTACHMENTS,
     MAX_TEXT,
     MIN_TEXT,
     Draft,
@@ -217,9 +218,13 @@ async def topic_chosen(
         )
 
 
-async def text_received(message: Message, state: FSMContext) -> None:
-    attachment = _attachment(message)
-    raw = message.caption if attachment else message.text
+async def text_received(
+    message: Message, state: FSMContext, album: list[Message] | None = None
+) -> None:
+    parts = album or [message]
+    attachments = [found for part in parts if (found := _attachment(part)) is not None]
+    captions = [part.caption for part in parts if part.caption]
+    raw = (captions[0] if captions else None) if attachments else message.text
     if raw is None:
         await message.answer(
             _("Please send your question as text, or a photo or document with a caption.")
@@ -230,8 +235,7 @@ async def text_received(message: Message, state: FSMContext) -> None:
     except QuestionError as error:
         await message.answer(refusal(error))
         return
-    kind, file_id = attachment or (None, None)
-    await state.update_data(text=text, attachment_kind=kind, attachment_file_id=file_id)
+    await state.update_data(text=text, attachments=attachments[:MAX_ATTACHMENTS])
     await state.set_state(Ask.anonymity)
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Show my name"), callback_data=AskName(anonymous=False))
@@ -313,8 +317,12 @@ async def _preview(message: Message, state: FSMContext, session: AsyncSession, u
         _("Topic: {topic}").format(topic=html.quote(topic.name(language))),
         _("From: {author}").format(author=author),
     ]
-    if data.get("attachment_kind"):
-        lines.append(_("Attachment: yes"))
+    if count := len(data.get("attachments") or []):
+        lines.append(
+            ngettext("Attachment: {count} file", "Attachments: {count} files", count).format(
+                count=count
+            )
+        )
     lines += ["", html.quote(data["text"]), "", _not_an_appeal()]
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Send"), callback_data=AskConfirm(send=True))
@@ -353,8 +361,7 @@ async def confirmed(
         topic_id=data["topic_id"],
         text=data["text"],
         anonymous=data["anonymous"],
-        attachment_kind=data.get("attachment_kind"),
-        attachment_file_id=data.get("attachment_file_id"),
+        attachments=tuple((kind, file_id) for kind, file_id in data.get("attachments") or []),
         key=data.get("key"),
     )
     await _register(query.message, session, settings, clock, user, council, draft, notifier)

@@ -1,5 +1,6 @@
 """A user who talks to the bot the way a person does: sends, presses buttons, reads replies."""
 
+import asyncio
 import itertools
 from dataclasses import dataclass
 from datetime import timedelta
@@ -93,6 +94,31 @@ class ChatUser:
         if caption is not None:
             content["caption"] = caption
         await self._message(content)
+
+    async def send_album(
+        self, count: int, caption: str | None = None, kind: str = "photo"
+    ) -> None:
+        """An album as Telegram delivers it: one message per file, one media_group_id, the
+        caption on the first; the updates arrive together, as polling hands them out."""
+        group = f"album-{next(_message_ids)}"
+        contents = []
+        for number in range(count):
+            file = {
+                "file_id": f"{kind}-in-{group}-{number}",
+                "file_unique_id": f"u{group}{number}",
+            }
+            content: dict[str, Any] = {"media_group_id": group}
+            if kind == "photo":
+                content["photo"] = [{**file, "width": 9, "height": 9}]
+            else:
+                content["document"] = {**file, "file_name": f"scan{number}.pdf"}
+            if number == 0 and caption is not None:
+                content["caption"] = caption
+            contents.append(content)
+        self._seen_calls = len(self.telegram.calls)
+        seen = self._seen_calls
+        await asyncio.gather(*(self._message(content) for content in contents))
+        self._seen_calls = seen
 
     async def feed_message(
         self, content: dict[str, Any], *, chat: dict[str, Any] | None = None

@@ -106,6 +106,8 @@ def settings(database_url: str, backends: dict[str, str | None], redis_prefix: s
         redis_url=backends["redis"],
         redis_prefix=redis_prefix,
         admin_ids=str(ADMIN_ID),
+        # An album's parts arrive together in tests: no need to wait long for them.
+        album_wait_seconds=0.05,
         _env_file=None,
     )
 

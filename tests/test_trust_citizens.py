@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from bot.services.questions import Draft, QuestionError, QuestionService
 from db.models import Council, Question, User
+from db.repositories.questions import QuestionRepository
 from tests import test_questions
 from tests.test_bad_input import snapshot
 from tests.test_questions import ask, stored
@@ -172,3 +173,42 @@ async def test_a_failed_card_keeps_it_from_nobody_else(citizen, secretary, app, 
     assert berik.inbox()[-1].text.startswith("📨 Question №2026-000001")
     async with app.sessionmaker() as session:
         assert len(list(await session.scalars(select(Question)))) == 1
+
+
+async def test_an_album_is_one_question_with_all_its_photos(citizen, secretary, app, telegram):
+    """Item 14: every photo but the first was lost, and each of the others got "use the
+    buttons above"."""
+    saule = await secretary()
+    alice = await citizen("en")
+    await alice.send("/ask")
+    await alice.press("Roads and transport")
+    await alice.send_album(4, caption="The potholes on Abay street, four photos.")
+    prompts = [r.text for r in alice.inbox() if r.text.startswith("Should the council")]
+    assert len(prompts) == 1
+    assert not any("buttons above" in r.text for r in alice.inbox())
+    await alice.press("Show my name")
+    await alice.press("I agree")
+    assert "Attachments: 4 files" in alice.inbox()[-1].text
+    await alice.press("Send")
+    [question] = await stored(app)
+    async with app.sessionmaker() as session:
+        files = await QuestionRepository(session).attachments(question.id)
+    assert len({f.file_id for f in files}) == 4
+    assert all(f.kind == "photo" for f in files)
+    [album] = telegram.sent(saule.id, "sendMediaGroup")
+    assert [item.media for item in album.method.media] == [f.file_id for f in files]
+    card = next(r for r in saule.inbox() if r.text.startswith("📨 Question"))
+    assert "📎 Attached files: below this card" in card.text
+
+
+async def test_an_album_of_documents_and_a_single_file(citizen, secretary, app, telegram):
+    saule = await secretary()
+    alice = await citizen("en")
+    await alice.send("/ask")
+    await alice.press("Roads and transport")
+    await alice.send_album(2, caption="Two scanned letters about the road.", kind="document")
+    await alice.press("Show my name")
+    await alice.press("I agree")
+    await alice.press("Send")
+    [album] = telegram.sent(saule.id, "sendMediaGroup")
+    assert [item.type for item in album.method.media] == ["document", "document"]

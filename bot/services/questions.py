@@ -19,6 +19,7 @@ from db.models import (
     AuditEntry,
     Council,
     Question,
+    QuestionAttachment,
     QuestionStatus,
     Topic,
     User,
@@ -26,6 +27,8 @@ from db.models import (
 from db.repositories.questions import QuestionRepository
 
 MIN_TEXT = 10
+# Telegram's own limit for an album.
+MAX_ATTACHMENTS = 10
 MAX_TEXT = 3000
 
 
@@ -69,8 +72,8 @@ class Draft:
     topic_id: int
     text: str
     anonymous: bool
-    attachment_kind: str | None = None
-    attachment_file_id: str | None = None
+    # Files as (kind, file_id): "photo" or "document"; an album gives up to ten.
+    attachments: tuple[tuple[str, str], ...] = ()
     parent_id: int | None = None
     # One key per draft: confirming the same draft twice registers it once.
     key: str | None = None
@@ -130,8 +133,8 @@ class QuestionService:
                 citizen_id=citizen.id,
                 anonymous=draft.anonymous,
                 text=check_text(draft.text),
-                attachment_kind=draft.attachment_kind,
-                attachment_file_id=draft.attachment_file_id,
+                attachment_kind=draft.attachments[0][0] if draft.attachments else None,
+                attachment_file_id=draft.attachments[0][1] if draft.attachments else None,
                 parent_id=draft.parent_id,
                 draft_key=draft.key,
                 status=QuestionStatus.NEW,
@@ -139,6 +142,12 @@ class QuestionService:
                 due_date=due_date(received, self.settings.answer_working_days),
             )
         )
+        for position, (kind, file_id) in enumerate(draft.attachments[:MAX_ATTACHMENTS]):
+            await self.questions.add_attachment(
+                QuestionAttachment(
+                    question_id=question.id, position=position, kind=kind, file_id=file_id
+                )
+            )
         await self._audit(question, citizen.id, "asked" if draft.parent_id is None else "followup")
         return question
 

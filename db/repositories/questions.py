@@ -12,6 +12,7 @@ from db.models import (
     AuditEntry,
     Ban,
     Question,
+    QuestionAttachment,
     QuestionCard,
     QuestionStatus,
     TicketCounter,
@@ -74,6 +75,19 @@ class QuestionRepository:
             question.anonymous = True
         await self.session.flush()
         return named
+
+    async def add_attachment(self, attachment: QuestionAttachment) -> None:
+        self.session.add(attachment)
+        await self.session.flush()
+
+    async def attachments(self, question_id: int) -> list[QuestionAttachment]:
+        return list(
+            await self.session.scalars(
+                select(QuestionAttachment)
+                .where(QuestionAttachment.question_id == question_id)
+                .order_by(QuestionAttachment.position)
+            )
+        )
 
     async def followup_of(self, question_id: int) -> Question | None:
         return await self.session.scalar(select(Question).where(Question.parent_id == question_id))
