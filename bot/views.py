@@ -6,6 +6,7 @@ and `Plain` user text, escaped here and, when longer than a message, split betwe
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import unescape
 
@@ -52,7 +53,7 @@ def _split_plain(text: str, limit: int) -> list[str]:
     return [html.quote(piece) for piece in pieces if piece]
 
 
-def pack(parts: list[str | Plain], limit: int = MESSAGE_LIMIT) -> list[str]:
+def pack(parts: Sequence[str | Plain], limit: int = MESSAGE_LIMIT) -> list[str]:
     """The parts joined by line breaks into as few messages as fit within `limit` each."""
     lines: list[str] = []
     for part in parts:

@@ -19,6 +19,7 @@ from bot.services.councils import INVITE_PREFIX, CouncilError, CouncilService, p
 from db.models import Council, User
 from db.repositories.councils import CouncilRepository
 from handlers.menu import send_main_menu, show_picker
+from handlers.replies import send_lines
 
 ADMIN_COMMANDS = (
     "councils",
@@ -81,7 +82,7 @@ async def list_councils(message: Message, session: AsyncSession) -> None:
     for council in councils:
         group = _("staff group bound") if council.staff_chat_id else _("no staff group")
         lines.append(f"{council.id}. {html.quote(council.name(_language()))} — {group}")
-    await message.answer("\n".join(lines))
+    await send_lines(message.answer, lines)
 
 
 async def add_council(
@@ -115,7 +116,7 @@ async def list_topics(message: Message, command: CommandObject, session: AsyncSe
     for topic in await CouncilRepository(session).topics(council.id, include_hidden=True):
         hidden = " ({})".format(_("hidden")) if topic.is_hidden else ""
         lines.append(f"{topic.id}. {html.quote(topic.name(_language()))}{hidden}")
-    await message.answer("\n".join(lines))
+    await send_lines(message.answer, lines)
 
 
 async def add_topic(
@@ -271,7 +272,7 @@ async def list_secretaries(
         username = f" @{html.quote(person.username)}" if person.username else ""
         lines.append(f"• {html.quote(person.full_name)}{username} — id {person.id}")
     lines.append(html.quote(_("To remove one: /revoke <user id> [council id]")))
-    await message.answer("\n".join(lines))
+    await send_lines(message.answer, lines)
 
 
 async def revoke(

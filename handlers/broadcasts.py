@@ -43,6 +43,7 @@ from db.models import Broadcast, BroadcastKind, BroadcastStatus, Council, User
 from db.repositories.broadcasts import BroadcastRepository, SubscriptionRepository
 from db.repositories.councils import CouncilRepository
 from handlers.menu import council_keyboard
+from handlers.replies import send_lines
 from handlers.staff import IsStaff, staff_only
 
 KIND_ICONS = {
@@ -528,7 +529,7 @@ async def list_broadcasts(
                 failed=counts["failed"],
             )
         )
-    await message.answer("\n".join(lines))
+    await send_lines(message.answer, lines)
 
 
 async def cancel_broadcast(

@@ -13,6 +13,7 @@ from bot.commands import ADMIN_COMMANDS, CITIZEN_COMMANDS, STAFF_COMMANDS
 from bot.config import Settings
 from bot.services.councils import staff_of
 from handlers.menu import main_menu
+from handlers.replies import send_lines
 
 
 async def show_help(message: Message, session: AsyncSession, settings: Settings) -> None:
@@ -25,7 +26,7 @@ async def show_help(message: Message, session: AsyncSession, settings: Settings)
     if staff.is_superadmin:
         lines += ["", _("For superadmins:")]
         lines += [f"/{command} {html.quote(_(text))}" for command, text in ADMIN_COMMANDS]
-    await message.answer("\n".join(lines))
+    await send_lines(message.answer, lines)
 
 
 async def cancel(message: Message, state: FSMContext) -> None:

@@ -54,6 +54,7 @@ from db.repositories.councils import CouncilRepository
 from db.repositories.events import EventRepository
 from handlers.events import event_link, tell_promoted
 from handlers.menu import council_keyboard
+from handlers.replies import send_lines
 from handlers.staff import IsStaff, staff_only
 
 ADMIN_EVENT_COMMANDS = (
@@ -575,7 +576,7 @@ async def list_events(
             )
         )
     lines += ["", _("📝 draft · 🕒 to be published · 📢 published · ✔️ held · ✖️ cancelled")]
-    await message.answer("\n".join(lines))
+    await send_lines(message.answer, lines)
 
 
 async def publish_event(
@@ -728,7 +729,7 @@ async def show_report(
     except EventError as error:
         await message.answer(event_admin_refusal(error))
         return
-    await message.answer(report_text(report, council, _language(user)))
+    await send_lines(message.answer, report_text(report, council, _language(user)).split("\n"))
 
 
 async def export_registrants(

@@ -52,6 +52,7 @@ from db.models import Question, QuestionStatus, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
 from db.repositories.users import UserRepository
+from handlers.replies import send_lines, send_messages
 
 PER_PAGE = 5
 STAFF_COMMANDS = ("inbox", "q", "take", "answer", "reject", "ban", "unban", "export", "stats")
@@ -214,12 +215,6 @@ async def staff_view(
     return pack(parts), card_keyboard(question)
 
 
-async def send_view(answer: Any, messages: list[str], markup: InlineKeyboardMarkup | None) -> None:
-    """A view in as many messages as it needs, the buttons under the last."""
-    for number, text in enumerate(messages, 1):
-        await answer(text, reply_markup=markup if number == len(messages) else None)
-
-
 # -- commands -----------------------------------------------------------------------------
 
 
@@ -305,7 +300,7 @@ async def view_pressed(
     await query.answer()
     messages, markup = await staff_view(session, service, question, _language(user))
     if isinstance(query.message, Message):
-        await send_view(query.message.answer, messages, markup)
+        await send_messages(query.message.answer, messages, markup)
 
 
 async def show_question(
@@ -322,7 +317,7 @@ async def show_question(
     if found is None:
         return
     messages, markup = await staff_view(session, service, found[0], _language(user))
-    await send_view(message.answer, messages, markup)
+    await send_messages(message.answer, messages, markup)
 
 
 def _status_usage(action: str) -> str:
@@ -535,7 +530,7 @@ async def stats_command(
         lines += [
             f"• {html.quote(topic.name(language))}: {count}" for topic, count in stats.by_topic
         ]
-    await send_view(message.answer, pack(lines), None)
+    await send_lines(message.answer, lines)
 
 
 # -- the card's buttons -------------------------------------------------------------------
