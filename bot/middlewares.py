@@ -19,6 +19,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
@@ -36,6 +37,14 @@ class Trace:
     """Which handler took the update: named in the error log and the error metric."""
 
     handler: str = "none"
+    # Commits of the update's session, and how many there were when the handler started: a
+    # handler that failed after committing must not tell the user "nothing was changed".
+    commits: int = 0
+    commits_before_handler: int = 0
+
+    @property
+    def handler_committed(self) -> bool:
+        return self.commits > self.commits_before_handler
 
 
 class TraceUpdateMiddleware(BaseMiddleware):
@@ -55,6 +64,7 @@ class TraceHandlerMiddleware(BaseMiddleware):
         if trace is not None and chosen is not None:
             callback = chosen.callback
             trace.handler = f"{callback.__module__}.{callback.__qualname__}"
+            trace.commits_before_handler = trace.commits
         return await handler(event, data)
 
 
@@ -96,6 +106,13 @@ class DatabaseMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             data["session"] = session
+            trace: Trace | None = data.get("trace")
+            if trace is not None:
+
+                def committed(_session: Any) -> None:
+                    trace.commits += 1
+
+                sqlalchemy_event.listen(session.sync_session, "after_commit", committed)
             result = await handler(event, data)
             await session.commit()
             return result

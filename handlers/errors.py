@@ -3,6 +3,7 @@
 The update's transaction is rolled back (the database middleware commits only when the handler
 returns), the user is told in their language that nothing was changed, and the error is logged
 once, with the update id and the handler, and counted in /metrics. The user's text is not logged.
+A handler that failed after it had committed part of its work says so instead.
 """
 
 import logging
@@ -35,7 +36,14 @@ async def unexpected_error(event: ErrorEvent, bot: Bot, i18n: I18n, **data: Any)
     user = data.get("user")
     language = (user.language if user is not None else None) or i18n.default_locale
     with i18n.context(), i18n.use_locale(language):
-        text = _("Something went wrong, and nothing was changed. Please try again.")
+        if trace is not None and trace.handler_committed:
+            # Part of it was saved before the failure: "nothing was changed" would be untrue.
+            text = _(
+                "Something went wrong after part of this was saved. Please check the result "
+                "before trying again."
+            )
+        else:
+            text = _("Something went wrong, and nothing was changed. Please try again.")
     try:
         if (query := event.update.callback_query) is not None:
             try:

@@ -70,3 +70,26 @@ async def test_a_crash_on_a_message_answers_in_the_chat(citizen, app, monkeypatc
         "update " in record.getMessage()
         and "handlers.questions.my_questions" in record.getMessage()
     )
+
+
+async def test_a_crash_after_a_commit_does_not_claim_nothing_changed(
+    citizen, secretary, app, monkeypatch
+):
+    """The answer was saved and the citizen told; then the confirmation to the secretary
+    failed. "Nothing was changed" would be a lie."""
+    saule = await secretary()
+    alice = await citizen("en")
+    await ask(alice)
+
+    from bot.notify import Notifier
+
+    async def broken_refresh(*args, **kwargs):
+        raise RuntimeError("cards could not be refreshed")
+
+    monkeypatch.setattr(Notifier, "refresh_cards", broken_refresh)
+    await saule.send("/answer 1 The repair starts in May; the contract is signed.")
+    assert saule.last_reply().text == (
+        "Something went wrong after part of this was saved. Please check the result before "
+        "trying again."
+    )
+    assert (await stored(app))[0].resolution.startswith("The repair starts in May")
