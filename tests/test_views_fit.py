@@ -160,3 +160,32 @@ def test_pack_keeps_tags_whole_and_counts_what_telegram_counts():
     assert visible(messages).replace("\n", "") == "Title" + "a" * 5000 + "<" * 100
     emoji = pack([Plain("😀" * 3000)])
     assert len(emoji) == 2 and all(visible_length(m) <= 4096 for m in emoji)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_the_largest_event_card_fits(citizen, app, language, telegram):
+    """The longest title, description, contacts and audience, 30 venues with the longest
+    names and addresses: the announcement and the card with places left fit, in every
+    language, also for someone on the waiting list."""
+    from tests.test_events import ATTEND, new_event
+
+    admin = await citizen("en", "Admin", user_id=ADMIN_ID)
+    alice = await citizen(language, "Alice")
+    bob = await citizen(language, "Bob")
+    venue = "Н" * 150 + " | " + "А" * 250 + " | 1"
+    event_id = await new_event(
+        admin,
+        texts={lang: "Т" * 200 + "\n" + ("Сипаттама. " * 140)[:1490] for lang in LANGUAGES},
+        venues=(venue,) * 30,
+        contacts=" | ".join(["К" * 190, "+7 701 000 00 00", "council@example.kz"]),
+        audience="Ж" * 300,
+    )
+    assert event_id, admin.last_reply().text
+    await app.broadcaster.wait()
+    for person in (alice, bob):
+        await person.press(app.i18n.gettext(ATTEND, locale=language))
+        await person.press(person.last_reply().buttons[0])  # venue 1
+    await bob.send("/events")
+    card = bob.last_reply()
+    assert "Т" * 200 in card.text
+    assert visible_length(card.text) <= 4096
