@@ -20,8 +20,17 @@ secretary = test_questions.secretary  # the fixture
 
 LANGUAGES = ["kk", "ru", "en"]
 # 3 000 characters that grow when escaped, with 4-byte emoji (two UTF-16 units each).
-QUESTION = ("Жол <жөндеу> & 😀 " * 200)[:MAX_TEXT]
-ANSWER = ("Answer & <details> 🚧 мамыр " * 200)[:MAX_TEXT]
+
+
+def longest(text: str) -> str:
+    """The longest prefix the bot accepts: MAX_TEXT UTF-16 units, as Telegram counts."""
+    while len(text.encode("utf-16-le")) // 2 > MAX_TEXT:
+        text = text[:-1]
+    return text.rstrip()
+
+
+QUESTION = longest("Жол <жөндеу> & 😀 " * 200)
+ANSWER = longest("Answer & <details> 🚧 мамыр " * 200)
 LONGEST_NAME = "Ә<" * 64  # 128 characters: the longest council or topic name accepted
 
 
@@ -189,3 +198,25 @@ async def test_the_largest_event_card_fits(citizen, app, language, telegram):
     card = bob.last_reply()
     assert "Т" * 200 in card.text
     assert visible_length(card.text) <= 4096
+
+
+async def test_emoji_count_as_telegram_counts_them(citizen, secretary, app):
+    """A 3 000-character limit in Python characters let 3 000 emoji through: 6 000 units, a
+    card and an answer Telegram refuses. Limits count what Telegram counts."""
+    saule = await secretary()
+    alice = await citizen("en")
+    await alice.send("/ask")
+    await alice.press("Roads and transport")
+    await alice.send("😀" * 1501)
+    assert alice.last_reply().text == (
+        "The question is too long: 3002 characters, at most 3000. Please shorten it."
+    )
+    await alice.send("😀" * 1500)
+    await alice.press("Show my name")
+    await alice.press("I agree")
+    await alice.press("Send")
+    assert "😀" * 1500 in saule.inbox()[-1].text
+    await saule.send("/answer 1 " + "🚧" * 1501)
+    assert saule.last_reply().text.startswith("The text is too long")
+    await saule.send("/answer 1 " + "🚧" * 1500)
+    assert "🚧" * 1500 in alice.inbox()[-1].text

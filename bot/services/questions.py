@@ -46,6 +46,12 @@ class QuestionError(Exception):
 BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it against its limits: UTF-16 code units (an emoji is 2), so
+    that the longest text accepted still fits a card or an answer with its header."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def visible_length(text: str) -> int:
     """Characters a reader can see: not whitespace, not format characters (zero-width space,
     joiners, word joiner, BOM, bidi marks: category Cf), not blank letters."""
@@ -61,8 +67,8 @@ def check_text(text: str | None) -> str:
     visible = visible_length(text)
     if visible < MIN_TEXT:
         raise QuestionError("too_short", minimum=MIN_TEXT, length=visible)
-    if len(text) > MAX_TEXT:
-        raise QuestionError("too_long", maximum=MAX_TEXT, length=len(text))
+    if telegram_length(text) > MAX_TEXT:
+        raise QuestionError("too_long", maximum=MAX_TEXT, length=telegram_length(text))
     return text
 
 
@@ -327,8 +333,8 @@ def check_answer(text: str | None, minimum: int = 1) -> str:
     text = (text or "").strip()
     if visible_length(text) < minimum:
         raise QuestionError("empty_answer")
-    if len(text) > MAX_TEXT:
-        raise QuestionError("too_long", maximum=MAX_TEXT, length=len(text))
+    if telegram_length(text) > MAX_TEXT:
+        raise QuestionError("too_long", maximum=MAX_TEXT, length=telegram_length(text))
     return text
 
 
