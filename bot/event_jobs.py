@@ -97,6 +97,12 @@ async def add_notice(
     return broadcast
 
 
+def _past_when_promised(event: Event, lead: int) -> bool:
+    moment = event.starts_at - timedelta(seconds=lead)
+    promised = [at for at in (event.announced_at, event.updated_at) if at is not None]
+    return bool(promised) and moment <= max(promised)
+
+
 class EventJobs:
     def __init__(
         self,
@@ -162,12 +168,10 @@ class EventJobs:
                 lead
                 for lead in leads
                 if event.starts_at - timedelta(seconds=lead) <= now
-                # A lead already past when the event was published was never promised
+                # A lead already past when the event was published, or when it was last
+                # edited (moved, reminders changed), was never promised
                 # (services.events.upcoming_leads): it is not sent late either.
-                and not (
-                    event.announced_at is not None
-                    and event.starts_at - timedelta(seconds=lead) <= event.announced_at
-                )
+                and not _past_when_promised(event, lead)
             ]
             if not due:
                 continue

@@ -108,3 +108,29 @@ async def test_cancelling_under_a_long_title_still_moves_the_waiting_list_up(
     await alice.press("Cancel my registration")
     assert alice.alerts() == ["Your registration is cancelled."]
     assert bob.inbox()[-1].text.startswith("🎉 A place has freed up: you are now registered")
+
+
+async def test_a_moved_event_sends_no_late_reminder_for_a_mark_already_past(
+    admin, citizen, app, clock, telegram
+):
+    """Moved 30 minutes later after the 24-hour reminder went out: the new 24-hour mark is
+    already behind, so it is neither promised nor sent late; the 1-hour one comes once."""
+    alice = await citizen("en", "Alice")
+    bob = await citizen("en", "Bob")
+    await new_event(admin)
+    await app.broadcaster.wait()
+    await alice.press(ATTEND)
+    clock.set(at(26, 15, 0, 1))
+    await run_jobs(app)
+    assert reminders(telegram) == Counter({alice.id: 1})
+    clock.set(at(26, 16))
+    await admin.send("/event_edit 1 start 27.11.2026 15:30")
+    await app.broadcaster.wait()
+    await run_jobs(app)
+    assert reminders(telegram) == Counter({alice.id: 1}), "no late 24-hour reminder"
+    await bob.press(ATTEND)
+    assert bob.last_reply().text.endswith("A reminder will come 1 hour before the start.")
+    clock.set(at(27, 14, 30, 1))
+    await run_jobs(app)
+    await run_jobs(app)
+    assert reminders(telegram) == Counter({alice.id: 2, bob.id: 1})
