@@ -30,7 +30,9 @@ from bot.middlewares import (
     CountUpdatesMiddleware,
     DatabaseMiddleware,
     FloodMiddleware,
+    RetryMiddleware,
     TraceHandlerMiddleware,
+    TraceRequestMiddleware,
     TraceUpdateMiddleware,
     UpdateOnceMiddleware,
     UserMiddleware,
@@ -164,7 +166,7 @@ def create_app(
     storage: BaseStorage | None = None,
 ) -> App:
     clock = clock or SystemClock()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.pool_size)
     sessionmaker = create_sessionmaker(engine)
     i18n = create_i18n(settings.default_language)
 
@@ -173,6 +175,7 @@ def create_app(
         session=session or create_bot_session(settings),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+    bot.session.middleware(TraceRequestMiddleware())
     bot.session.middleware(BlockedUserRequestMiddleware(sessionmaker))
 
     scheduler = create_scheduler()
@@ -190,9 +193,11 @@ def create_app(
         i18n=i18n,
     )
     dispatcher.update.outer_middleware(TraceUpdateMiddleware())
+    dispatcher.update.outer_middleware(CountUpdatesMiddleware())
+    # Inside the retries: a retried update is still this process's to handle.
+    dispatcher.update.outer_middleware(RetryMiddleware(settings.update_retries))
     if settings.mode == "webhook":
         dispatcher.update.outer_middleware(UpdateOnceMiddleware(sessionmaker, clock))
-    dispatcher.update.outer_middleware(CountUpdatesMiddleware())
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(UserMiddleware(clock, settings.admin_ids))
     StoredLanguageMiddleware(i18n).setup(dispatcher)

@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_delete_on_shutdown: bool = False
 
+    # Updates handled at once (polling and webhook alike): more wait their turn, none is dropped.
+    max_updates_in_flight: int = Field(default=32, ge=1, le=1000)
+    # Database connections kept open; unset: enough for every update in flight and the timers.
+    database_pool_size: int | None = Field(default=None, ge=1, le=1000)
+    # How many times an update that failed for a reason that passes (a locked SQLite database, a
+    # pool timeout, a serialization failure, a network error) is tried again.
+    update_retries: int = Field(default=3, ge=0, le=10)
+
     # At most the column's width: PostgreSQL enforces it, SQLite would not.
     council_name_kk: str = Field(default="Қоғамдық кеңес", max_length=256)
     council_name_ru: str = Field(default="Общественный совет", max_length=256)
@@ -158,6 +166,12 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def pool_size(self) -> int:
+        """Every update in flight holds at most one connection (plus a short one to mark a user
+        who blocked the bot); the timers, the broadcaster and the health check need a few more."""
+        return self.database_pool_size or self.max_updates_in_flight + 8
 
     @property
     def webhook_path(self) -> str:

@@ -22,6 +22,11 @@ DUPLICATE_UPDATES = Counter(
 ERRORS = Counter(
     "bot_errors_total", "Updates a handler failed on unexpectedly, by handler.", ["handler"]
 )
+RETRIES = Counter(
+    "bot_update_retries_total",
+    "Updates handled again after a failure that passes, by the failure.",
+    ["error"],
+)
 QUESTIONS = Counter("bot_questions_total", "Questions citizens registered with a council.")
 DELIVERIES = Counter("bot_deliveries_total", "Broadcast deliveries, by outcome.", ["outcome"])
 BROADCAST_RATE = Gauge(

@@ -5,6 +5,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.clock import Clock
+from bot.transient import delay_before, is_transient
 from db.repositories.updates import UpdateRepository
 from db.repositories.users import UserRepository
 
@@ -41,18 +43,72 @@ class Trace:
     # handler that failed after committing must not tell the user "nothing was changed".
     commits: int = 0
     commits_before_handler: int = 0
+    # Requests to Telegram that succeeded while handling the update: once something reached the
+    # user, handling the update again could tell them twice.
+    sent: int = 0
+    # Webhook mode: this process recorded the update id, so a retry is not taken for a copy.
+    taken: bool = False
 
     @property
     def handler_committed(self) -> bool:
         return self.commits > self.commits_before_handler
 
 
+# The trace of the update the current task handles (for the Bot API session's middleware).
+CURRENT_TRACE: ContextVar[Trace | None] = ContextVar("current_trace", default=None)
+
+
 class TraceUpdateMiddleware(BaseMiddleware):
     """Outer, on updates: hands every update a Trace (data["trace"])."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        data["trace"] = Trace()
-        return await handler(event, data)
+        trace = data["trace"] = Trace()
+        token = CURRENT_TRACE.set(trace)
+        try:
+            return await handler(event, data)
+        finally:
+            CURRENT_TRACE.reset(token)
+
+
+class RetryMiddleware(BaseMiddleware):
+    """Outer, on updates: an update that failed for a reason that passes (bot/transient.py) is
+    handled again, up to `retries` times, after a short wait, as long as that is safe: the
+    failed try committed nothing of the handler's work and nothing reached Telegram. Otherwise,
+    or when the tries run out, the error goes on to the errors router, which tells the user.
+
+    Each try starts from the update's data as it came in, in a new database session."""
+
+    def __init__(self, retries: int, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        self.retries = retries
+        self.sleep = sleep
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        trace: Trace = data["trace"]
+        attempt = 1
+        while True:
+            attempt_data = dict(data)
+            try:
+                return await handler(event, attempt_data)
+            except Exception as exc:
+                safe = not trace.handler_committed and trace.sent == 0
+                if attempt > self.retries or not safe or not is_transient(exc):
+                    # The errors router reads the user (for their language) from here.
+                    data.update(attempt_data)
+                    raise
+                assert isinstance(event, Update)
+                metrics.RETRIES.labels(type(exc).__name__).inc()
+                logger.info(
+                    "update %s: %s in %s, trying again (%d of %d)",
+                    event.update_id,
+                    type(exc).__name__,
+                    trace.handler,
+                    attempt,
+                    self.retries,
+                )
+                await self.sleep(delay_before(attempt, exc))
+                attempt += 1
+                trace.handler = "none"
+                trace.commits_before_handler = trace.commits
 
 
 class TraceHandlerMiddleware(BaseMiddleware):
@@ -80,9 +136,14 @@ class UpdateOnceMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
+        trace: Trace | None = data.get("trace")
+        if trace is not None and trace.taken:  # a retry: this process took it on the first try
+            return await handler(event, data)
         async with self.sessionmaker() as session:
             taken = await UpdateRepository(session).take(event.update_id, self.clock.now())
             await session.commit()
+        if trace is not None:
+            trace.taken = taken
         if not taken:
             metrics.DUPLICATE_UPDATES.inc()
             logger.info("update %s was delivered again; skipped", event.update_id)
@@ -237,6 +298,22 @@ class AlbumMiddleware(BaseMiddleware):
             parts = self._albums.pop(key)
         data["album"] = sorted(parts, key=lambda part: part.message_id)
         return await handler(event, data)
+
+
+class TraceRequestMiddleware(BaseRequestMiddleware):
+    """Counts, on the update's trace, the requests to Telegram that succeeded."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Any:
+        result = await make_request(bot, method)
+        trace = CURRENT_TRACE.get()
+        if trace is not None:
+            trace.sent += 1
+        return result
 
 
 class BlockedUserRequestMiddleware(BaseRequestMiddleware):

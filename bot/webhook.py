@@ -8,7 +8,9 @@ X-Telegram-Bot-Api-Secret-Token header gets 401), /healthz (200 when the databas
 
 import asyncio
 import logging
+from typing import Any
 
+from aiogram import Bot
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -22,6 +24,19 @@ HEALTH_TIMEOUT_SECONDS = 5.0
 APP_KEY = web.AppKey("app", App)
 
 
+class BoundedRequestHandler(SimpleRequestHandler):
+    """At most `in_flight` updates are handled at once; a request beyond that waits its turn
+    (Telegram holds the next ones back meanwhile: it sends at most max_connections at once)."""
+
+    def __init__(self, *args: Any, in_flight: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_flight = asyncio.Semaphore(in_flight)
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        async with self.in_flight:
+            return await super()._handle_request(bot, request)
+
+
 def create_web_app(app: App) -> web.Application:
     settings = app.settings
     assert settings.webhook_secret is not None
@@ -29,11 +44,12 @@ def create_web_app(app: App) -> web.Application:
     web_app[APP_KEY] = app
     # Handled before answering: Telegram's retry of an update whose answer was late is caught
     # by the update id (UpdateOnceMiddleware), not lost in a background task.
-    SimpleRequestHandler(
+    BoundedRequestHandler(
         dispatcher=app.dispatcher,
         bot=app.bot,
         handle_in_background=False,
         secret_token=settings.webhook_secret.get_secret_value(),
+        in_flight=settings.max_updates_in_flight,
     ).register(web_app, path=settings.webhook_path)
     setup_application(web_app, app.dispatcher, bot=app.bot)
     web_app.router.add_get("/healthz", healthz)
@@ -69,6 +85,8 @@ async def start_webhook(app: App) -> web.AppRunner:
         url=settings.webhook_url,
         secret_token=settings.webhook_secret.get_secret_value(),
         allowed_updates=app.dispatcher.resolve_used_update_types(),
+        # Telegram's own bound on the requests it has open to us (1-100; its default is 40).
+        max_connections=min(settings.max_updates_in_flight, 100),
     )
     logger.info(
         "serving the webhook on %s:%s%s",

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import (
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(database_url: str, pool_size: int | None = None, **kwargs: Any) -> AsyncEngine:
+    """`pool_size`: connections kept open, and as many more opened when they are all busy."""
     url = make_url(database_url)
     backend = url.get_backend_name()
     if backend == "sqlite" and url.database not in (None, "", ":memory:"):
@@ -30,6 +31,8 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
             **connect_args.get("server_settings", {}),
             **server_settings,
         }
+    if pool_size is not None and "poolclass" not in kwargs:
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
