@@ -4,6 +4,7 @@ ms per update for each kind, and with --profile a cProfile listing of the busies
 
     .venv/bin/python bench/profile_updates.py                 # CPU ms per update, SQLite
     .venv/bin/python bench/profile_updates.py --profile rsvp  # and where an RSVP's time goes
+                                                              # (needs `pip install pyinstrument`)
     .venv/bin/python bench/profile_updates.py --database postgresql+asyncpg://...
 
 It measures the bot's own work per update; bench/inbound.py measures the whole process
@@ -12,10 +13,8 @@ against a fake Bot API over HTTP, polling and webhook.
 
 import argparse
 import asyncio
-import cProfile
-import io
 import itertools
-import pstats
+import os
 import sys
 import tempfile
 import time
@@ -169,21 +168,20 @@ async def seed(app: App, users: int) -> None:
 async def run_kind(app: App, kind: str, count: int, first_update: int, profile: bool) -> float:
     make = KINDS[kind]
     updates = [make(first_update + n, FIRST_USER + n) for n in range(count)]
-    profiler = cProfile.Profile() if profile else None
+    profiler = None
+    if profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(async_mode="enabled", interval=0.0002)
+        profiler.start()
     started = time.process_time()
-    if profiler:
-        profiler.enable()
     for update in updates:
         await app.dispatcher.feed_update(app.bot, update)
-    if profiler:
-        profiler.disable()
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
-        print(out.getvalue())
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
-        print(out.getvalue())
-    return (time.process_time() - started) * 1000 / count
+    spent = time.process_time() - started
+    if profiler is not None:
+        profiler.stop()
+        print(profiler.output_text(unicode=False, color=False, show_all=os.environ.get("PROFILE_ALL") == "1"))
+    return spent * 1000 / count
 
 
 async def main(arguments: argparse.Namespace) -> None:

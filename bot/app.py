@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.broadcaster import Broadcaster
+from bot.cache import Caches
 from bot.clock import Clock, SystemClock
 from bot.commands import set_command_menus
 from bot.config import Settings
@@ -65,6 +66,7 @@ class App:
 
     broadcaster: Broadcaster
     events: EventJobs
+    caches: Caches
 
     @property
     def digests(self) -> DigestService:
@@ -80,6 +82,8 @@ class App:
             await CouncilService(session, self.settings).ensure_default(self.clock.now())
             await session.commit()
         await set_command_menus(self.bot, self.i18n, self.settings.default_language)
+        if self.caches.invalidations is not None:
+            self.caches.invalidations.start()
         if run_scheduler:
             # Every minute, and once right away: a digest missed while the bot was down is sent.
             self.scheduler.add_job(
@@ -98,10 +102,14 @@ class App:
                 next_run_time=datetime.now(UTC),
                 id="events",
             )
+            self.scheduler.add_job(self.write_last_seen, "interval", minutes=1, id="last_seen")
             if self.settings.mode == "webhook":
                 self.scheduler.add_job(self.forget_old_updates, "interval", hours=1, id="updates")
             watch_scheduler(self.scheduler)
             self.scheduler.start()
+
+    async def write_last_seen(self) -> None:
+        await self.caches.last_seen.flush(self.sessionmaker)
 
     async def forget_old_updates(self) -> None:
         async with self.sessionmaker() as session:
@@ -111,6 +119,12 @@ class App:
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.caches.invalidations is not None:
+            await self.caches.invalidations.stop()
+        try:
+            await self.write_last_seen()
+        except Exception as exc:  # stopping goes on: last_seen is only informative
+            logger.warning("could not write last_seen on the way out: %s", exc)
         await self.broadcaster.close()
         if isinstance(self.broadcaster.limiter, RedisRateLimiter):
             await self.broadcaster.limiter.redis.aclose()
@@ -175,12 +189,16 @@ def create_app(
         session=session or create_bot_session(settings),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+    caches = Caches()
     bot.session.middleware(TraceRequestMiddleware())
-    bot.session.middleware(BlockedUserRequestMiddleware(sessionmaker))
+    bot.session.middleware(BlockedUserRequestMiddleware(sessionmaker, caches))
 
     scheduler = create_scheduler()
     broadcaster = Broadcaster(sessionmaker, bot, i18n, settings, clock, create_limiter(settings))
     events = EventJobs(sessionmaker, i18n, settings, clock, broadcaster)
+    if isinstance(broadcaster.limiter, RedisRateLimiter):
+        # Replicas: a user changed in one is dropped from the others' caches at once.
+        caches.share(broadcaster.limiter.redis, f"{settings.redis_prefix}:users")
     dispatcher = Dispatcher(
         storage=storage or create_storage(settings),
         settings=settings,
@@ -191,6 +209,7 @@ def create_app(
         broadcaster=broadcaster,
         event_jobs=events,
         i18n=i18n,
+        caches=caches,
     )
     dispatcher.update.outer_middleware(TraceUpdateMiddleware())
     dispatcher.update.outer_middleware(CountUpdatesMiddleware())
@@ -199,7 +218,7 @@ def create_app(
     if settings.mode == "webhook":
         dispatcher.update.outer_middleware(UpdateOnceMiddleware(sessionmaker, clock))
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessionmaker))
-    dispatcher.update.outer_middleware(UserMiddleware(clock, settings.admin_ids))
+    dispatcher.update.outer_middleware(UserMiddleware(clock, settings.admin_ids, caches))
     StoredLanguageMiddleware(i18n).setup(dispatcher)
     flood = FloodMiddleware(
         clock,
@@ -227,4 +246,5 @@ def create_app(
         clock=clock,
         broadcaster=broadcaster,
         events=events,
+        caches=caches,
     )

@@ -20,12 +20,13 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
+from bot.cache import Caches
 from bot.clock import Clock
 from bot.transient import delay_before, is_transient
+from db.models import User as DbUser
 from db.repositories.updates import UpdateRepository
 from db.repositories.users import UserRepository
 
@@ -52,6 +53,9 @@ class Trace:
     @property
     def handler_committed(self) -> bool:
         return self.commits > self.commits_before_handler
+
+    def count_commit(self) -> None:
+        self.commits += 1
 
 
 # The trace of the update the current task handles (for the Bot API session's middleware).
@@ -159,7 +163,10 @@ class CountUpdatesMiddleware(BaseMiddleware):
 
 
 class DatabaseMiddleware(BaseMiddleware):
-    """One session per update; what the handler leaves uncommitted is committed when it returns."""
+    """One session per update; what the handler leaves uncommitted is committed when it returns.
+
+    Whoever needs to know: callables in session.info["after_commit"] run after each commit
+    (db.engine.HookedSession), those in session.info["on_failure"] when the update fails."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
@@ -168,48 +175,107 @@ class DatabaseMiddleware(BaseMiddleware):
         async with self.sessionmaker() as session:
             data["session"] = session
             trace: Trace | None = data.get("trace")
-            if trace is not None:
-
-                def committed(_session: Any) -> None:
-                    trace.commits += 1
-
-                sqlalchemy_event.listen(session.sync_session, "after_commit", committed)
-            result = await handler(event, data)
-            await session.commit()
+            session.info["after_commit"] = [trace.count_commit] if trace is not None else []
+            session.info["on_failure"] = []
+            try:
+                result = await handler(event, data)
+                await session.commit()
+            except BaseException:
+                for hook in session.info["on_failure"]:
+                    hook()
+                raise
             return result
 
 
+# What other replicas must hear of when it changes (last_seen and Telegram's language need not).
+_USER_TABLE = DbUser.__table__
+_SHARED_COLUMNS = ("full_name", "username", "language", "is_active", "consent_at")
+
+
 class UserMiddleware(BaseMiddleware):
-    """Loads the user behind a private update (creating them on first contact) as data["user"].
+    """The user behind a private update as data["user"], created on first contact.
+
+    Known users come from the cache (bot/cache.py) without a query, others with one; only when
+    what Telegram says of them changed (or they come back after blocking the bot) is the row
+    written, and committed at once (a long handler must not hold SQLite's write lock). Their
+    last_seen is written once a minute for everyone (bot.cache.LastSeen). Whatever the update
+    commits about the user goes back into the cache; if the update fails, the copy is dropped.
 
     In groups a user is only looked up, never created: group members have not started the bot.
     """
 
-    def __init__(self, clock: Clock, admin_ids: frozenset[int] | set[int] = frozenset()) -> None:
+    def __init__(self, clock: Clock, admin_ids: frozenset[int] | set[int], caches: Caches) -> None:
         self.clock = clock
         self.admin_ids = admin_ids
+        self.caches = caches
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         from_user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
-        if from_user is not None and not from_user.is_bot:
-            session: AsyncSession = data["session"]
-            users = UserRepository(session)
-            if chat is None or chat.type == "private":
-                data["user"] = await users.touch(
-                    from_user.id,
+        if from_user is None or from_user.is_bot:
+            return await handler(event, data)
+        session: AsyncSession = data["session"]
+        users = UserRepository(session)
+        cache = self.caches.users
+        user_id = from_user.id
+        private = chat is None or chat.type == "private"
+        # A citizen's name is kept only with their consent (PrivacyService); superadmins' always.
+        keep_name = user_id in self.admin_ids
+        snapshot = cache.get(user_id)
+        before: dict[str, Any] | None = None
+
+        def committed() -> None:
+            if user is None:
+                return
+            cache.put(user)
+            after = cache.get(user_id)
+            if before is not None and after is not None and _shared(before) != _shared(after):
+                self.caches.forget_elsewhere(user_id)
+
+        session.info["after_commit"].append(committed)
+        session.info["on_failure"].append(lambda: cache.forget(user_id))
+        now = self.clock.now()
+        user: DbUser | None = None
+        if snapshot is not None:
+            user, before = users.attach(snapshot), snapshot
+        elif (user := await users.get(user_id)) is not None:
+            before = _columns(user)
+            cache.put(user)
+        if private:
+            if before is None or _stale(before, from_user, keep_name):
+                user = await users.touch(
+                    user_id,
                     full_name=from_user.full_name,
                     username=from_user.username,
                     telegram_language=from_user.language_code,
-                    now=self.clock.now(),
-                    # A citizen's name is kept only with their consent (PrivacyService).
-                    keep_name=from_user.id in self.admin_ids,
+                    now=now,
+                    keep_name=keep_name,
                 )
-                # Commit at once: a long handler must not hold SQLite's write lock.
-                await session.commit()
-            else:
-                data["user"] = await users.get(from_user.id)
+                await session.commit()  # a long handler must not hold SQLite's write lock
+            self.caches.last_seen.mark(user_id, now)
+        data["user"] = user
         return await handler(event, data)
+
+
+def _stale(snapshot: dict[str, Any], from_user: User, keep_name: bool) -> bool:
+    """Whether the user's row must be refreshed from what this update says of them."""
+    if not snapshot["is_active"] or snapshot["telegram_language"] != from_user.language_code:
+        return True
+    return bool(
+        (keep_name or snapshot["consent_at"] is not None or snapshot["full_name"])
+        and (
+            snapshot["full_name"] != from_user.full_name
+            or snapshot["username"] != from_user.username
+        )
+    )
+
+
+def _columns(user: DbUser) -> dict[str, Any]:
+    return {column.key: getattr(user, column.key) for column in _USER_TABLE.columns}
+
+
+def _shared(snapshot: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(snapshot[column] for column in _SHARED_COLUMNS)
 
 
 class FloodMiddleware(BaseMiddleware):
@@ -319,8 +385,9 @@ class TraceRequestMiddleware(BaseRequestMiddleware):
 class BlockedUserRequestMiddleware(BaseRequestMiddleware):
     """A 403 on any send means the user blocked the bot: mark them inactive, then re-raise."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], caches: Caches) -> None:
         self.sessionmaker = sessionmaker
+        self.caches = caches
 
     async def __call__(
         self,
@@ -333,6 +400,7 @@ class BlockedUserRequestMiddleware(BaseRequestMiddleware):
         except TelegramForbiddenError:
             chat_id = getattr(method, "chat_id", None)
             if isinstance(chat_id, int) and chat_id > 0:
+                self.caches.forget(chat_id)
                 try:
                     async with self.sessionmaker() as session:
                         await UserRepository(session).set_active(chat_id, False)

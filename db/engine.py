@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -48,5 +49,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class HookedSession(Session):
+    """Runs the callables a caller put in `session.info["after_commit"]` after every commit
+    (the update's middlewares count commits and refresh cached rows this way)."""
+
+
+@event.listens_for(HookedSession, "after_commit")
+def _after_commit(session: Session) -> None:
+    for hook in session.info.get("after_commit", ()):
+        hook()
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=HookedSession)

@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cache import Caches
 from bot.clock import Clock
 from bot.config import Settings
 from bot.numbers import parse_number
@@ -340,6 +341,7 @@ async def accept_invite(
     clock: Clock,
     user: User,
     i18n: I18n,
+    caches: Caches,
 ) -> None:
     await state.clear()
     try:
@@ -354,6 +356,7 @@ async def accept_invite(
         await message.answer(council_refusal(error))
         return
     await session.commit()
+    caches.forget(user.id)  # known "not a secretary" until now, here and on other replicas
     await message.answer(
         _("You are now a secretary of {council}. Your commands: /help").format(
             council=html.quote(council.name(_language()))

@@ -30,6 +30,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cache import Caches
 from bot.callback_ids import CallbackId, CallbackPage
 from bot.clock import Clock
 from bot.config import Settings
@@ -94,7 +95,15 @@ class IsStaff(Filter):
         chat = data.get("event_chat")
         if from_user is None or chat is None:
             return False
-        staff = await staff_in_chat(session, settings, from_user.id, chat.id, chat.type)
+        caches: Caches | None = data.get("caches")
+        staff = await staff_in_chat(
+            session,
+            settings,
+            from_user.id,
+            chat.id,
+            chat.type,
+            caches.secretaries if caches is not None else None,
+        )
         return {"staff": staff} if staff.is_staff else False
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cache import SecretaryIds
 from bot.config import Settings
 from db.models import AuditEntry, Council, Invite, Topic, User
 from db.repositories.councils import CouncilRepository
@@ -48,19 +49,38 @@ class Staff:
         return self.is_superadmin or council_id in self.council_ids
 
 
-async def staff_of(session: AsyncSession, settings: Settings, user_id: int) -> Staff:
+async def staff_of(
+    session: AsyncSession,
+    settings: Settings,
+    user_id: int,
+    secretaries: SecretaryIds | None = None,
+) -> Staff:
+    """What a user may do. With `secretaries` (who is a secretary at all, cached), a citizen's
+    update costs no query; a secretary's councils are always read afresh."""
+    is_superadmin = user_id in settings.admin_ids
+    if (
+        secretaries is not None
+        and not is_superadmin
+        and not await secretaries.may_be_secretary(session, user_id)
+    ):
+        return Staff(user_id)
     council_ids = await CouncilRepository(session).council_ids_of_secretary(user_id)
-    return Staff(user_id, user_id in settings.admin_ids, frozenset(council_ids))
+    return Staff(user_id, is_superadmin, frozenset(council_ids))
 
 
 async def staff_in_chat(
-    session: AsyncSession, settings: Settings, user_id: int, chat_id: int, chat_type: str
+    session: AsyncSession,
+    settings: Settings,
+    user_id: int,
+    chat_id: int,
+    chat_type: str,
+    secretaries: SecretaryIds | None = None,
 ) -> Staff:
     """What a user may do as staff in one chat. In a private chat with the bot: all their role
     allows. In the staff group bound to a council: that council only, also for a superadmin, so
     nothing of another council is shown there. Anywhere else: nothing (a public group must never
     see citizens' questions because of one mistyped command)."""
-    staff = await staff_of(session, settings, user_id)
+    staff = await staff_of(session, settings, user_id, secretaries)
     if not staff.is_staff:
         return staff
     if chat_type == "private":

@@ -50,6 +50,10 @@ class CouncilRepository:
 
     # -- secretaries and invites ----------------------------------------------------------
 
+    async def secretary_ids(self) -> set[int]:
+        """Everyone who is a secretary of some council."""
+        return set(await self.session.scalars(select(Secretary.user_id).distinct()))
+
     async def council_ids_of_secretary(self, user_id: int) -> set[int]:
         rows = await self.session.scalars(
             select(Secretary.council_id).where(Secretary.user_id == user_id)

@@ -1,7 +1,9 @@
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from db.models import User
 
@@ -12,6 +14,14 @@ class UserRepository:
 
     async def get(self, user_id: int) -> User | None:
         return await self.session.get(User, user_id)
+
+    def attach(self, columns: dict[str, Any]) -> User:
+        """The user as a recent copy of their row says (bot/cache.py), in this session, without
+        a query: what the session changes on it is written as usual."""
+        user = User(**columns)
+        make_transient_to_detached(user)
+        self.session.add(user)
+        return user
 
     async def touch(
         self,
@@ -45,10 +55,20 @@ class UserRepository:
                 user.full_name = full_name
                 user.username = username
             user.telegram_language = telegram_language
-            user.last_seen = now
-            user.is_active = True
+            user.is_active = True  # last_seen: bot.cache.LastSeen writes it, once a minute
         await self.session.flush()
         return user
+
+    async def set_last_seen(self, seen: dict[int, datetime]) -> None:
+        """Many users' last_seen in one statement, executed for each (user id, moment)."""
+        statement = (
+            update(User.__table__)
+            .where(User.__table__.c.id == bindparam("user_id"))
+            .values(last_seen=bindparam("moment"))
+        )
+        await self.session.execute(
+            statement, [{"user_id": user_id, "moment": moment} for user_id, moment in seen.items()]
+        )
 
     async def remember_name(self, user: User, full_name: str, username: str | None) -> None:
         user.full_name = full_name
