@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import itertools
 import os
+from collections import Counter
 import sys
 import tempfile
 import time
@@ -29,6 +30,7 @@ from aiogram import Bot  # noqa: E402
 from aiogram.client.session.base import BaseSession  # noqa: E402
 from aiogram.methods import TelegramMethod  # noqa: E402
 from aiogram.types import Message, Update  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 from aiogram.types import User as TelegramUser  # noqa: E402
 
 from bot.app import App, create_app  # noqa: E402
@@ -174,10 +176,20 @@ async def run_kind(app: App, kind: str, count: int, first_update: int, profile: 
 
         profiler = Profiler(async_mode="enabled", interval=0.0002)
         profiler.start()
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement.split()[0])
+
+    event.listen(app.engine.sync_engine, "before_cursor_execute", record)
     started = time.process_time()
     for update in updates:
         await app.dispatcher.feed_update(app.bot, update)
     spent = time.process_time() - started
+    event.remove(app.engine.sync_engine, "before_cursor_execute", record)
+    if os.environ.get("PROFILE_SQL") == "1":
+        per_update = {k: round(v / len(updates), 2) for k, v in Counter(statements).items()}
+        print(f"{kind}: SQL statements per update: {per_update}")
     if profiler is not None:
         profiler.stop()
         print(profiler.output_text(unicode=False, color=False, show_all=os.environ.get("PROFILE_ALL") == "1"))

@@ -31,13 +31,7 @@ async def run(settings: Settings) -> None:
         if settings.mode == "webhook":
             await serve_webhook(app)
         else:
-            # At most MAX_UPDATES_IN_FLIGHT at once: the next batch is fetched only as earlier
-            # updates finish, so a burst waits at Telegram instead of piling up here.
-            await app.dispatcher.start_polling(
-                app.bot,
-                allowed_updates=app.dispatcher.resolve_used_update_types(),
-                tasks_concurrency_limit=settings.max_updates_in_flight,
-            )
+            await app.poll()
     finally:
         await app.stop()
 

@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot, Dispatcher
@@ -107,6 +108,17 @@ class App:
                 self.scheduler.add_job(self.forget_old_updates, "interval", hours=1, id="updates")
             watch_scheduler(self.scheduler)
             self.scheduler.start()
+
+    async def poll(self, **kwargs: Any) -> None:
+        """Long polling until stopped. At most MAX_UPDATES_IN_FLIGHT updates are handled at
+        once: the next ones are fetched only as earlier ones finish, so a burst waits at
+        Telegram instead of piling up here (and nothing fetched is dropped)."""
+        await self.dispatcher.start_polling(
+            self.bot,
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+            tasks_concurrency_limit=self.settings.max_updates_in_flight,
+            **kwargs,
+        )
 
     async def write_last_seen(self) -> None:
         await self.caches.last_seen.flush(self.sessionmaker)

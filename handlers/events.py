@@ -303,7 +303,7 @@ async def _ask_venue(message: Message, session: AsyncSession, pressed: EventAct)
 async def _promise(
     session: AsyncSession, clock: Clock, settings: Settings, result: Registered, language: str
 ) -> str:
-    event = await EventRepository(session).get(result.registration.event_id)
+    event = result.event or await EventRepository(session).get(result.registration.event_id)
     assert event is not None
     leads = upcoming_leads(event, settings.reminder_leads, clock.now())
     return reminder_promise(leads, language)
@@ -317,7 +317,7 @@ async def _tell_registered(
     promise: str,
 ) -> None:
     registration, venue = result.registration, result.venue
-    event = await EventRepository(session).get(registration.event_id)
+    event = result.event or await EventRepository(session).get(registration.event_id)
     assert event is not None
     council = await CouncilRepository(session).get(event.council_id)
     assert council is not None

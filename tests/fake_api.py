@@ -24,6 +24,8 @@ class FakeBotApi:
     sent: asyncio.Queue = field(default_factory=asyncio.Queue)
     # The name of every method called, as it arrives: lets a test wait for, say, setWebhook.
     methods: asyncio.Queue = field(default_factory=asyncio.Queue)
+    # Callback queries already answered.
+    answered: set[str] = field(default_factory=set)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     base_url: str = ""
@@ -65,11 +67,24 @@ class FakeBotApi:
         if method == "getMe":
             return _ok(BOT_USER)
         if method == "getUpdates":
+            # As Telegram: the updates from `offset` on, at most `limit` (1-100, default 100).
             offset = int(params.get("offset") or 0)
+            limit = min(max(int(params.get("limit") or 100), 1), 100)
             pending = [update for update in self.updates if update["update_id"] >= offset]
             if not pending:
                 await asyncio.sleep(min(float(params.get("timeout") or 0), 0.2))
-            return _ok(pending)
+            return _ok(pending[:limit])
+        if method == "answerCallbackQuery":
+            # Telegram takes one answer per callback query.
+            query_id = str(params["callback_query_id"])
+            if query_id in self.answered:
+                description = (
+                    "Bad Request: query is too old and response timeout expired or query ID "
+                    "is invalid"
+                )
+                self.refusals.append((method, description))
+                return _json({"ok": False, "error_code": 400, "description": description}, 400)
+            self.answered.add(query_id)
         if method == "sendMessage":
             message = {
                 "message_id": next(self._ids),

@@ -115,6 +115,7 @@ class FakeTelegram(BaseSession):
         self.refusals: list[Call] = []
         self.refusals_expected = False
         self._failures: list[Failure] = []
+        self._answered: set[str] = set()
         self._ids = itertools.count(1001)
         self._files = itertools.count(1)
         # Called after every successful call: lets a test act "while" the bot is sending.
@@ -199,6 +200,7 @@ class FakeTelegram(BaseSession):
         else:
             try:
                 check_request(name, self.params(bot, method))
+                self._answer_once(name, method)
             except TelegramRefusal as exc:
                 self.refusals.append(call)
                 payload = {"ok": False, "error_code": exc.status, "description": exc.description}
@@ -218,6 +220,18 @@ class FakeTelegram(BaseSession):
         if self.on_call is not None:
             await self.on_call(call)
         return response.result  # type: ignore[return-value]
+
+    def _answer_once(self, name: str, method: TelegramMethod[Any]) -> None:
+        """Telegram takes one answer per callback query: a second one is refused."""
+        if name != "answerCallbackQuery":
+            return
+        query_id = str(method.callback_query_id)  # type: ignore[attr-defined]
+        if query_id in self._answered:
+            raise TelegramRefusal(
+                "Bad Request: query is too old and response timeout expired or query ID is "
+                "invalid"
+            )
+        self._answered.add(query_id)
 
     def params(self, bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any]:
         """The call's parameters as plain values, the way the request would carry them."""

@@ -131,6 +131,7 @@ class Registered:
     already: bool = False
     # Moving from a full venue's place frees it for someone waiting there.
     promoted: Registration | None = None
+    event: Event | None = None
 
 
 @dataclass(frozen=True)
@@ -544,7 +545,10 @@ class EventService:
         promoted = None
         if registration is not None and registration.status in ACTIVE_REGISTRATION:
             if registration.venue_id == venue.id:
-                return await self._registered(registration, venue, already=True)
+                result = await self._registered(registration, venue, already=True)
+                return Registered(
+                    registration, venue, result.place, already=True, event=event
+                )
             promoted = await self._leave(registration)
         status = (
             RegistrationStatus.REGISTERED
@@ -570,7 +574,9 @@ class EventService:
             await self.session.flush()
         await self._audit(event, user_id, "event_registered", status.value)
         result = await self._registered(registration, venue)
-        return Registered(result.registration, venue, result.place, promoted=promoted)
+        return Registered(
+            result.registration, venue, result.place, promoted=promoted, event=event
+        )
 
     async def _registered(
         self, registration: Registration, venue: EventVenue, already: bool = False
