@@ -6,6 +6,7 @@ ms per update for each kind, and with --profile a cProfile listing of the busies
     .venv/bin/python bench/profile_updates.py --profile rsvp  # and where an RSVP's time goes
                                                               # (needs `pip install pyinstrument`)
     .venv/bin/python bench/profile_updates.py --database postgresql+asyncpg://...
+    PROFILE_SQL=1 ... also prints the SQL statements per update; PROFILE_ALL=1 the whole tree
 
 It measures the bot's own work per update; bench/inbound.py measures the whole process
 against a fake Bot API over HTTP, polling and webhook.
@@ -15,10 +16,10 @@ import argparse
 import asyncio
 import itertools
 import os
-from collections import Counter
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncGenerator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,16 +27,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiogram import Bot  # noqa: E402
-from aiogram.client.session.base import BaseSession  # noqa: E402
-from aiogram.methods import TelegramMethod  # noqa: E402
-from aiogram.types import Message, Update  # noqa: E402
-from sqlalchemy import event  # noqa: E402
-from aiogram.types import User as TelegramUser  # noqa: E402
+from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import TelegramMethod
+from aiogram.types import Message, Update
+from aiogram.types import User as TelegramUser
+from sqlalchemy import event
 
-from bot.app import App, create_app  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from db.models import Event, EventStatus, EventVenue, User  # noqa: E402
+from bot.app import App, create_app
+from bot.config import load_settings
+from db.models import Event, EventStatus, EventVenue, User
 
 TOKEN = "123456789:AAHprofileTokenNotRealAtAll_abcdefghijk"
 BOT_USER = {"id": 42, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
@@ -56,7 +57,12 @@ class InstantSession(BaseSession):
     async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
         yield b""
 
-    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: Any = None) -> Any:
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[Any],
+        timeout: Any = None,  # noqa: ASYNC109 (BaseSession's signature)
+    ) -> Any:
         self.calls += 1
         name = type(method).__name__
         if name == "GetMe":
@@ -160,9 +166,7 @@ async def seed(app: App, users: int) -> None:
         session.add(event)
         await session.flush()
         session.add(
-            EventVenue(
-                event_id=event.id, position=1, name="Library", capacity=users // 2, taken=0
-            )
+            EventVenue(event_id=event.id, position=1, name="Library", capacity=users // 2, taken=0)
         )
         await session.commit()
 
@@ -192,7 +196,8 @@ async def run_kind(app: App, kind: str, count: int, first_update: int, profile: 
         print(f"{kind}: SQL statements per update: {per_update}")
     if profiler is not None:
         profiler.stop()
-        print(profiler.output_text(unicode=False, color=False, show_all=os.environ.get("PROFILE_ALL") == "1"))
+        show_all = os.environ.get("PROFILE_ALL") == "1"
+        print(profiler.output_text(unicode=False, color=False, show_all=show_all))
     return spent * 1000 / count
 
 

@@ -16,7 +16,7 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.exceptions import TelegramForbiddenError
-from aiogram.methods import TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import gettext as _
@@ -49,6 +49,8 @@ class Trace:
     sent: int = 0
     # Webhook mode: this process recorded the update id, so a retry is not taken for a copy.
     taken: bool = False
+    # The update's callback query got its answer (Telegram takes only one).
+    query_answered: bool = False
 
     @property
     def handler_committed(self) -> bool:
@@ -379,6 +381,8 @@ class TraceRequestMiddleware(BaseRequestMiddleware):
         trace = CURRENT_TRACE.get()
         if trace is not None:
             trace.sent += 1
+            if isinstance(method, AnswerCallbackQuery):
+                trace.query_answered = True
         return result
 
 

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
@@ -46,11 +46,15 @@ async def unexpected_error(event: ErrorEvent, bot: Bot, i18n: I18n, **data: Any)
             text = _("Something went wrong, and nothing was changed. Please try again.")
     try:
         if (query := event.update.callback_query) is not None:
-            try:
-                await query.answer(text, show_alert=True)
-            except TelegramAPIError:  # already answered, or too old: say it in the chat
-                if query.message is not None:
-                    await bot.send_message(query.message.chat.id, text)
+            # Telegram takes one answer per query: once answered (or too old), say it in the chat.
+            if trace is None or not trace.query_answered:
+                try:
+                    await query.answer(text, show_alert=True)
+                    return True
+                except TelegramBadRequest:
+                    pass
+            if query.message is not None:
+                await bot.send_message(query.message.chat.id, text)
         elif (message := event.update.message) is not None:
             await bot.send_message(message.chat.id, text)
     except TelegramAPIError as exc:

@@ -228,8 +228,7 @@ class FakeTelegram(BaseSession):
         query_id = str(method.callback_query_id)  # type: ignore[attr-defined]
         if query_id in self._answered:
             raise TelegramRefusal(
-                "Bad Request: query is too old and response timeout expired or query ID is "
-                "invalid"
+                "Bad Request: query is too old and response timeout expired or query ID is invalid"
             )
         self._answered.add(query_id)
 

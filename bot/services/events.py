@@ -546,9 +546,7 @@ class EventService:
         if registration is not None and registration.status in ACTIVE_REGISTRATION:
             if registration.venue_id == venue.id:
                 result = await self._registered(registration, venue, already=True)
-                return Registered(
-                    registration, venue, result.place, already=True, event=event
-                )
+                return Registered(registration, venue, result.place, already=True, event=event)
             promoted = await self._leave(registration)
         status = (
             RegistrationStatus.REGISTERED
@@ -574,9 +572,7 @@ class EventService:
             await self.session.flush()
         await self._audit(event, user_id, "event_registered", status.value)
         result = await self._registered(registration, venue)
-        return Registered(
-            result.registration, venue, result.place, promoted=promoted, event=event
-        )
+        return Registered(result.registration, venue, result.place, promoted=promoted, event=event)
 
     async def _registered(
         self, registration: Registration, venue: EventVenue, already: bool = False
