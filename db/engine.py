@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
+from db.sqlite_inline import inline_creator
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -34,6 +36,12 @@ def create_engine(database_url: str, pool_size: int | None = None, **kwargs: Any
         }
     if pool_size is not None and "poolclass" not in kwargs:
         kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+    if backend == "sqlite" and url.database not in (None, "", ":memory:") and not url.query:
+        # SQLite on the event loop's thread, without aiosqlite's thread hops (db/sqlite_inline.py)
+        path = str(Path(url.database).resolve())
+        kwargs.setdefault(
+            "async_creator", inline_creator(path, busy_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        )
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
