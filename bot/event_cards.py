@@ -166,6 +166,7 @@ def longest_announcement(
     return longest
 
 
+@lru_cache(maxsize=256)
 def format_lead(seconds: int, language: str) -> str:
     """A lead time exactly, in the largest unit that divides it: "1 hour", "90 minutes"."""
     unit = next(

@@ -3,6 +3,7 @@ shared link opens (t.me/<bot>?start=event_<id>), "I will attend" (choosing the v
 are several, or joining the waiting list when it is full), cancelling, and the calendar file."""
 
 import logging
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
@@ -347,14 +348,22 @@ async def _tell_registered(
             ).format(title=title, venue=venue_text(venue), place=result.place),
             _("If a place frees up, it is yours, and you will get a message."),
         ]
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_(LEAVE), callback_data=EventAct(action="leave", event_id=event.id))
-    builder.button(text=_(CALENDAR), callback_data=EventAct(action="ics", event_id=event.id))
-    builder.adjust(1)
     if pressed.src == FROM_MESSAGE or pressed.action == "venue":
-        await message.answer("\n".join(lines), reply_markup=builder.as_markup())
+        markup = _registered_buttons(event.id, get_i18n().current_locale)
+        await message.answer("\n".join(lines), reply_markup=markup)
     else:
         await message.answer("\n".join(lines))
+
+
+@lru_cache(maxsize=4096)
+def _registered_buttons(event_id: int, locale: str) -> InlineKeyboardMarkup:
+    """Cancel and Add to calendar, labelled in `locale` (the current one): built once per event
+    and language, since a wave of presses asks for the same ones thousands of times."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_(LEAVE), callback_data=EventAct(action="leave", event_id=event_id))
+    builder.button(text=_(CALENDAR), callback_data=EventAct(action="ics", event_id=event_id))
+    builder.adjust(1)
+    return builder.as_markup()
 
 
 async def tell_promoted(
