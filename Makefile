@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup catalogs extract migrate lint format check-catalogs bench clean
+.PHONY: run test setup catalogs extract migrate lint format check-catalogs bench bench-inbound clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ test: setup lint check-catalogs
 # The broadcast benchmark (several minutes; prints a table). BENCH_ARGS=--quick for a smoke run.
 bench: setup
 	$(BIN)/python bench/broadcast.py $(BENCH_ARGS)
+
+# The inbound benchmark: the wave of presses after an announcement (see README "Inbound
+# benchmark"). BENCH_ARGS=--quick for a smoke run; --postgres URL --redis URL for PostgreSQL.
+bench-inbound: setup
+	$(BIN)/python bench/inbound.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

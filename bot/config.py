@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     def _lead_times(cls, value: str) -> str:
         return format_leads(parse_leads(value))
 
+    @field_validator("database_pool_size", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:

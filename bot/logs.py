@@ -31,4 +31,7 @@ def setup_logging(level: str, token: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("aiogram.event").setLevel(max(logging.getLevelName(level), logging.INFO))
+    # aiogram logs a line for every update it handles ("Update id=… is handled"): at INFO that
+    # is thousands of lines a minute in a wave, and CPU on the hot path. Only at DEBUG.
+    debug = logging.getLevelName(level) <= logging.DEBUG
+    logging.getLogger("aiogram.event").setLevel(logging.DEBUG if debug else logging.WARNING)

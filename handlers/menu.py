@@ -2,10 +2,11 @@
 picker: keyboards more than one feature shows."""
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, Message, ReplyKeyboardMarkup
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -15,6 +16,12 @@ from db.models import Council, User
 
 
 def main_menu() -> ReplyKeyboardMarkup:
+    """The menu in the current language (built once per language: keyboards are immutable)."""
+    return _main_menu(get_i18n().current_locale)
+
+
+@lru_cache(maxsize=8)
+def _main_menu(locale: str) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
         keyboard=[
             [
@@ -57,6 +64,7 @@ class LanguageCallback(CallbackData, prefix="lang"):
     code: str
 
 
+@lru_cache(maxsize=1)
 def language_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for code in LANGUAGES:
@@ -67,6 +75,11 @@ def language_keyboard() -> InlineKeyboardMarkup:
 
 def picker_text(i18n: I18n) -> str:
     """The prompt in all three languages, Kazakh first: we do not know theirs yet."""
+    return _picker_text(i18n)
+
+
+@lru_cache(maxsize=8)
+def _picker_text(i18n: I18n) -> str:
     return "\n".join(i18n.gettext(PICKER_PROMPT, locale=code) for code in LANGUAGES)
 
 
