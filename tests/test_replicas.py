@@ -203,3 +203,25 @@ async def test_flood_control_counts_a_user_across_replicas(
     assert on_first.last_reply().text.startswith("Too many messages at once.")
     await on_second.send("/help")
     assert on_second.replies() == [], "dropped, and warned only once"
+
+
+async def test_a_language_changed_on_one_replica_is_seen_on_another(replicas, app, citizen):
+    """Each replica keeps its users for a minute (bot/cache.py); with Redis, a change made on
+    one replica is dropped from the others' caches at once, so the next update, wherever it
+    lands, speaks the new language. (Without Redis there is one process: nothing to share.)"""
+    if app.caches.invalidations is None:
+        pytest.skip("needs TEST_REDIS_URL: replicas share their changes through Redis")
+    other = replicas[0]
+    dana = await citizen("en", first_name="Dana")
+    on_other = ChatUser(other, dana.telegram, dana.id, "Dana")
+    await on_other.send("/help")  # the other replica now has Dana cached, in English
+    assert other.caches.users.get(dana.id)["language"] == "en"
+
+    await dana.send("/language")
+    await dana.press("Русский")
+    for _ in range(100):  # the news crosses Redis
+        if other.caches.users.get(dana.id) is None:
+            break
+        await asyncio.sleep(0.02)
+    await on_other.send("/help")
+    assert on_other.last_reply().text.startswith("Что я умею")
