@@ -16,7 +16,7 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.exceptions import TelegramForbiddenError
-from aiogram.methods import AnswerCallbackQuery, TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import gettext as _
@@ -190,7 +190,6 @@ class DatabaseMiddleware(BaseMiddleware):
 
 
 # What other replicas must hear of when it changes (last_seen and Telegram's language need not).
-_USER_TABLE = DbUser.__table__
 _SHARED_COLUMNS = ("full_name", "username", "language", "is_active", "consent_at")
 
 
@@ -238,11 +237,10 @@ class UserMiddleware(BaseMiddleware):
         session.info["on_failure"].append(lambda: cache.forget(user_id))
         now = self.clock.now()
         user: DbUser | None = None
+        if snapshot is None:
+            snapshot = await users.row(user_id)
         if snapshot is not None:
             user, before = users.attach(snapshot), snapshot
-        elif (user := await users.get(user_id)) is not None:
-            before = _columns(user)
-            cache.put(user)
         if private:
             if before is None or _stale(before, from_user, keep_name):
                 user = await users.touch(
@@ -270,10 +268,6 @@ def _stale(snapshot: dict[str, Any], from_user: User, keep_name: bool) -> bool:
             or snapshot["username"] != from_user.username
         )
     )
-
-
-def _columns(user: DbUser) -> dict[str, Any]:
-    return {column.key: getattr(user, column.key) for column in _USER_TABLE.columns}
 
 
 def _shared(snapshot: dict[str, Any]) -> tuple[Any, ...]:
@@ -368,8 +362,16 @@ class AlbumMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
+# aiogram reads each answer as `Response[<the method's result type>]`, a generic pydantic model
+# that pydantic caches only weakly: nothing else holds it, so it is garbage-collected and built
+# again (about a millisecond of schema generation) on nearly every request. Held here, once per
+# method, it is built once.
+_RESPONSE_TYPES: dict[type, Any] = {}
+
+
 class TraceRequestMiddleware(BaseRequestMiddleware):
-    """Counts, on the update's trace, the requests to Telegram that succeeded."""
+    """Counts, on the update's trace, the requests to Telegram that succeeded (and keeps the
+    response type of each method alive, see _RESPONSE_TYPES)."""
 
     async def __call__(
         self,
@@ -377,6 +379,9 @@ class TraceRequestMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Any:
+        kind = type(method)
+        if kind not in _RESPONSE_TYPES:
+            _RESPONSE_TYPES[kind] = Response[method.__returning__]
         result = await make_request(bot, method)
         trace = CURRENT_TRACE.get()
         if trace is not None:
