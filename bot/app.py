@@ -225,11 +225,11 @@ def create_app(
     )
     dispatcher.update.outer_middleware(TraceUpdateMiddleware())
     dispatcher.update.outer_middleware(CountUpdatesMiddleware())
-    # Inside the retries: a retried update is still this process's to handle.
     dispatcher.update.outer_middleware(RetryMiddleware(settings.update_retries))
-    if settings.mode == "webhook":
-        dispatcher.update.outer_middleware(UpdateOnceMiddleware(sessionmaker, clock))
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessionmaker))
+    if settings.mode == "webhook":
+        # Inside the retries: a retried update is still this process's to handle.
+        dispatcher.update.outer_middleware(UpdateOnceMiddleware(clock))
     dispatcher.update.outer_middleware(UserMiddleware(clock, settings.admin_ids, caches))
     StoredLanguageMiddleware(i18n).setup(dispatcher)
     flood = FloodMiddleware(

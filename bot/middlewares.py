@@ -134,10 +134,10 @@ class UpdateOnceMiddleware(BaseMiddleware):
     """Telegram may deliver an update to a webhook twice (it retries when an answer is late), and
     with replicas the second copy can reach another process. The update id is recorded in the
     database, committed, before the update is handled: whoever records it first handles it, and
-    any later copy is skipped. A process that dies mid-update does not get it again."""
+    any later copy is skipped. A process that dies mid-update does not get it again; a retry in
+    this process (RetryMiddleware) is not a copy. Runs in the update's own session."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
-        self.sessionmaker = sessionmaker
+    def __init__(self, clock: Clock) -> None:
         self.clock = clock
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
@@ -145,9 +145,9 @@ class UpdateOnceMiddleware(BaseMiddleware):
         trace: Trace | None = data.get("trace")
         if trace is not None and trace.taken:  # a retry: this process took it on the first try
             return await handler(event, data)
-        async with self.sessionmaker() as session:
-            taken = await UpdateRepository(session).take(event.update_id, self.clock.now())
-            await session.commit()
+        session: AsyncSession = data["session"]
+        taken = await UpdateRepository(session).take(event.update_id, self.clock.now())
+        await session.commit()
         if trace is not None:
             trace.taken = taken
         if not taken:

@@ -27,6 +27,7 @@ def setup_routers() -> Router:
     root.include_routers(
         # Error handlers of a router see the errors of its sub-routers: this one sees all.
         errors.create_router(),
+        common.create_first_router(),
         membership.create_router(),
         admin.create_router(),
         events_admin.create_router(),

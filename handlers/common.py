@@ -59,13 +59,21 @@ async def stale_button(query: CallbackQuery) -> None:
     await query.answer(_("This button is no longer valid."), show_alert=True)
 
 
+def create_first_router() -> Router:
+    """/help, tried before every other handler: a command means the same in every state (no
+    wizard step takes a command as its input), and /help is what a newcomer sends most, so it
+    need not pass the hundred handlers before this router's place at the end."""
+    router = Router(name=f"{__name__}.first")
+    router.message.register(show_help, Command("help"), F.chat.type == "private")
+    return router
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(cancel, Command("cancel"), StateFilter("*"))
     router.callback_query.register(stale_button, StateFilter("*"))
     private = Router(name=f"{__name__}.private")
     private.message.filter(F.chat.type == "private")
-    private.message.register(show_help, Command("help"))
     private.message.register(show_help, F.text == __("ℹ️ Help"))
     private.message.register(unknown_command, F.text.startswith("/"), StateFilter("*"))
     private.message.register(unusable_message, StateFilter("*"))

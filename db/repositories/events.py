@@ -2,7 +2,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -20,6 +20,31 @@ from db.models import (
 )
 
 ACTIVE_REGISTRATION = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITING)
+
+
+# The statements a wave of presses runs thousands of times, built once (bound per call).
+_REGISTRATION = (
+    select(Registration)
+    .where(
+        Registration.event_id == bindparam("event_id"),
+        Registration.user_id == bindparam("user_id"),
+    )
+    .execution_options(populate_existing=True)
+)
+_VENUES = (
+    select(EventVenue)
+    .where(EventVenue.event_id == bindparam("event_id"))
+    .order_by(EventVenue.position)
+)
+_TAKE_PLACE = (
+    update(EventVenue)
+    .where(
+        EventVenue.id == bindparam("venue_id"),
+        or_(EventVenue.capacity.is_(None), EventVenue.taken < EventVenue.capacity),
+    )
+    .values(taken=EventVenue.taken + 1)
+    .execution_options(synchronize_session=False)
+)
 
 
 class EventRepository:
@@ -43,8 +68,7 @@ class EventRepository:
         return await self.session.get(Event, event_id, populate_existing=True)
 
     async def venues(self, event_id: int) -> list[EventVenue]:
-        query = select(EventVenue).where(EventVenue.event_id == event_id)
-        return list(await self.session.scalars(query.order_by(EventVenue.position)))
+        return list(await self.session.scalars(_VENUES, {"event_id": event_id}))
 
     async def venue(self, venue_id: int) -> EventVenue | None:
         return await self.session.get(EventVenue, venue_id, populate_existing=True)
@@ -101,15 +125,7 @@ class EventRepository:
     async def take_place(self, venue_id: int) -> bool:
         """Take a place at the venue if one is free: one conditional UPDATE, so two citizens can
         never both get the last place."""
-        result = await self.session.execute(
-            update(EventVenue)
-            .where(
-                EventVenue.id == venue_id,
-                or_(EventVenue.capacity.is_(None), EventVenue.taken < EventVenue.capacity),
-            )
-            .values(taken=EventVenue.taken + 1)
-            .execution_options(synchronize_session=False)
-        )
+        result = await self.session.execute(_TAKE_PLACE, {"venue_id": venue_id})
         return bool(result.rowcount)
 
     async def release_place(self, venue_id: int) -> None:
@@ -145,11 +161,7 @@ class EventRepository:
         return await self.session.get(Registration, promoted_id, populate_existing=True)
 
     async def registration(self, event_id: int, user_id: int) -> Registration | None:
-        return await self.session.scalar(
-            select(Registration)
-            .where(Registration.event_id == event_id, Registration.user_id == user_id)
-            .execution_options(populate_existing=True)
-        )
+        return await self.session.scalar(_REGISTRATION, {"event_id": event_id, "user_id": user_id})
 
     async def add_registration(self, registration: Registration) -> Registration:
         self.session.add(registration)
