@@ -12,7 +12,6 @@ most updates need no database query before their handler runs.
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -32,6 +31,8 @@ logger = logging.getLogger(__name__)
 USER_TTL_SECONDS = 60.0
 SECRETARY_IDS_TTL_SECONDS = 30.0
 MAX_ENTRIES = 200_000
+# How long stopping waits for the Redis listener and the last published changes.
+STOP_SECONDS = 2.0
 
 # The columns a snapshot holds: every column of the users table.
 _USER_COLUMNS = tuple(column.key for column in inspect(User).column_attrs)
@@ -210,12 +211,15 @@ class Invalidations:
         self._task = asyncio.create_task(self._listen())
 
     async def stop(self) -> None:
+        if self._pending:
+            await asyncio.wait(self._pending, timeout=STOP_SECONDS)
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+            # redis-py may hold a cancellation while it connects or closes: do not wait on it
+            # for ever (the process is stopping; the connection goes with the client).
+            done, _ = await asyncio.wait({self._task}, timeout=STOP_SECONDS)
+            if not done:
+                logger.warning("the replica cache listener did not stop in time")
 
     async def _listen(self) -> None:
         while True:
