@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 
 USER_TTL_SECONDS = 60.0
 SECRETARY_IDS_TTL_SECONDS = 30.0
-MAX_ENTRIES = 200_000
+# Users kept at most (about 1 KB each): a minute of a busy wave; the oldest go first.
+MAX_ENTRIES = 20_000
 # How long stopping waits for the Redis listener and the last published changes.
 STOP_SECONDS = 2.0
 
