@@ -559,6 +559,9 @@ async def run_scenario(
         else:
             event_id = 1
             command = [python, str(ROOT / "bench" / "echo_bot.py")]
+        # To profile the process under test: BENCH_PREFIX="-m cProfile -o /tmp/{process}.prof"
+        prefix = os.environ.get("BENCH_PREFIX", "")
+        command[1:1] = prefix.format(process=f"{bot}-{mode}-{kind}").split()
         process = start_process(command, bot_dir, env, folder / "bot.log", port)
         ready = api.webhook_set if mode == "webhook" else api.polled
         await asyncio.wait_for(ready.wait(), timeout=60)

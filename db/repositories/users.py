@@ -8,6 +8,10 @@ from sqlalchemy.orm import make_transient_to_detached
 from db.models import User
 
 
+# Built once: every update from a user the cache does not hold runs it.
+_ROW = select(User.__table__).where(User.__table__.c.id == bindparam("user_id"))
+
+
 class UserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -17,8 +21,7 @@ class UserRepository:
 
     async def row(self, user_id: int) -> dict[str, Any] | None:
         """The user's columns (a plain query: cheaper than loading the object, see attach)."""
-        table = User.__table__
-        result = await self.session.execute(select(table).where(table.c.id == user_id))
+        result = await self.session.execute(_ROW, {"user_id": user_id})
         found = result.mappings().first()
         return dict(found) if found is not None else None
 
