@@ -87,7 +87,9 @@ class FakeApi:
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         self.calls[method] += 1
-        form = await request.post()
+        # A form or JSON, as Telegram takes either.
+        json_body = request.content_type == "application/json"
+        form = await (request.json() if json_body else request.post())
         if method == "getUpdates":
             return await self._get_updates(form)
         now = time.monotonic()

@@ -169,13 +169,21 @@ async def seed(app: App, users: int) -> None:
         session.add(event)
         await session.flush()
         session.add(
-            EventVenue(event_id=event.id, position=1, name="Library", capacity=users // 10, taken=0)
+            EventVenue(
+                event_id=event.id, position=1, name="Library", capacity=users // 10, taken=0
+            )
         )
         await session.commit()
 
 
 async def run_kind(
-    app: App, kind: str, count: int, first_update: int, first_user: int, profile: bool
+    app: App,
+    kind: str,
+    count: int,
+    first_update: int,
+    first_user: int,
+    profile: bool,
+    concurrency: int,
 ) -> float:
     make = KINDS[kind]
     updates = [make(first_update + n, first_user + n) for n in range(count)]
@@ -193,8 +201,17 @@ async def run_kind(
 
     event.listen(app.engine.sync_engine, "before_cursor_execute", record)
     started = time.process_time()
-    for update in updates:
-        await app.dispatcher.feed_update(app.bot, update)
+    if concurrency == 1:
+        for update in updates:
+            await app.dispatcher.feed_update(app.bot, update)
+    else:  # as the bot runs them: up to MAX_UPDATES_IN_FLIGHT at once
+        bound = asyncio.Semaphore(concurrency)
+
+        async def feed(update: Update) -> None:
+            async with bound:
+                await app.dispatcher.feed_update(app.bot, update)
+
+        await asyncio.gather(*(feed(update) for update in updates))
     spent = time.process_time() - started
     event.remove(app.engine.sync_engine, "before_cursor_execute", record)
     if os.environ.get("PROFILE_SQL") in ("1", "2"):
@@ -230,7 +247,13 @@ async def main(arguments: argparse.Namespace) -> None:
                     first_user = next(user_blocks)
                     spent[kind].append(
                         await run_kind(
-                            app, kind, arguments.count, next(update_ids), first_user, profile
+                            app,
+                            kind,
+                            arguments.count,
+                            next(update_ids),
+                            first_user,
+                            profile,
+                            arguments.concurrency,
                         )
                     )
             for kind, figures in spent.items():
@@ -247,6 +270,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=1, help="updates in flight at once")
     parser.add_argument("--database")
     parser.add_argument("--profile", nargs="*", default=[], choices=list(KINDS))
     parser.add_argument("kinds", nargs="*")

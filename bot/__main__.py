@@ -6,6 +6,7 @@ Settings are checked before aiogram is imported, so a configuration mistake is r
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -27,6 +28,7 @@ async def run(settings: Settings) -> None:
     try:
         me = await app.bot.get_me()
         await app.start()
+        freeze_startup_objects()
         logger.info("started as @%s", me.username)
         if settings.mode == "webhook":
             await serve_webhook(app)
@@ -34,6 +36,16 @@ async def run(settings: Settings) -> None:
             await app.poll()
     finally:
         await app.stop()
+
+
+def freeze_startup_objects() -> None:
+    """Keep what start-up built (modules, aiogram's and pydantic's models, SQLAlchemy's
+    mappings: most of the heap) out of the garbage collector's scans. Otherwise every full
+    collection walks all of it again, and under a burst of updates those collections took
+    about half of the process's time: /help's throughput doubled with this (README, "Inbound
+    benchmark"). The objects themselves live as long as the process, as they would anyway."""
+    gc.collect()
+    gc.freeze()
 
 
 async def serve_webhook(app: "App") -> None:

@@ -7,7 +7,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
@@ -43,6 +42,7 @@ from bot.notify import Notifier
 from bot.ratelimit import RateLimiter, RedisRateLimiter, redis_client
 from bot.services.councils import CouncilService
 from bot.services.digest import DigestService
+from bot.telegram_session import JsonAiohttpSession
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
 from db.repositories.updates import UpdateRepository
@@ -148,8 +148,8 @@ class App:
 def create_bot_session(settings: Settings) -> BaseSession:
     if settings.telegram_api_url:
         api = TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))
-        return AiohttpSession(api=api)
-    return AiohttpSession()
+        return JsonAiohttpSession(api=api)
+    return JsonAiohttpSession()
 
 
 def create_limiter(settings: Settings) -> RateLimiter | RedisRateLimiter:

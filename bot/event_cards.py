@@ -181,6 +181,12 @@ def format_lead(seconds: int, language: str) -> str:
 
 def reminder_promise(leads: tuple[int, ...], language: str) -> str:
     """What a registrant is told about reminders: exactly the lead times still to come."""
+    i18n = I18n.get_current(no_error=True)
+    return _reminder_promise(leads, language, i18n.current_locale if i18n else "")
+
+
+@lru_cache(maxsize=512)  # a wave of registrations is told the same few sentences
+def _reminder_promise(leads: tuple[int, ...], language: str, _locale: str) -> str:
     if not leads:
         return _("No reminder will come before the start.")
     times = format_list(

@@ -52,8 +52,11 @@ class FakeBotApi:
         if request.match_info["token"] != self.token:
             return _json({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
         method = request.match_info["method"]
-        form = dict(await request.post())
-        params = {key: _decode(value) for key, value in form.items()}
+        if request.content_type == "application/json":  # Telegram takes both
+            params = await request.json()
+        else:
+            form = dict(await request.post())
+            params = {key: _decode(value) for key, value in form.items()}
         self.calls.append((method, params))
         await self.methods.put(method)
         try:

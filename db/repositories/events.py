@@ -45,6 +45,17 @@ _TAKE_PLACE = (
     .values(taken=EventVenue.taken + 1)
     .execution_options(synchronize_session=False)
 )
+_WAITING_PLACE = select(func.count(Registration.id)).where(
+    Registration.venue_id == bindparam("venue_id"),
+    Registration.status == RegistrationStatus.WAITING,
+    or_(
+        Registration.queued_at < bindparam("queued_at"),
+        and_(
+            Registration.queued_at == bindparam("queued_at"),
+            Registration.id <= bindparam("registration_id"),
+        ),
+    ),
+)
 
 
 class EventRepository:
@@ -170,18 +181,15 @@ class EventRepository:
 
     async def waiting_place(self, registration: Registration) -> int:
         """1 for the first in the venue's waiting list."""
-        query = select(func.count(Registration.id)).where(
-            Registration.venue_id == registration.venue_id,
-            Registration.status == RegistrationStatus.WAITING,
-            or_(
-                Registration.queued_at < registration.queued_at,
-                and_(
-                    Registration.queued_at == registration.queued_at,
-                    Registration.id <= registration.id,
-                ),
-            ),
+        place = await self.session.scalar(
+            _WAITING_PLACE,
+            {
+                "venue_id": registration.venue_id,
+                "queued_at": registration.queued_at,
+                "registration_id": registration.id,
+            },
         )
-        return int(await self.session.scalar(query) or 0)
+        return int(place or 0)
 
     async def registration_counts(self, event_id: int) -> dict[tuple[int, str], int]:
         """(venue_id, status) → how many."""

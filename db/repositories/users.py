@@ -7,7 +7,6 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from db.models import User
 
-
 # Built once: every update from a user the cache does not hold runs it.
 _ROW = select(User.__table__).where(User.__table__.c.id == bindparam("user_id"))
 
