@@ -197,7 +197,7 @@ async def run_kind(
 
     def record(_conn: Any, _cursor: Any, statement: str, *args: Any) -> None:
         detail = os.environ.get("PROFILE_SQL") == "2"
-        statements.append(" ".join(statement.split())[:150] if detail else statement.split()[0])
+        statements.append(" ".join(statement.split())[-150:] if detail else statement.split()[0])
 
     event.listen(app.engine.sync_engine, "before_cursor_execute", record)
     started = time.process_time()

@@ -239,7 +239,7 @@ async def button_pressed(
                 await tell_promoted(bot, i18n, session, result.promoted)
             await query.answer()
             promise = await _promise(session, clock, settings, result, _language(user))
-            await _tell_registered(query.message, session, result, callback_data, promise)
+            await _tell_registered(query.message, session, user, result, callback_data, promise)
         elif action == "leave":
             promoted = await service.unregister(callback_data.event_id, user.id)
             await session.commit()
@@ -313,6 +313,7 @@ async def _promise(
 async def _tell_registered(
     message: Message,
     session: AsyncSession,
+    user: User,
     result: Registered,
     pressed: EventAct,
     promise: str,
@@ -322,8 +323,7 @@ async def _tell_registered(
     assert event is not None
     council = await CouncilRepository(session).get(event.council_id)
     assert council is not None
-    user = await UserRepository(session).get(registration.user_id)
-    language = (user.language if user else None) or council.default_language
+    language = user.language or council.default_language
     title = title_of(event, language, council)
     if result.place is None:
         lines = [

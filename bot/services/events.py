@@ -511,7 +511,7 @@ class EventService:
     async def visible(self, event_id: int) -> Event:
         """An event a citizen may see: published and public by now (cancelled ones too, so an
         old link says it was cancelled)."""
-        event = await self.events.get(event_id)
+        event = await self.events.get_with_council(event_id)
         now = self.clock.now()
         if (
             event is None

@@ -9,6 +9,7 @@ from db.models import (
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
+    Council,
     Delivery,
     Event,
     EventReminder,
@@ -45,6 +46,12 @@ _TAKE_PLACE = (
     .values(taken=EventVenue.taken + 1)
     .execution_options(synchronize_session=False)
 )
+_EVENT_WITH_COUNCIL = (
+    select(Event, Council)
+    .join(Council, Council.id == Event.council_id)
+    .where(Event.id == bindparam("event_id"))
+    .execution_options(populate_existing=True)
+)
 _WAITING_PLACE = select(func.count(Registration.id)).where(
     Registration.venue_id == bindparam("venue_id"),
     Registration.status == RegistrationStatus.WAITING,
@@ -77,6 +84,18 @@ class EventRepository:
 
     async def get(self, event_id: int) -> Event | None:
         return await self.session.get(Event, event_id, populate_existing=True)
+
+    async def get_with_council(self, event_id: int) -> Event | None:
+        """The event, with its council loaded in the same query: whoever shows the event needs
+        the council too (names, time zone), and then finds it in the session."""
+        row = (await self.session.execute(_EVENT_WITH_COUNCIL, {"event_id": event_id})).first()
+        if row is None:
+            return None
+        event, council = row
+        # The session's identity map holds objects weakly: held here, the council is found by
+        # CouncilRepository.get without a query for as long as the session lasts.
+        self.session.info.setdefault("held", []).append(council)
+        return event
 
     async def venues(self, event_id: int) -> list[EventVenue]:
         return list(await self.session.scalars(_VENUES, {"event_id": event_id}))
