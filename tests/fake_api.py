@@ -19,6 +19,8 @@ class FakeBotApi:
     token: str
     updates: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # How each call was sent: "application/json", "multipart/form-data", ...
+    content_types: list[str] = field(default_factory=list)
     # What Telegram would have refused (too long, bad HTML, bad buttons...), with its reason.
     refusals: list[tuple[str, str]] = field(default_factory=list)
     sent: asyncio.Queue = field(default_factory=asyncio.Queue)
@@ -52,6 +54,7 @@ class FakeBotApi:
         if request.match_info["token"] != self.token:
             return _json({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
         method = request.match_info["method"]
+        self.content_types.append(request.content_type)
         if request.content_type == "application/json":  # Telegram takes both
             params = await request.json()
         else:
@@ -98,6 +101,16 @@ class FakeBotApi:
             }
             await self.sent.put(message)
             return _ok(message)
+        if method == "sendDocument":
+            return _ok(
+                {
+                    "message_id": next(self._ids),
+                    "date": int(time.time()),
+                    "chat": {"id": int(params["chat_id"]), "type": "private"},
+                    "from": BOT_USER,
+                    "caption": params.get("caption"),
+                }
+            )
         return _ok(True)
 
 
