@@ -48,13 +48,13 @@ class JsonAiohttpSession(AiohttpSession):
         return cast(TelegramType, response.result)
 
     def json_body(self, bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
-        """The request as a JSON object, with the fields aiogram's form would carry (empty
-        ones left out, defaults such as parse_mode filled in); None if it uploads a file."""
+        """The request as a JSON object with the fields aiogram's form would carry (unset and
+        empty ones left out, defaults such as parse_mode filled in); None if it uploads a file."""
         files: dict[str, Any] = {}
         fields: dict[str, Any] = {}
         for key, value in method.model_dump(warnings=False).items():
             prepared = self._json_value(value, bot, files)
-            if prepared:  # as the form: empty, false and zero are the Bot API's defaults
+            if prepared is not None and prepared != "":  # what the form leaves out
                 fields[key] = prepared
         if files:
             return None
