@@ -68,5 +68,12 @@ def _after_commit(session: Session) -> None:
         hook()
 
 
+def hold(session: AsyncSession, *objects: object) -> None:
+    """Keep loaded objects for as long as the session lasts. The identity map holds them only
+    weakly: a council loaded along with an event, say, and dropped by the caller would be read
+    again by the next `session.get`; held, it is found without a query."""
+    session.info.setdefault("held", []).extend(objects)
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=HookedSession)

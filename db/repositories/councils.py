@@ -3,6 +3,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import hold
 from db.models import Council, Invite, Secretary, Topic, User
 
 
@@ -17,7 +18,9 @@ class CouncilRepository:
         return await self.session.get(Council, council_id)
 
     async def all(self) -> list[Council]:
-        return list(await self.session.scalars(select(Council).order_by(Council.id)))
+        councils = list(await self.session.scalars(select(Council).order_by(Council.id)))
+        hold(self.session, *councils)  # a caller that keeps only ids gets them without a query
+        return councils
 
     async def by_staff_chat(self, chat_id: int) -> Council | None:
         return await self.session.scalar(select(Council).where(Council.staff_chat_id == chat_id))

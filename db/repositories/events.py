@@ -5,6 +5,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import hold
 from db.models import (
     Broadcast,
     BroadcastKind,
@@ -92,9 +93,7 @@ class EventRepository:
         if row is None:
             return None
         event, council = row
-        # The session's identity map holds objects weakly: held here, the council is found by
-        # CouncilRepository.get without a query for as long as the session lasts.
-        self.session.info.setdefault("held", []).append(council)
+        hold(self.session, council)
         return event
 
     async def venues(self, event_id: int) -> list[EventVenue]:
