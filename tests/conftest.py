@@ -20,6 +20,7 @@ from bot.app import App, create_app, create_storage
 from bot.config import Settings, load_settings
 from db.engine import create_engine
 from tests.chat import ChatUser
+from tests.fake_api import FakeBotApi
 from tests.fakes import FakeClock, FakeTelegram
 
 TOKEN = "123456789:AAHfakeTokenForTestsOnly_abcdefghijklmn"
@@ -173,3 +174,12 @@ def citizen(make_user: Callable[..., ChatUser]) -> Callable[..., ChatUser]:
         return user
 
     return make
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    """The fake Bot API served over HTTP on loopback (tests/fake_api.py)."""
+    fake = FakeBotApi(token=TOKEN)
+    await fake.start()
+    yield fake
+    await fake.stop()

@@ -102,14 +102,6 @@ async def add_event(app: App, capacity: int) -> int:
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    fake = FakeBotApi(token=TOKEN)
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 async def polling_app(settings: Settings, clock, api: FakeBotApi) -> AsyncIterator[App]:
     """The app as `python -m bot` runs it, polling the fake Bot API over loopback."""
     polling = load_settings(
