@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -43,15 +43,19 @@ from bot.ratelimit import RateLimiter, RedisRateLimiter, redis_client
 from bot.services.councils import CouncilService
 from bot.services.digest import DigestService
 from bot.telegram_session import JsonAiohttpSession
+from bot.update_ledger import (
+    DatabaseUpdateLedger,
+    LocalUpdateLedger,
+    RedisUpdateLedger,
+    UpdateLedger,
+)
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
-from db.repositories.updates import UpdateRepository
 from handlers import setup_routers
 
 logger = logging.getLogger(__name__)
 
 # Telegram keeps retrying an update for at most a day; a processed update id is kept for two.
-UPDATE_IDS_KEPT = timedelta(days=2)
 
 
 @dataclass
@@ -68,6 +72,8 @@ class App:
     broadcaster: Broadcaster
     events: EventJobs
     caches: Caches
+    # Webhook mode: the update ids taken (bot/update_ledger.py); None when polling.
+    update_ledger: UpdateLedger | None = None
 
     @property
     def digests(self) -> DigestService:
@@ -104,7 +110,7 @@ class App:
                 id="events",
             )
             self.scheduler.add_job(self.write_last_seen, "interval", minutes=1, id="last_seen")
-            if self.settings.mode == "webhook":
+            if isinstance(self.update_ledger, DatabaseUpdateLedger):
                 self.scheduler.add_job(self.forget_old_updates, "interval", hours=1, id="updates")
             watch_scheduler(self.scheduler)
             self.scheduler.start()
@@ -124,9 +130,8 @@ class App:
         await self.caches.last_seen.flush(self.sessionmaker)
 
     async def forget_old_updates(self) -> None:
-        async with self.sessionmaker() as session:
-            await UpdateRepository(session).forget_before(self.clock.now() - UPDATE_IDS_KEPT)
-            await session.commit()
+        if isinstance(self.update_ledger, DatabaseUpdateLedger):
+            await self.update_ledger.forget_old()
 
     async def stop(self) -> None:
         if self.scheduler.running:
@@ -164,6 +169,22 @@ def create_limiter(settings: Settings) -> RateLimiter | RedisRateLimiter:
     )
 
 
+def create_update_ledger(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    limiter: RateLimiter | RedisRateLimiter,
+) -> UpdateLedger:
+    """Where webhook update ids are kept: in Redis when there is one (replicas share it), in
+    PostgreSQL otherwise, and in memory with SQLite, which one process serves."""
+    if isinstance(limiter, RedisRateLimiter):
+        return RedisUpdateLedger(limiter.redis, f"{settings.redis_prefix}:update")
+    if engine.dialect.name == "sqlite":
+        return LocalUpdateLedger()
+    return DatabaseUpdateLedger(sessionmaker, clock)
+
+
 def create_storage(settings: Settings, key_prefix: str | None = None) -> BaseStorage:
     """Conversation state: in this process's memory, or in Redis (REDIS_URL), where every
     replica sees it and it survives a restart. Nothing connects until the state is first used."""
@@ -190,6 +211,7 @@ def create_app(
     clock: Clock | None = None,
     session: BaseSession | None = None,
     storage: BaseStorage | None = None,
+    update_ledger: UpdateLedger | None = None,
 ) -> App:
     clock = clock or SystemClock()
     engine = create_engine(settings.database_url, pool_size=settings.pool_size)
@@ -228,8 +250,11 @@ def create_app(
     dispatcher.update.outer_middleware(RetryMiddleware(settings.update_retries))
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessionmaker))
     if settings.mode == "webhook":
+        update_ledger = update_ledger or create_update_ledger(
+            settings, engine, sessionmaker, clock, broadcaster.limiter
+        )
         # Inside the retries: a retried update is still this process's to handle.
-        dispatcher.update.outer_middleware(UpdateOnceMiddleware(clock))
+        dispatcher.update.outer_middleware(UpdateOnceMiddleware(update_ledger))
     dispatcher.update.outer_middleware(UserMiddleware(clock, settings.admin_ids, caches))
     StoredLanguageMiddleware(i18n).setup(dispatcher)
     flood = FloodMiddleware(
@@ -259,4 +284,5 @@ def create_app(
         broadcaster=broadcaster,
         events=events,
         caches=caches,
+        update_ledger=update_ledger,
     )

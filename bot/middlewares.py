@@ -26,8 +26,8 @@ from bot import metrics
 from bot.cache import Caches
 from bot.clock import Clock
 from bot.transient import delay_before, is_transient
+from bot.update_ledger import UpdateLedger
 from db.models import User as DbUser
-from db.repositories.updates import UpdateRepository
 from db.repositories.users import UserRepository
 
 logger = logging.getLogger(__name__)
@@ -131,23 +131,20 @@ class TraceHandlerMiddleware(BaseMiddleware):
 
 
 class UpdateOnceMiddleware(BaseMiddleware):
-    """Telegram may deliver an update to a webhook twice (it retries when an answer is late), and
-    with replicas the second copy can reach another process. The update id is recorded in the
-    database, committed, before the update is handled: whoever records it first handles it, and
-    any later copy is skipped. A process that dies mid-update does not get it again; a retry in
-    this process (RetryMiddleware) is not a copy. Runs in the update's own session."""
+    """Webhook mode: each update handled once, though Telegram may deliver it twice and a copy
+    may reach another replica. The update id is taken in the ledger (bot/update_ledger.py)
+    before the update is handled: whoever takes it first handles it, any later copy is skipped.
+    A retry in this process (RetryMiddleware) is not a copy."""
 
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
+    def __init__(self, ledger: UpdateLedger) -> None:
+        self.ledger = ledger
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         trace: Trace | None = data.get("trace")
         if trace is not None and trace.taken:  # a retry: this process took it on the first try
             return await handler(event, data)
-        session: AsyncSession = data["session"]
-        taken = await UpdateRepository(session).take(event.update_id, self.clock.now())
-        await session.commit()
+        taken = await self.ledger.take(event.update_id)
         if trace is not None:
             trace.taken = taken
         if not taken:

@@ -14,10 +14,16 @@ from sqlalchemy import select
 from bot import metrics
 from bot.app import App, create_app, create_scheduler
 from bot.config import Settings, load_settings
+from bot.ratelimit import redis_client
+from bot.update_ledger import (
+    DatabaseUpdateLedger,
+    LocalUpdateLedger,
+    RedisUpdateLedger,
+    UpdateLedger,
+)
 from bot.webhook import create_web_app, start_webhook, stop_webhook
-from db.engine import create_engine
+from db.engine import create_engine, create_sessionmaker
 from db.models import Broadcast, BroadcastStatus, ProcessedUpdate
-from db.repositories.updates import UpdateRepository
 from tests.conftest import ADMIN_ID, TOKEN
 from tests.test_broadcasts import add_subscribers
 
@@ -97,29 +103,83 @@ async def test_a_request_without_the_secret_is_refused(client, telegram):
     assert "Тілді таңдаңыз" in picker.text
 
 
-async def test_a_duplicated_update_is_handled_once_even_by_another_replica(
-    client, replica, settings, clock, telegram, storage
-):
+async def test_a_duplicated_update_is_handled_once(client, telegram):
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     duplicates = metrics.DUPLICATE_UPDATES._value.get()
     for _ in range(2):
         response = await client.post(PATH, json=start_update(7), headers=headers)
         assert response.status == 200
     assert len(telegram.sent(700_001)) == 1
+    assert metrics.DUPLICATE_UPDATES._value.get() == duplicates + 1
 
-    other = create_app(webhook_settings(settings), clock=clock, session=telegram, storage=storage)
-    await other.start(run_scheduler=False)
+
+@pytest.mark.parametrize("kind", ["database", "redis"])
+async def test_a_copy_that_reaches_another_replica_is_skipped(
+    kind, settings, clock, telegram, storage, redis_prefix
+):
+    """What replicas share: the database, or Redis (whichever the deployment has)."""
+    if kind == "redis" and settings.redis_url is None:
+        pytest.skip("needs TEST_REDIS_URL (the PostgreSQL + Redis run of .ci/run has it)")
+    engine = create_engine(settings.database_url)
+    redis = redis_client(settings.redis_url) if kind == "redis" else None
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    replicas = []
+    for _ in range(2):
+        ledger: UpdateLedger = (
+            DatabaseUpdateLedger(create_sessionmaker(engine), clock)
+            if redis is None
+            else RedisUpdateLedger(redis, f"{redis_prefix}:update")
+        )
+        app = create_app(
+            webhook_settings(settings),
+            clock=clock,
+            session=telegram,
+            storage=storage,
+            update_ledger=ledger,
+        )
+        await app.start(run_scheduler=False)
+        replicas.append(app)
     try:
-        async with TestClient(TestServer(create_web_app(other))) as other_client:
-            response = await other_client.post(PATH, json=start_update(7), headers=headers)
-            assert response.status == 200
+        async with (
+            TestClient(TestServer(create_web_app(replicas[0]))) as first,
+            TestClient(TestServer(create_web_app(replicas[1]))) as second,
+        ):
+            assert (await first.post(PATH, json=start_update(7), headers=headers)).status == 200
+            assert (await second.post(PATH, json=start_update(7), headers=headers)).status == 200
             assert len(telegram.sent(700_001)) == 1
             # A new update is that replica's to handle.
-            response = await other_client.post(PATH, json=start_update(8), headers=headers)
+            assert (await second.post(PATH, json=start_update(8), headers=headers)).status == 200
             assert len(telegram.sent(700_001)) == 2
     finally:
-        await other.stop()
-    assert metrics.DUPLICATE_UPDATES._value.get() == duplicates + 2
+        for app in replicas:
+            await app.stop()
+        await engine.dispose()
+        if redis is not None:
+            await redis.aclose()
+
+
+async def test_each_deployment_keeps_update_ids_where_its_replicas_see_them(settings, replica):
+    ledger = replica.update_ledger
+    if settings.redis_url is not None:
+        assert isinstance(ledger, RedisUpdateLedger)
+    elif replica.engine.dialect.name == "postgresql":
+        assert isinstance(ledger, DatabaseUpdateLedger)
+    else:  # SQLite: one process serves it
+        assert isinstance(ledger, LocalUpdateLedger)
+
+
+async def test_this_process_remembers_the_latest_update_ids():
+    ledger = LocalUpdateLedger(size=3)
+    assert [await ledger.take(update_id) for update_id in (1, 2, 3, 1, 2)] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert await ledger.take(4)  # 1 is now the oldest beyond the three kept
+    assert await ledger.take(1)
+    assert not await ledger.take(4)
 
 
 async def test_healthz_answers_while_the_database_does(client, replica):
@@ -237,15 +297,13 @@ def test_webhook_mode_needs_an_https_url_and_a_secret(settings):
 
 
 async def test_update_ids_are_forgotten_after_two_days(replica, clock):
-    async with replica.sessionmaker() as session:
-        updates = UpdateRepository(session)
-        assert await updates.take(1, clock.now())
-        clock.advance(days=1)
-        assert await updates.take(2, clock.now())
-        assert not await updates.take(1, clock.now())
-        await session.commit()
+    ledger = DatabaseUpdateLedger(replica.sessionmaker, clock)
+    assert await ledger.take(1)
+    clock.advance(days=1)
+    assert await ledger.take(2)
+    assert not await ledger.take(1)
     clock.advance(days=1, minutes=1)
-    await replica.forget_old_updates()
+    assert await ledger.forget_old() == 1
     async with replica.sessionmaker() as session:
         kept = set(await session.scalars(select(ProcessedUpdate.update_id)))
     assert kept == {2}
