@@ -17,6 +17,8 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.numbers import parse_number
 from bot.services.councils import INVITE_PREFIX, CouncilError, CouncilService, parse_names
+from bot.services.errors import CouncilRefusal
+from bot.views.refusals import refusal
 from db.models import Council, User
 from db.repositories.councils import CouncilRepository
 from handlers.menu import send_main_menu, show_picker
@@ -43,15 +45,6 @@ class IsSuperadmin(Filter):
         return from_user is not None and from_user.id in settings.admin_ids
 
 
-def council_refusal(error: CouncilError) -> str:
-    return {
-        "no_council": _("No such council. See /councils."),
-        "no_topic": _("No such topic. See /topics."),
-        "invite_invalid": _("This invitation link is invalid or has already been used."),
-        "not_secretary": _("This user is not a secretary of that council."),
-    }.get(error.code, _("This cannot be done."))
-
-
 def _language() -> str:
     return get_i18n().current_locale
 
@@ -73,7 +66,7 @@ async def _council_from(
         return None
     council = await councils.get(council_id)
     if council is None:
-        await message.answer(council_refusal(CouncilError("no_council")))
+        await message.answer(refusal(CouncilError(CouncilRefusal.NO_COUNCIL)))
     return council
 
 
@@ -141,7 +134,7 @@ async def add_topic(
             clock.now(),  # type: ignore[union-attr]
         )
     except CouncilError as error:
-        await message.answer(council_refusal(error))
+        await message.answer(refusal(error))
         return
     await message.answer(
         _("Topic {id} added: {name}").format(id=topic.id, name=html.quote(topic.name(_language())))
@@ -169,7 +162,7 @@ async def rename_topic(
             clock.now(),  # type: ignore[union-attr]
         )
     except CouncilError as error:
-        await message.answer(council_refusal(error))
+        await message.answer(refusal(error))
         return
     await message.answer(
         _("Topic {id} renamed: {name}").format(
@@ -221,7 +214,7 @@ async def _set_hidden(
             clock.now(),  # type: ignore[union-attr]
         )
     except CouncilError as error:
-        await message.answer(council_refusal(error))
+        await message.answer(refusal(error))
         return
     text = (
         _("Topic {id} is hidden from citizens.")
@@ -300,7 +293,7 @@ async def revoke(
             clock.now(),  # type: ignore[union-attr]
         )
     except CouncilError as error:
-        await message.answer(council_refusal(error))
+        await message.answer(refusal(error))
         return
     await message.answer(
         _("The user is no longer a secretary of {council}.").format(
@@ -353,7 +346,7 @@ async def accept_invite(
             username=message.from_user.username if message.from_user else None,
         )
     except CouncilError as error:
-        await message.answer(council_refusal(error))
+        await message.answer(refusal(error))
         return
     await session.commit()
     caches.forget(user.id)  # known "not a secretary" until now, here and on other replicas

@@ -39,6 +39,8 @@ from bot.services.broadcasts import (
     pick_text,
 )
 from bot.services.councils import Staff, scope_of
+from bot.services.errors import BroadcastRefusal
+from bot.views.refusals import refusal
 from db.models import Broadcast, BroadcastKind, BroadcastStatus, Council, User
 from db.repositories.broadcasts import BroadcastRepository, SubscriptionRepository
 from db.repositories.councils import CouncilRepository
@@ -92,18 +94,6 @@ class SubscribeTo(CallbackData, prefix="sub"):
 
 def _language(user: User | None) -> str:
     return (user.language if user else None) or get_i18n().current_locale
-
-
-def broadcast_refusal(error: BroadcastError) -> str:
-    text = {
-        "not_found": _("No such broadcast among your councils'."),
-        "no_text": _("A broadcast needs a text in at least one language."),
-        "empty": _("The text is empty."),
-        "too_long": _("The text is too long: {length} characters, at most {maximum}."),
-        "in_the_past": _("That time has already passed. Give a time in the future."),
-        "already_finished": _("This broadcast has already ended."),
-    }.get(error.code, _("This cannot be done."))
-    return text.format(**error.details) if error.details else text
 
 
 # -- subscribing --------------------------------------------------------------------------
@@ -257,7 +247,7 @@ async def text_received(message: Message, state: FSMContext) -> None:
     try:
         text = check_text(message.html_text, with_photo=False)
     except BroadcastError as error:
-        await message.answer(broadcast_refusal(error))
+        await message.answer(refusal(error))
         return
     data = await state.get_data()
     texts = dict(data.get("texts", {}))
@@ -277,7 +267,7 @@ async def _next_text(message: Message, state: FSMContext) -> None:
         await _ask_text(message, state, data["council_id"], index)
         return
     if not data.get("texts"):
-        await message.answer(broadcast_refusal(BroadcastError("no_text")))
+        await message.answer(refusal(BroadcastError(BroadcastRefusal.NO_TEXT)))
         await _ask_text(message, state, data["council_id"], 0)
         return
     await state.set_state(Compose.photo)
@@ -293,9 +283,7 @@ async def photo_received(message: Message, state: FSMContext) -> None:
         for text in data["texts"].values():
             check_text(text, with_photo=True)
     except BroadcastError as error:
-        await message.answer(
-            broadcast_refusal(error) + "\n" + _("With a photo the limit is lower.")
-        )
+        await message.answer(refusal(error) + "\n" + _("With a photo the limit is lower."))
         return
     await state.update_data(photo=message.photo[-1].file_id)
     await _ask_audience(message, state)
@@ -376,7 +364,7 @@ async def when_typed(
         )
         return
     if moment <= clock.now():
-        await message.answer(broadcast_refusal(BroadcastError("in_the_past")))
+        await message.answer(refusal(BroadcastError(BroadcastRefusal.IN_THE_PAST)))
         return
     await state.update_data(when=moment.isoformat())
     await _preview(message, state, session, clock, i18n, user)
@@ -467,7 +455,7 @@ async def confirmed(
     try:
         broadcast = await BroadcastService(session, clock).create(draft, staff)
     except BroadcastError as error:
-        await query.message.answer(broadcast_refusal(error))
+        await query.message.answer(refusal(error))
         return
     await session.commit()
     if data.get("when"):
@@ -546,7 +534,7 @@ async def cancel_broadcast(
     try:
         status = await BroadcastService(session, clock).cancel(broadcast_id, staff)
     except BroadcastError as error:
-        await message.answer(broadcast_refusal(error))
+        await message.answer(refusal(error))
         return
     await session.commit()
     if status == BroadcastStatus.CANCELLED:

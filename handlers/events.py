@@ -40,9 +40,11 @@ from bot.services.events import (
     EventError,
     EventService,
     Registered,
+    VenueNeeded,
     pick_language,
     upcoming_leads,
 )
+from bot.views.refusals import refusal, refusal_alert
 from db.models import Event, EventStatus, Registration, RegistrationStatus, User
 from db.repositories.broadcasts import SubscriptionRepository
 from db.repositories.councils import CouncilRepository
@@ -56,16 +58,6 @@ EVENT_LINK_PREFIX = "event_"
 # Where a pressed button sits: under a broadcast (answer with a new message), under a card opened
 # by itself (edit it), or under the card of page N of /events (edit it, keep the page): 2 + N.
 FROM_MESSAGE, FROM_CARD, FROM_PAGE = 0, 1, 2
-
-
-def event_refusal(error: EventError) -> str:
-    text = {
-        "not_found": _("This event is not available."),
-        "cancelled": _("This event has been cancelled."),
-        "started": _("This event has already started; registration is closed."),
-        "not_registered": _("You are not registered for this event."),
-    }.get(error.code, _("This cannot be done."))
-    return text.format(**error.details) if error.details else text
 
 
 async def event_link(bot: Bot, event_id: int) -> str:
@@ -192,7 +184,7 @@ async def _visible(
     try:
         return await EventService(session, clock).visible(event_id)
     except EventError as error:
-        await message.answer(event_refusal(error))
+        await message.answer(refusal(error))
         return None
 
 
@@ -226,9 +218,7 @@ async def button_pressed(
             venue_id = callback_data.venue_id if action == "venue" else None
             try:
                 result = await service.register(callback_data.event_id, user.id, venue_id)
-            except EventError as error:
-                if error.code != "choose_venue":
-                    raise
+            except VenueNeeded:
                 await query.answer()
                 await _ask_venue(query.message, session, callback_data)
                 return
@@ -259,7 +249,7 @@ async def button_pressed(
             return
     except EventError as error:
         await session.rollback()
-        await query.answer(event_refusal(error), show_alert=True)
+        await query.answer(refusal_alert(error), show_alert=True)
         return
     except IntegrityError:
         # The same button pressed twice at once: the first press registered.

@@ -34,6 +34,7 @@ from bot.event_jobs import EventJobs, add_notice
 from bot.i18n import LANGUAGE_NAMES, N_, format_when
 from bot.numbers import parse_number
 from bot.services.councils import Staff, scope_of
+from bot.services.errors import EventAdminRefusal
 from bot.services.events import (
     MAX_AUDIENCE,
     MAX_VENUES,
@@ -49,6 +50,7 @@ from bot.services.events import (
     parse_venue,
 )
 from bot.services.export import registrant_rows, to_xlsx
+from bot.views.refusals import refusal
 from db.models import Council, Event, EventStatus, RegistrationStatus, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.events import EventRepository
@@ -90,39 +92,6 @@ class NewEventDone(CallbackData, prefix="ned"):
     choice: str  # now | later | draft | cancel
 
 
-def event_admin_refusal(error: EventError) -> str:
-    text = {
-        "not_found": _("No such event among your councils'."),
-        "no_text": _("An event needs a title in at least one language."),
-        "no_venue": _("Add at least one venue."),
-        "empty": _("The text is empty."),
-        "too_long": _("The text is too long: {length} characters, at most {maximum}."),
-        "bad_time": _("Write the date and time like {example}; that date does not exist."),
-        "in_the_past": _("That time has already passed. Give a time in the future."),
-        "end_before_start": _("The end must be after the start."),
-        "publish_after_start": _("The event must be published before it starts."),
-        "started": _("This event has already started."),
-        "over": _("This event is already over."),
-        "cancelled": _("This event has been cancelled."),
-        "not_draft": _("Only a draft can be published; this event already is."),
-        "bad_venue": _(
-            "Write the venue as: name | address | places (address and places optional)."
-        ),
-        "bad_capacity": _("Places must be a whole number from 1 to {maximum}, or - for no limit."),
-        "bad_email": _("That e-mail address does not look right."),
-        "bad_venue_number": _("Give a venue number from 1 to {count}."),
-        "bad_language": _("Give the language as kk, ru or en."),
-        "bad_reminders": _("Write the reminders like 24h,1h (or 2d, 90m, 30s), or none."),
-        "bad_field": _("Unknown field. See /event_edit for the list."),
-        "no_reason": _("Give the reason: /event_cancel <id> <reason>"),
-        "not_held": _("Attendance can be recorded only for a published event that took place."),
-        "not_started": _("The event has not started yet; record attendance after it."),
-        "attended_count": _("Give one number per venue: this event has {count}."),
-        "bad_number": _("Give whole numbers, zero or more."),
-    }.get(error.code, _("This cannot be done."))
-    return html.quote(text.format(**error.details) if error.details else text)
-
-
 def _language(user: User | None) -> str:
     return (user.language if user else None) or get_i18n().current_locale
 
@@ -132,7 +101,7 @@ async def _event_and_council(
 ) -> tuple[Event, Council]:
     event_id = parse_number(raw.strip().lstrip("#"))
     if event_id is None:
-        raise EventError("not_found")
+        raise EventError(EventAdminRefusal.NOT_FOUND)
     event = await EventService(session, clock).for_staff(event_id, staff)
     council = await CouncilRepository(session).get(event.council_id)
     assert council is not None
@@ -215,7 +184,7 @@ async def text_received(message: Message, state: FSMContext) -> None:
         title = check_title(title)
         description = check_description(description)
     except EventError as error:
-        await message.answer(event_admin_refusal(error))
+        await message.answer(refusal(error))
         return
     data = await state.get_data()
     texts = dict(data.get("texts", {}))
@@ -235,7 +204,7 @@ async def _next_text(message: Message, state: FSMContext) -> None:
         await _ask_language(message, state, index)
         return
     if not data.get("texts"):
-        await message.answer(event_admin_refusal(EventError("no_text")))
+        await message.answer(refusal(EventError(EventAdminRefusal.NO_TEXT)))
         await _ask_language(message, state, 0)
         return
     await state.set_state(NewEvent.start)
@@ -252,7 +221,7 @@ async def start_received(message: Message, state: FSMContext, clock: Clock) -> N
         starts_at = parse_moment(message.text or "", ZoneInfo(data["tz"]))
         check_times(starts_at, None, clock.now())
     except EventError as error:
-        await message.answer(event_admin_refusal(error))
+        await message.answer(refusal(error))
         return
     await state.update_data(starts_at=starts_at.isoformat())
     await state.set_state(NewEvent.end)
@@ -271,7 +240,7 @@ async def end_received(message: Message, state: FSMContext, clock: Clock) -> Non
         ends_at = parse_moment(message.text or "", ZoneInfo(data["tz"]))
         check_times(starts_at, ends_at, clock.now())
     except EventError as error:
-        await message.answer(event_admin_refusal(error))
+        await message.answer(refusal(error))
         return
     await state.update_data(ends_at=ends_at.isoformat())
     await _ask_venue(message, state)
@@ -306,7 +275,7 @@ async def venue_received(message: Message, state: FSMContext) -> None:
     try:
         venue = parse_venue(message.text or "")
     except EventError as error:
-        await message.answer(event_admin_refusal(error))
+        await message.answer(refusal(error))
         return
     venues.append([venue.name, venue.address, venue.capacity])
     await state.update_data(venues=venues)
@@ -320,7 +289,7 @@ async def venue_received(message: Message, state: FSMContext) -> None:
 async def venues_done(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     if not data.get("venues"):
-        await message.answer(event_admin_refusal(EventError("no_venue")))
+        await message.answer(refusal(EventError(EventAdminRefusal.NO_VENUE)))
         return
     await state.set_state(NewEvent.contacts)
     await message.answer(
@@ -335,7 +304,7 @@ async def contacts_received(message: Message, state: FSMContext) -> None:
     try:
         contacts = parse_contacts(message.text or "")
     except EventError as error:
-        await message.answer(event_admin_refusal(error))
+        await message.answer(refusal(error))
         return
     await state.update_data(contacts=list(contacts))
     await _ask_audience(message, state)
@@ -359,9 +328,9 @@ async def audience_received(
     text = " ".join((message.text or "").split())
     if not text or len(text) > MAX_AUDIENCE:
         await message.answer(
-            event_admin_refusal(EventError("too_long", length=len(text), maximum=MAX_AUDIENCE))
+            refusal(EventError(EventAdminRefusal.TOO_LONG, length=len(text), maximum=MAX_AUDIENCE))
             if text
-            else event_admin_refusal(EventError("empty"))
+            else refusal(EventError(EventAdminRefusal.EMPTY))
         )
         return
     await state.update_data(audience=text)
@@ -403,7 +372,7 @@ async def _preview(message: Message, state: FSMContext, session: AsyncSession, i
     if longest > MAX_MESSAGE:
         # Only with everything at its longest; the description is what can give.
         await message.answer(
-            event_admin_refusal(EventError("too_long", length=longest, maximum=MAX_MESSAGE))
+            refusal(EventError(EventAdminRefusal.TOO_LONG, length=longest, maximum=MAX_MESSAGE))
         )
         await message.answer(_("Cancelled. Nothing was saved."))
         await state.clear()
@@ -474,7 +443,7 @@ async def publish_at_received(
     try:
         publish_at = parse_moment(message.text or "", ZoneInfo(data["tz"]))
     except EventError as error:
-        await message.answer(event_admin_refusal(error))
+        await message.answer(refusal(error))
         return
     await _create(message, state, session, clock, staff, user, bot, event_jobs, publish_at)
 
@@ -496,9 +465,12 @@ async def _create(
             draft_from(data), staff, publish_at=publish_at
         )
     except EventError as error:
-        await message.answer(event_admin_refusal(error))
+        await message.answer(refusal(error))
         # A time that passed while the secretary was typing: they give another one.
-        if error.code not in ("in_the_past", "publish_after_start") or publish_at is None:
+        if publish_at is None or error.code not in (
+            EventAdminRefusal.IN_THE_PAST,
+            EventAdminRefusal.PUBLISH_AFTER_START,
+        ):
             await state.clear()
         return
     await session.commit()
@@ -598,7 +570,7 @@ async def publish_event(
         at = parse_moment(when, ZoneInfo(council.timezone)) if when.strip() else None
         event = await EventService(session, clock).publish(event.id, staff, at)
     except EventError as error:
-        await message.answer(event_admin_refusal(error))
+        await message.answer(refusal(error))
         return
     await session.commit()
     await message.answer(await _published_text(event, bot, user, session, clock.now()))
@@ -641,7 +613,7 @@ async def edit_event(
         venues = await EventRepository(session).venues(event.id)
         longest = longest_announcement(i18n, edited.event, venues, council)
         if longest > MAX_MESSAGE:
-            raise EventError("too_long", length=longest, maximum=MAX_MESSAGE)
+            raise EventError(EventAdminRefusal.TOO_LONG, length=longest, maximum=MAX_MESSAGE)
         notice = None
         if edited.changes and edited.event.status == EventStatus.PUBLISHED:
             notice = await add_notice(
@@ -649,7 +621,7 @@ async def edit_event(
             )
     except EventError as error:
         await session.rollback()
-        await message.answer(event_admin_refusal(error))
+        await message.answer(refusal(error))
         return
     await session.commit()
     for registration in edited.promoted:
@@ -681,7 +653,7 @@ async def cancel_event(
         notice = await add_notice(session, i18n, event, council, [], clock.now())
     except EventError as error:
         await session.rollback()
-        await message.answer(event_admin_refusal(error))
+        await message.answer(refusal(error))
         return
     await session.commit()
     if notice is not None:
@@ -709,7 +681,7 @@ async def record_attended(
         await EventService(session, clock).record_attendance(event.id, staff, counts)
     except EventError as error:
         await session.rollback()
-        await message.answer(event_admin_refusal(error))
+        await message.answer(refusal(error))
         return
     await session.commit()
     await message.answer(_("Recorded. The report: /event_report {id}").format(id=event.id))
@@ -727,7 +699,7 @@ async def show_report(
         event, council = await _event_and_council(session, clock, staff, command.args or "")
         report = await EventService(session, clock).report(event.id, staff)
     except EventError as error:
-        await message.answer(event_admin_refusal(error))
+        await message.answer(refusal(error))
         return
     await send_lines(message.answer, report_text(report, council, _language(user)).split("\n"))
 
@@ -742,7 +714,7 @@ async def export_registrants(
     try:
         event, council = await _event_and_council(session, clock, staff, command.args or "")
     except EventError as error:
-        await message.answer(event_admin_refusal(error))
+        await message.answer(refusal(error))
         return
     repo = EventRepository(session)
     rows = registrant_rows(

@@ -30,6 +30,7 @@ from bot.notify import (
     history_lines,
     status_name,
 )
+from bot.services.errors import QuestionRefusal
 from bot.services.privacy import PrivacyService
 from bot.services.questions import (
     MAX_ATTACHMENTS,
@@ -41,6 +42,7 @@ from bot.services.questions import (
     check_text,
 )
 from bot.views import Plain, pack
+from bot.views.refusals import refusal, refusal_alert
 from db.models import Council, QuestionStatus, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
@@ -93,36 +95,6 @@ class MyQuestion(CallbackData, prefix="myq"):
 
 class Withdraw(CallbackData, prefix="pdw"):
     confirm: bool
-
-
-# -- refusals, in the user's words --------------------------------------------------------
-
-
-def refusal(error: QuestionError) -> str:
-    messages = {
-        "banned": _("You cannot send questions to this council."),
-        "too_many_open": _(
-            "You already have {limit} questions waiting for an answer. "
-            "You can ask a new one when one of them is answered."
-        ),
-        "too_many_today": _(
-            "You can send at most {limit} questions a day. Please come back tomorrow."
-        ),
-        "too_short": _("The question is too short: at least {minimum} characters, please."),
-        "too_long": _(
-            "The question is too long: {length} characters, at most {maximum}. Please shorten it."
-        ),
-        "not_found": _("Question not found."),
-        "not_answered": _("This question has not been answered yet."),
-        "already_rated": _("You have already rated this answer."),
-        "followup_used": _("You have already sent a follow-up to this question."),
-        "followup_of_followup": _(
-            "A follow-up cannot be followed up. To ask more, send a new question with /ask."
-        ),
-        "already_sent": _("This question has already been sent."),
-    }
-    text = messages.get(error.code, _("This cannot be done."))
-    return text.format(**error.details) if error.details else text
 
 
 # -- /ask ---------------------------------------------------------------------------------
@@ -409,7 +381,7 @@ async def follow_up_pressed(
     try:
         question = await service.check_followup(callback_data.question_id, user.id)
     except QuestionError as error:
-        await query.answer(refusal(error), show_alert=True)
+        await query.answer(refusal_alert(error), show_alert=True)
         return
     await query.answer()
     await state.set_state(FollowUp.text)
@@ -440,7 +412,7 @@ async def follow_up_text(
         parent = await service.check_followup((await state.get_data())["parent_id"], user.id)
     except QuestionError as error:
         await message.answer(refusal(error))
-        if error.code not in {"too_short", "too_long"}:
+        if error.code not in {QuestionRefusal.TOO_SHORT, QuestionRefusal.TOO_LONG}:
             await state.clear()
         return
     await state.clear()
@@ -471,7 +443,7 @@ async def rated(
     try:
         question = await service.rate(callback_data.question_id, user.id, callback_data.helpful)
     except QuestionError as error:
-        await query.answer(refusal(error), show_alert=True)
+        await query.answer(refusal_alert(error), show_alert=True)
         return
     await session.commit()
     await query.answer(_("Thank you for your rating!"))
@@ -558,7 +530,7 @@ async def my_question(
     try:
         question = await service.own(callback_data.question_id, user.id)
     except QuestionError as error:
-        await query.answer(refusal(error), show_alert=True)
+        await query.answer(refusal_alert(error), show_alert=True)
         return
     await query.answer()
     council = await CouncilRepository(session).get(question.council_id)

@@ -45,10 +45,12 @@ from bot.notify import (
     status_name,
 )
 from bot.services.councils import Staff, scope_of, staff_in_chat
+from bot.services.errors import CaseRefusal
 from bot.services.export import export_rows, to_csv, to_xlsx
-from bot.services.questions import QuestionError, QuestionService
+from bot.services.questions import QuestionError, QuestionService, status_refusal
 from bot.services.tickets import parse_ticket
 from bot.views import Plain, pack
+from bot.views.refusals import refusal, refusal_alert
 from db.models import Question, QuestionStatus, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
@@ -147,25 +149,6 @@ class IsReplyToBot(Filter):
         return replied.from_user.id == (await bot.me()).id
 
 
-def staff_refusal(error: QuestionError) -> str:
-    messages = {
-        "not_found": _("No such ticket among your council's questions."),
-        "ambiguous": _(
-            "Several years have this number ({years}): write the ticket with the year."
-        ),
-        "already_in_progress": _("This question is already in work."),
-        "already_answered": _("This question has already been answered."),
-        "already_rejected": _("This question has already been rejected."),
-        "empty_answer": _("The text is empty or too short."),
-        "too_long": _("The text is too long: {length} characters, at most {maximum}."),
-    }
-    text = messages.get(error.code, _("This cannot be done."))
-    details = dict(error.details)
-    if "years" in details:
-        details["years"] = ", ".join(str(year) for year in details["years"])  # type: ignore[union-attr]
-    return text.format(**details) if details else text
-
-
 def _language(user: User | None) -> str:
     return (user.language if user else None) or get_i18n().current_locale
 
@@ -189,7 +172,7 @@ async def _question_from_args(
     try:
         return await service.find(ref, staff), rest.strip()
     except QuestionError as error:
-        await message.answer(staff_refusal(error))
+        await message.answer(refusal(error))
         return None
 
 
@@ -304,7 +287,7 @@ async def view_pressed(
     try:
         question = await service.get_for(callback_data.question_id, staff)
     except QuestionError as error:
-        await query.answer(staff_refusal(error), show_alert=True)
+        await query.answer(refusal_alert(error), show_alert=True)
         return
     await query.answer()
     messages, markup = await staff_view(session, service, question, _language(user))
@@ -377,7 +360,7 @@ async def _act(
         else:
             await service.reject(question, staff, text or "")
     except QuestionError as error:
-        await reply(staff_refusal(error))
+        await reply(refusal(error))
         return False
     await session.commit()
     outcome = await notifier.tell_citizen(session, question)
@@ -559,7 +542,7 @@ async def card_pressed(
     try:
         question = await service.get_for(callback_data.question_id, staff)
     except QuestionError as error:
-        await query.answer(staff_refusal(error), show_alert=True)
+        await query.answer(refusal_alert(error), show_alert=True)
         return
     if callback_data.action == "take":
         await query.answer()
@@ -567,7 +550,7 @@ async def card_pressed(
         return
     if not question.is_open:
         await query.answer(
-            staff_refusal(QuestionError(f"already_{question.status.value}")), show_alert=True
+            refusal_alert(QuestionError(status_refusal(question.status))), show_alert=True
         )
         return
     await query.answer()
@@ -656,7 +639,7 @@ async def _act_on_prompt(
         question = await service.get_for(prompt.question_id, staff)
     except QuestionError as error:
         await _forget_prompt(state, prompt)
-        await message.reply(staff_refusal(error))
+        await message.reply(refusal(error))
         return
     done = await _act(
         message.reply, session, service, notifier, question, staff, prompt.action, message.text
@@ -680,7 +663,7 @@ async def reply_to_card(
     """A reply to a card answers that card's question, whatever else is pending."""
     service = QuestionService(session, settings, clock)
     if not staff.can_act(question.council_id):
-        await message.reply(staff_refusal(QuestionError("not_found")))
+        await message.reply(refusal(QuestionError(CaseRefusal.NOT_FOUND)))
         return
     if message.text is None:
         await message.reply(
@@ -719,7 +702,7 @@ async def typed_after_prompt(
     prompt = await _latest_prompt(state)
     if prompt is None:
         await state.set_state(None)
-        await message.answer(staff_refusal(QuestionError("not_found")))
+        await message.answer(refusal(QuestionError(CaseRefusal.NOT_FOUND)))
         return
     await _act_on_prompt(message, prompt, state, session, settings, clock, staff, notifier)
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.services.councils import Staff, staff_of
+from bot.services.errors import BroadcastRefusal, Refused
 from db.models import AuditEntry, Broadcast, BroadcastStatus, Council
 from db.repositories.broadcasts import BroadcastRepository, SubscriptionRepository
 from db.repositories.councils import CouncilRepository
@@ -20,11 +21,8 @@ MAX_CAPTION = 1024
 LATE_AFTER_SECONDS = 60
 
 
-class BroadcastError(Exception):
-    def __init__(self, code: str, **details: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.details = details
+class BroadcastError(Refused):
+    """A broadcast that cannot be made, changed or stopped (BroadcastRefusal)."""
 
 
 def pick_text(broadcast: Broadcast, language: str, default_language: str) -> str:
@@ -33,7 +31,7 @@ def pick_text(broadcast: Broadcast, language: str, default_language: str) -> str
         text = broadcast.text(candidate)
         if text:
             return text
-    raise BroadcastError("no_text")
+    raise BroadcastError(BroadcastRefusal.NO_TEXT)
 
 
 def parse_when(text: str, tz: ZoneInfo) -> datetime | None:
@@ -48,9 +46,9 @@ def parse_when(text: str, tz: ZoneInfo) -> datetime | None:
 def check_text(text: str, with_photo: bool) -> str:
     limit = MAX_CAPTION if with_photo else MAX_TEXT
     if not text.strip():
-        raise BroadcastError("empty")
+        raise BroadcastError(BroadcastRefusal.EMPTY)
     if len(text) > limit:
-        raise BroadcastError("too_long", length=len(text), maximum=limit)
+        raise BroadcastError(BroadcastRefusal.TOO_LONG, length=len(text), maximum=limit)
     return text
 
 
@@ -100,12 +98,12 @@ class BroadcastService:
 
     async def create(self, draft: BroadcastDraft, staff: Staff) -> Broadcast:
         if not staff.can_act(draft.council_id):
-            raise BroadcastError("not_found")
+            raise BroadcastError(BroadcastRefusal.NOT_FOUND)
         if not any(draft.texts.get(language) for language in LANGUAGES):
-            raise BroadcastError("no_text")
+            raise BroadcastError(BroadcastRefusal.NO_TEXT)
         now = self.clock.now()
         if draft.scheduled_at < now - timedelta(seconds=5):
-            raise BroadcastError("in_the_past")
+            raise BroadcastError(BroadcastRefusal.IN_THE_PAST)
         broadcast = await self.broadcasts.add(
             Broadcast(
                 council_id=draft.council_id,
@@ -128,7 +126,7 @@ class BroadcastService:
         """Cancel a scheduled broadcast, or stop a running one. Returns the new status."""
         broadcast = await self.broadcasts.get(broadcast_id)
         if broadcast is None or not staff.can_act(broadcast.council_id):
-            raise BroadcastError("not_found")
+            raise BroadcastError(BroadcastRefusal.NOT_FOUND)
         now = self.clock.now()
         if await self.broadcasts.set_status(
             broadcast.id,
@@ -143,7 +141,7 @@ class BroadcastService:
         ):
             await self._audit(broadcast, staff.user_id, "broadcast_stopped")
             return BroadcastStatus.STOPPED
-        raise BroadcastError("already_finished", status=broadcast.status.value)
+        raise BroadcastError(BroadcastRefusal.ALREADY_FINISHED, status=broadcast.status.value)
 
     async def _audit(self, broadcast: Broadcast, actor_id: int, action: str) -> None:
         await QuestionRepository(self.session).audit(

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cache import SecretaryIds
 from bot.config import Settings
+from bot.services.errors import CouncilRefusal, Refused
 from db.models import AuditEntry, Council, Invite, Topic, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
@@ -25,12 +26,8 @@ DEFAULT_TOPICS: list[tuple[str, str, str]] = [
 INVITE_PREFIX = "inv_"
 
 
-class CouncilError(Exception):
-    """A council operation that cannot be done; `code` says why."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class CouncilError(Refused):
+    """A council operation that cannot be done (CouncilRefusal)."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +143,7 @@ class CouncilService:
     async def council(self, council_id: int) -> Council:
         council = await self.councils.get(council_id)
         if council is None:
-            raise CouncilError("no_council")
+            raise CouncilError(CouncilRefusal.NO_COUNCIL)
         return council
 
     async def add_topic(
@@ -193,7 +190,7 @@ class CouncilService:
         user_id = user.id
         invite = await self.councils.invite(payload.removeprefix(INVITE_PREFIX))
         if invite is None or invite.used_at is not None:
-            raise CouncilError("invite_invalid")
+            raise CouncilError(CouncilRefusal.INVITE_INVALID)
         invite.used_by = user_id
         invite.used_at = now
         council = await self.council(invite.council_id)
@@ -206,7 +203,7 @@ class CouncilService:
     async def revoke(self, council_id: int, user_id: int, actor_id: int, now: datetime) -> None:
         await self.council(council_id)
         if not await self.councils.remove_secretary(council_id, user_id):
-            raise CouncilError("not_secretary")
+            raise CouncilError(CouncilRefusal.NOT_SECRETARY)
         await self._audit(actor_id, council_id, "secretary_revoked", str(user_id), now)
 
     async def bind(self, council_id: int, chat_id: int, actor_id: int, now: datetime) -> Council:
@@ -221,7 +218,7 @@ class CouncilService:
     async def _topic(self, topic_id: int) -> Topic:
         topic = await self.councils.topic(topic_id)
         if topic is None:
-            raise CouncilError("no_topic")
+            raise CouncilError(CouncilRefusal.NO_TOPIC)
         return topic
 
     async def _audit(

@@ -19,6 +19,7 @@ from bot.config import LANGUAGES, format_leads, parse_leads
 from bot.numbers import parse_number
 from bot.services.broadcasts import parse_when
 from bot.services.councils import Staff
+from bot.services.errors import EventAdminRefusal, EventRefusal, Refused
 from db.models import (
     AuditEntry,
     BroadcastKind,
@@ -48,13 +49,12 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[\d\s()\-]{5,}$")
 
 
-class EventError(Exception):
-    """An event operation that cannot be done; `code` says why, `details` fill the message."""
+class EventError(Refused):
+    """A citizen's (EventRefusal) or a secretary's (EventAdminRefusal) request is refused."""
 
-    def __init__(self, code: str, **details: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.details = details
+
+class VenueNeeded(Exception):
+    """The event has several venues and the press named none: the citizen is asked which."""
 
 
 @dataclass(frozen=True)
@@ -173,16 +173,16 @@ def parse_moment(text: str, tz: ZoneInfo) -> datetime:
     """`06.02.2027 15:00` in the council's time zone. 31.02 and other impossible dates fail."""
     moment = parse_when(text, tz)
     if moment is None:
-        raise EventError("bad_time", example="06.02.2027 15:00")
+        raise EventError(EventAdminRefusal.BAD_TIME, example="06.02.2027 15:00")
     return moment
 
 
 def check_title(title: str) -> str:
     title = " ".join(title.split())
     if not title:
-        raise EventError("empty")
+        raise EventError(EventAdminRefusal.EMPTY)
     if len(title) > MAX_TITLE:
-        raise EventError("too_long", length=len(title), maximum=MAX_TITLE)
+        raise EventError(EventAdminRefusal.TOO_LONG, length=len(title), maximum=MAX_TITLE)
     return title
 
 
@@ -191,14 +191,16 @@ def check_description(description: str | None) -> str | None:
         return None
     description = description.strip()
     if len(description) > MAX_DESCRIPTION:
-        raise EventError("too_long", length=len(description), maximum=MAX_DESCRIPTION)
+        raise EventError(
+            EventAdminRefusal.TOO_LONG, length=len(description), maximum=MAX_DESCRIPTION
+        )
     return description
 
 
 def _limited(text: str, maximum: int) -> str:
     text = " ".join(text.split())
     if len(text) > maximum:
-        raise EventError("too_long", length=len(text), maximum=maximum)
+        raise EventError(EventAdminRefusal.TOO_LONG, length=len(text), maximum=maximum)
     return text
 
 
@@ -209,7 +211,7 @@ def parse_capacity(text: str) -> int | None:
         return None
     capacity = parse_number(text, MAX_CAPACITY)
     if not capacity:
-        raise EventError("bad_capacity", maximum=MAX_CAPACITY)
+        raise EventError(EventAdminRefusal.BAD_CAPACITY, maximum=MAX_CAPACITY)
     return capacity
 
 
@@ -217,7 +219,7 @@ def parse_venue(text: str) -> VenueDraft:
     """`Name | address | capacity`: the name is required, the others optional."""
     parts = [part.strip() for part in text.split("|")]
     if len(parts) > 3 or not parts[0]:
-        raise EventError("bad_venue")
+        raise EventError(EventAdminRefusal.BAD_VENUE)
     name = _limited(parts[0], MAX_VENUE_NAME)
     address = _limited(parts[1], MAX_ADDRESS) if len(parts) > 1 and parts[1] else None
     capacity = parse_capacity(parts[2]) if len(parts) > 2 else None
@@ -235,7 +237,7 @@ def parse_contacts(text: str) -> tuple[str | None, str | None, str | None]:
             continue
         if "@" in part:
             if email is not None or not EMAIL.match(part):
-                raise EventError("bad_email")
+                raise EventError(EventAdminRefusal.BAD_EMAIL)
             email = _limited(part, MAX_CONTACT)
         elif all(PHONE.match(phone.strip()) for phone in part.split(",")):
             phones.append(part)
@@ -250,9 +252,9 @@ def parse_contacts(text: str) -> tuple[str | None, str | None, str | None]:
 
 def check_times(starts_at: datetime, ends_at: datetime | None, now: datetime) -> None:
     if starts_at <= now:
-        raise EventError("in_the_past")
+        raise EventError(EventAdminRefusal.IN_THE_PAST)
     if ends_at is not None and ends_at <= starts_at:
-        raise EventError("end_before_start")
+        raise EventError(EventAdminRefusal.END_BEFORE_START)
 
 
 def reminder_leads(event: Event, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -276,7 +278,7 @@ def pick_language(event: Event, language: str, default_language: str) -> str:
     for candidate in (language, default_language, *LANGUAGES):
         if event.title(candidate):
             return candidate
-    raise EventError("no_text")
+    raise EventError(EventAdminRefusal.NO_TEXT)
 
 
 class EventService:
@@ -292,11 +294,11 @@ class EventService:
     ) -> Event:
         """A draft (publish_at None) or an event published at `publish_at` (now or later)."""
         if not staff.can_act(draft.council_id):
-            raise EventError("not_found")
+            raise EventError(EventAdminRefusal.NOT_FOUND)
         if not any(draft.titles.get(language) for language in LANGUAGES):
-            raise EventError("no_text")
+            raise EventError(EventAdminRefusal.NO_TEXT)
         if not draft.venues:
-            raise EventError("no_venue")
+            raise EventError(EventAdminRefusal.NO_VENUE)
         now = self.clock.now()
         check_times(draft.starts_at, draft.ends_at, now)
         if publish_at is not None:
@@ -318,19 +320,19 @@ class EventService:
         council's event is not revealed)."""
         event = await self.events.get(event_id)
         if event is None or not staff.can_act(event.council_id):
-            raise EventError("not_found")
+            raise EventError(EventAdminRefusal.NOT_FOUND)
         return event
 
     async def publish(self, event_id: int, staff: Staff, at: datetime | None) -> Event:
         event = await self.for_staff(event_id, staff)
         if event.status != EventStatus.DRAFT:
-            raise EventError("not_draft")
+            raise EventError(EventAdminRefusal.NOT_DRAFT)
         now = self.clock.now()
         publish_at = self._check_publish_at(at or now, event.starts_at, now)
         if not await self.events.set_values(
             event.id, [EventStatus.DRAFT], status=EventStatus.PUBLISHED, publish_at=publish_at
         ):
-            raise EventError("not_draft")
+            raise EventError(EventAdminRefusal.NOT_DRAFT)
         await self._audit(event, staff.user_id, "event_published")
         refreshed = await self.events.get(event.id)
         assert refreshed is not None
@@ -338,11 +340,11 @@ class EventService:
 
     def _check_publish_at(self, at: datetime, starts_at: datetime, now: datetime) -> datetime:
         if at < now - timedelta(seconds=5):
-            raise EventError("in_the_past")
+            raise EventError(EventAdminRefusal.IN_THE_PAST)
         if starts_at <= now:
-            raise EventError("started")
+            raise EventError(EventAdminRefusal.STARTED)
         if at >= starts_at:
-            raise EventError("publish_after_start")
+            raise EventError(EventAdminRefusal.PUBLISH_AFTER_START)
         return max(at, now)
 
     async def edit(
@@ -351,26 +353,26 @@ class EventService:
         """Change one thing: start, end, venue, capacity, text, contacts, reminders, audience."""
         event = await self.for_staff(event_id, staff)
         if event.status == EventStatus.CANCELLED:
-            raise EventError("cancelled")
+            raise EventError(EventAdminRefusal.CANCELLED)
         now = self.clock.now()
         changes: list[Change] = []
         promoted: list[Registration] = []
         value = value.strip()
         if what == "start":
             if event.starts_at <= now:
-                raise EventError("started")
+                raise EventError(EventAdminRefusal.STARTED)
             starts_at = parse_moment(value, tz)
             # The end moves with the start: a moved two-day conference stays two days long.
             ends_at = event.ends_at + (starts_at - event.starts_at) if event.ends_at else None
             check_times(starts_at, ends_at, now)
             if event.publish_at is not None and event.publish_at >= starts_at:
-                raise EventError("publish_after_start")
+                raise EventError(EventAdminRefusal.PUBLISH_AFTER_START)
             event.starts_at, event.ends_at = starts_at, ends_at
             changes.append(Change("start"))
         elif what == "end":
             ends_at = None if value in ("", "-") else parse_moment(value, tz)
             if ends_at is not None and ends_at <= event.starts_at:
-                raise EventError("end_before_start")
+                raise EventError(EventAdminRefusal.END_BEFORE_START)
             event.ends_at = ends_at
             changes.append(Change("end"))
         elif what in ("venue", "capacity"):
@@ -378,7 +380,7 @@ class EventService:
             venues = await self.events.venues(event.id)
             number = parse_number(position, len(venues))
             if not number:
-                raise EventError("bad_venue_number", count=len(venues))
+                raise EventError(EventAdminRefusal.BAD_VENUE_NUMBER, count=len(venues))
             venue = venues[number - 1]
             if what == "venue":
                 draft = parse_venue(rest)
@@ -391,7 +393,7 @@ class EventService:
         elif what == "text":
             language, _, text = value.partition(" ")
             if language not in LANGUAGES:
-                raise EventError("bad_language")
+                raise EventError(EventAdminRefusal.BAD_LANGUAGE)
             title, _, description = text.strip().partition("\n")
             # A command carries plain text; descriptions are kept as Telegram HTML.
             description = html.escape(description, quote=False)
@@ -406,12 +408,12 @@ class EventService:
             try:
                 leads = parse_leads(value) if value not in ("", "default") else None
             except ValueError:
-                raise EventError("bad_reminders") from None
+                raise EventError(EventAdminRefusal.BAD_REMINDERS) from None
             event.reminders = None if leads is None else format_leads(leads)
         elif what == "audience":
             event.audience_note = _limited(value, MAX_AUDIENCE) if value else None
         else:
-            raise EventError("bad_field")
+            raise EventError(EventAdminRefusal.BAD_FIELD)
         event.updated_at = now
         await self.session.flush()
         await self._audit(event, staff.user_id, "event_edited", what)
@@ -437,15 +439,15 @@ class EventService:
     async def cancel(self, event_id: int, staff: Staff, reason: str) -> Event:
         reason = " ".join(reason.split())
         if not reason:
-            raise EventError("no_reason")
+            raise EventError(EventAdminRefusal.NO_REASON)
         if len(reason) > MAX_REASON:
-            raise EventError("too_long", length=len(reason), maximum=MAX_REASON)
+            raise EventError(EventAdminRefusal.TOO_LONG, length=len(reason), maximum=MAX_REASON)
         event = await self.for_staff(event_id, staff)
         now = self.clock.now()
         if event.status == EventStatus.CANCELLED:
-            raise EventError("cancelled")
+            raise EventError(EventAdminRefusal.CANCELLED)
         if (event.ends_at or event.starts_at) <= now:
-            raise EventError("over")
+            raise EventError(EventAdminRefusal.OVER)
         if not await self.events.set_values(
             event.id,
             [EventStatus.DRAFT, EventStatus.PUBLISHED],
@@ -453,7 +455,7 @@ class EventService:
             cancel_reason=reason,
             updated_at=now,
         ):
-            raise EventError("cancelled")
+            raise EventError(EventAdminRefusal.CANCELLED)
         await self.events.stop_broadcasts(
             event.id, [BroadcastKind.EVENT, BroadcastKind.REMINDER], now
         )
@@ -466,14 +468,14 @@ class EventService:
         """How many came, one number per venue in their order."""
         event = await self.for_staff(event_id, staff)
         if event.status != EventStatus.PUBLISHED:
-            raise EventError("not_held")
+            raise EventError(EventAdminRefusal.NOT_HELD)
         if event.starts_at > self.clock.now():
-            raise EventError("not_started")
+            raise EventError(EventAdminRefusal.NOT_STARTED)
         venues = await self.events.venues(event.id)
         if len(numbers) != len(venues):
-            raise EventError("attended_count", count=len(venues))
+            raise EventError(EventAdminRefusal.ATTENDED_COUNT, count=len(venues))
         if any(not 0 <= number <= MAX_ATTENDED for number in numbers):
-            raise EventError("bad_number")
+            raise EventError(EventAdminRefusal.BAD_NUMBER)
         for venue, number in zip(venues, numbers, strict=True):
             venue.attended = number
         await self.session.flush()
@@ -519,7 +521,7 @@ class EventService:
             or event.publish_at is None
             or event.publish_at > now
         ):
-            raise EventError("not_found")
+            raise EventError(EventRefusal.NOT_AVAILABLE)
         return event
 
     async def register(self, event_id: int, user_id: int, venue_id: int | None) -> Registered:
@@ -528,18 +530,18 @@ class EventService:
         event = await self.visible(event_id)
         now = self.clock.now()
         if event.status == EventStatus.CANCELLED:
-            raise EventError("cancelled")
+            raise EventError(EventRefusal.CANCELLED)
         if event.starts_at <= now:
-            raise EventError("started")
+            raise EventError(EventRefusal.REGISTRATION_CLOSED)
         venues = await self.events.venues(event.id)
         if venue_id is None:
             if len(venues) != 1:
-                raise EventError("choose_venue")
+                raise VenueNeeded
             venue = venues[0]
         else:
             found = [v for v in venues if v.id == venue_id]
             if not found:
-                raise EventError("not_found")
+                raise EventError(EventRefusal.NOT_AVAILABLE)
             venue = found[0]
         registration = await self.events.registration(event.id, user_id)
         promoted = None
@@ -588,9 +590,9 @@ class EventService:
         event = await self.events.get(event_id)
         registration = await self.events.registration(event_id, user_id)
         if event is None or registration is None or registration.status not in ACTIVE_REGISTRATION:
-            raise EventError("not_registered")
+            raise EventError(EventRefusal.NOT_REGISTERED)
         if event.starts_at <= self.clock.now() and event.status == EventStatus.PUBLISHED:
-            raise EventError("started")
+            raise EventError(EventRefusal.REGISTRATION_CLOSED)
         promoted = await self._leave(registration)
         await self._audit(event, user_id, "event_unregistered")
         return promoted

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.services.councils import Staff
+from bot.services.errors import CaseRefusal, QuestionRefusal, Refused
 from bot.services.tickets import TicketRef
 from bot.services.workdays import due_date
 from db.models import (
@@ -32,13 +33,8 @@ MAX_ATTACHMENTS = 10
 MAX_TEXT = 3000
 
 
-class QuestionError(Exception):
-    """Something a user asked for cannot be done; `code` says why, the handler says it."""
-
-    def __init__(self, code: str, **details: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.details = details
+class QuestionError(Refused):
+    """A citizen's (QuestionRefusal) or a secretary's (CaseRefusal) request is refused."""
 
 
 # Letters that draw nothing (Hangul fillers, the blank Braille pattern): Unicode classes them as
@@ -66,9 +62,11 @@ def check_text(text: str | None) -> str:
     text = (text or "").strip()
     visible = visible_length(text)
     if visible < MIN_TEXT:
-        raise QuestionError("too_short", minimum=MIN_TEXT, length=visible)
+        raise QuestionError(QuestionRefusal.TOO_SHORT, minimum=MIN_TEXT, length=visible)
     if telegram_length(text) > MAX_TEXT:
-        raise QuestionError("too_long", maximum=MAX_TEXT, length=telegram_length(text))
+        raise QuestionError(
+            QuestionRefusal.TOO_LONG, maximum=MAX_TEXT, length=telegram_length(text)
+        )
     return text
 
 
@@ -105,28 +103,28 @@ class QuestionService:
     # -- citizens --------------------------------------------------------------------------
 
     async def check_can_ask(self, citizen_id: int, council: Council, *, followup: bool = False):
-        """Raise QuestionError("banned" | "too_many_open" | "too_many_today") when refused."""
+        """Raise QuestionError (BANNED, TOO_MANY_OPEN or TOO_MANY_TODAY) when refused."""
         if await self.questions.is_banned(council.id, citizen_id):
-            raise QuestionError("banned")
+            raise QuestionError(QuestionRefusal.BANNED)
         if followup:
             return
         limit = self.settings.max_open_questions
         if await self.questions.count_open(citizen_id) >= limit:
-            raise QuestionError("too_many_open", limit=limit)
+            raise QuestionError(QuestionRefusal.TOO_MANY_OPEN, limit=limit)
         limit = self.settings.max_questions_per_day
         if await self.questions.count_since(citizen_id, self._start_of_day(council)) >= limit:
-            raise QuestionError("too_many_today", limit=limit)
+            raise QuestionError(QuestionRefusal.TOO_MANY_TODAY, limit=limit)
 
     async def create(self, citizen: User, council: Council, draft: Draft) -> Question:
         """Register a question with the next ticket number and its due date."""
         if draft.key is not None and await self.questions.by_draft_key(draft.key) is not None:
-            raise QuestionError("already_sent")
+            raise QuestionError(QuestionRefusal.ALREADY_SENT)
         if draft.parent_id is not None:
             # Checked again here, not only when the button was pressed: a forged or stale
             # button must not chain a follow-up to a follow-up, nor to someone else's question.
             parent = await self.check_followup(draft.parent_id, citizen.id)
             if parent.council_id != council.id:
-                raise QuestionError("not_found")
+                raise QuestionError(QuestionRefusal.NOT_FOUND)
         await self.check_can_ask(citizen.id, council, followup=draft.parent_id is not None)
         now = self.clock.now()
         received = now.astimezone(ZoneInfo(council.timezone)).date()
@@ -161,7 +159,7 @@ class QuestionService:
         """A citizen's own question; someone else's looks exactly like a missing one."""
         question = await self.questions.get(question_id)
         if question is None or question.citizen_id != citizen_id:
-            raise QuestionError("not_found")
+            raise QuestionError(QuestionRefusal.NOT_FOUND)
         return question
 
     async def of_citizen(self, citizen_id: int, page: int, per_page: int):
@@ -172,9 +170,9 @@ class QuestionService:
     async def rate(self, question_id: int, citizen_id: int, helpful: bool) -> Question:
         question = await self.own(question_id, citizen_id)
         if question.status != QuestionStatus.ANSWERED:
-            raise QuestionError("not_answered")
+            raise QuestionError(QuestionRefusal.NOT_ANSWERED)
         if not await self.questions.rate(question.id, 1 if helpful else -1, self.clock.now()):
-            raise QuestionError("already_rated")
+            raise QuestionError(QuestionRefusal.ALREADY_RATED)
         await self._audit(question, citizen_id, "rated", "👍" if helpful else "👎")
         return await self.questions.get(question.id)  # type: ignore[return-value]
 
@@ -182,11 +180,11 @@ class QuestionService:
         """The question a follow-up may be attached to: answered, and not followed up yet."""
         question = await self.own(question_id, citizen_id)
         if question.parent_id is not None:
-            raise QuestionError("followup_of_followup")
+            raise QuestionError(QuestionRefusal.FOLLOWUP_OF_FOLLOWUP)
         if question.status != QuestionStatus.ANSWERED:
-            raise QuestionError("not_answered")
+            raise QuestionError(QuestionRefusal.NOT_ANSWERED)
         if await self.questions.followup_of(question.id) is not None:
-            raise QuestionError("followup_used")
+            raise QuestionError(QuestionRefusal.FOLLOWUP_USED)
         return question
 
     # -- staff -----------------------------------------------------------------------------
@@ -196,15 +194,15 @@ class QuestionService:
         council_ids = None if staff.is_superadmin else set(staff.council_ids)
         found = await self.questions.by_number(ref.number, ref.year, council_ids)
         if not found:
-            raise QuestionError("not_found")
+            raise QuestionError(CaseRefusal.NOT_FOUND)
         if len(found) > 1:
-            raise QuestionError("ambiguous", years=sorted({q.year for q in found}))
+            raise QuestionError(CaseRefusal.AMBIGUOUS, years=sorted({q.year for q in found}))
         return found[0]
 
     async def get_for(self, question_id: int, staff: Staff) -> Question:
         question = await self.questions.get(question_id)
         if question is None or not staff.can_act(question.council_id):
-            raise QuestionError("not_found")
+            raise QuestionError(CaseRefusal.NOT_FOUND)
         return question
 
     async def take(self, question: Question, staff: Staff) -> Question:
@@ -291,7 +289,7 @@ class QuestionService:
 
     def _check_scope(self, question: Question, staff: Staff) -> None:
         if not staff.can_act(question.council_id):
-            raise QuestionError("not_found")
+            raise QuestionError(CaseRefusal.NOT_FOUND)
 
     async def _transition(
         self,
@@ -305,7 +303,8 @@ class QuestionService:
         self._check_scope(question, staff)
         if not await self.questions.transition(question.id, allowed, values):
             current = await self.questions.get(question.id)
-            raise QuestionError(f"already_{current.status.value}")  # type: ignore[union-attr]
+            assert current is not None
+            raise QuestionError(status_refusal(current.status))
         await self.questions.get(question.id)
         await self._audit(question, staff.user_id, action, detail)
 
@@ -329,12 +328,22 @@ class QuestionService:
         return datetime.combine(today, time(0), tzinfo=tz)
 
 
+def status_refusal(status: QuestionStatus) -> CaseRefusal:
+    """Why a question in this status cannot go where a secretary asked."""
+    return {
+        QuestionStatus.NEW: CaseRefusal.NOT_TAKEN,
+        QuestionStatus.IN_PROGRESS: CaseRefusal.ALREADY_IN_PROGRESS,
+        QuestionStatus.ANSWERED: CaseRefusal.ALREADY_ANSWERED,
+        QuestionStatus.REJECTED: CaseRefusal.ALREADY_REJECTED,
+    }[status]
+
+
 def check_answer(text: str | None, minimum: int = 1) -> str:
     text = (text or "").strip()
     if visible_length(text) < minimum:
-        raise QuestionError("empty_answer")
+        raise QuestionError(CaseRefusal.EMPTY_ANSWER)
     if telegram_length(text) > MAX_TEXT:
-        raise QuestionError("too_long", maximum=MAX_TEXT, length=telegram_length(text))
+        raise QuestionError(CaseRefusal.TOO_LONG, maximum=MAX_TEXT, length=telegram_length(text))
     return text
 
 

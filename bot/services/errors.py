@@ -1,0 +1,112 @@
+"""What the rules refuse, and why. A service raises its domain's error with a code from one of
+the enums below; bot/views/refusals.py says every code in the user's language (a test checks
+that none is missing in kk, ru and en), so no refusal falls back to a vague message.
+
+Codes are split by who hears them where the words differ: a citizen's "question not found" is a
+secretary's "no such ticket among your council's questions"."""
+
+from enum import StrEnum
+
+
+class Refused(Exception):
+    """Something a user asked for cannot be done; `code` says why, `details` fill the message."""
+
+    def __init__(self, code: StrEnum, **details: object) -> None:
+        super().__init__(code.value)
+        self.code = code
+        self.details = details
+
+
+class QuestionRefusal(StrEnum):
+    """A citizen asking, following up or rating."""
+
+    BANNED = "banned"
+    TOO_MANY_OPEN = "too_many_open"
+    TOO_MANY_TODAY = "too_many_today"
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    NOT_FOUND = "not_found"
+    NOT_ANSWERED = "not_answered"
+    ALREADY_RATED = "already_rated"
+    FOLLOWUP_USED = "followup_used"
+    FOLLOWUP_OF_FOLLOWUP = "followup_of_followup"
+    ALREADY_SENT = "already_sent"
+
+
+class CaseRefusal(StrEnum):
+    """A secretary working on a question."""
+
+    NOT_FOUND = "not_found"
+    AMBIGUOUS = "ambiguous"
+    NOT_TAKEN = "not_taken"
+    ALREADY_IN_PROGRESS = "already_in_progress"
+    ALREADY_ANSWERED = "already_answered"
+    ALREADY_REJECTED = "already_rejected"
+    EMPTY_ANSWER = "empty_answer"
+    TOO_LONG = "too_long"
+
+
+class EventRefusal(StrEnum):
+    """A citizen opening an event or registering for it."""
+
+    NOT_AVAILABLE = "not_available"
+    CANCELLED = "cancelled"
+    REGISTRATION_CLOSED = "registration_closed"
+    NOT_REGISTERED = "not_registered"
+
+
+class EventAdminRefusal(StrEnum):
+    """A secretary creating, editing, publishing, cancelling or reporting on an event."""
+
+    NOT_FOUND = "not_found"
+    NO_TEXT = "no_text"
+    NO_VENUE = "no_venue"
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    BAD_TIME = "bad_time"
+    IN_THE_PAST = "in_the_past"
+    END_BEFORE_START = "end_before_start"
+    PUBLISH_AFTER_START = "publish_after_start"
+    STARTED = "started"
+    OVER = "over"
+    CANCELLED = "cancelled"
+    NOT_DRAFT = "not_draft"
+    BAD_VENUE = "bad_venue"
+    BAD_CAPACITY = "bad_capacity"
+    BAD_EMAIL = "bad_email"
+    BAD_VENUE_NUMBER = "bad_venue_number"
+    BAD_LANGUAGE = "bad_language"
+    BAD_REMINDERS = "bad_reminders"
+    BAD_FIELD = "bad_field"
+    NO_REASON = "no_reason"
+    NOT_HELD = "not_held"
+    NOT_STARTED = "not_started"
+    ATTENDED_COUNT = "attended_count"
+    BAD_NUMBER = "bad_number"
+
+
+class BroadcastRefusal(StrEnum):
+    NOT_FOUND = "not_found"
+    NO_TEXT = "no_text"
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    IN_THE_PAST = "in_the_past"
+    ALREADY_FINISHED = "already_finished"
+
+
+class CouncilRefusal(StrEnum):
+    NO_COUNCIL = "no_council"
+    NO_TOPIC = "no_topic"
+    INVITE_INVALID = "invite_invalid"
+    NOT_SECRETARY = "not_secretary"
+
+
+# Every enum of codes, for the catalog test and the views.
+REFUSAL_CODES: tuple[type[StrEnum], ...] = (
+    QuestionRefusal,
+    CaseRefusal,
+    EventRefusal,
+    EventAdminRefusal,
+    BroadcastRefusal,
+    CouncilRefusal,
+)

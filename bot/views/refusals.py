@@ -1,0 +1,149 @@
+"""Every refusal code (bot/services/errors.py) in the user's words: one table per enum, each
+complete (tests/test_refusals.py checks every code in kk, ru and en)."""
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.text_decorations import html_decoration as html
+
+from bot.services.errors import (
+    BroadcastRefusal,
+    CaseRefusal,
+    CouncilRefusal,
+    EventAdminRefusal,
+    EventRefusal,
+    QuestionRefusal,
+    Refused,
+)
+
+QUESTIONS: Mapping[QuestionRefusal, Any] = {
+    QuestionRefusal.BANNED: __("You cannot send questions to this council."),
+    QuestionRefusal.TOO_MANY_OPEN: __(
+        "You already have {limit} questions waiting for an answer. "
+        "You can ask a new one when one of them is answered."
+    ),
+    QuestionRefusal.TOO_MANY_TODAY: __(
+        "You can send at most {limit} questions a day. Please come back tomorrow."
+    ),
+    QuestionRefusal.TOO_SHORT: __(
+        "The question is too short: at least {minimum} characters, please."
+    ),
+    QuestionRefusal.TOO_LONG: __(
+        "The question is too long: {length} characters, at most {maximum}. Please shorten it."
+    ),
+    QuestionRefusal.NOT_FOUND: __("Question not found."),
+    QuestionRefusal.NOT_ANSWERED: __("This question has not been answered yet."),
+    QuestionRefusal.ALREADY_RATED: __("You have already rated this answer."),
+    QuestionRefusal.FOLLOWUP_USED: __("You have already sent a follow-up to this question."),
+    QuestionRefusal.FOLLOWUP_OF_FOLLOWUP: __(
+        "A follow-up cannot be followed up. To ask more, send a new question with /ask."
+    ),
+    QuestionRefusal.ALREADY_SENT: __("This question has already been sent."),
+}
+
+CASEWORK: Mapping[CaseRefusal, Any] = {
+    CaseRefusal.NOT_FOUND: __("No such ticket among your council's questions."),
+    CaseRefusal.AMBIGUOUS: __(
+        "Several years have this number ({years}): write the ticket with the year."
+    ),
+    CaseRefusal.NOT_TAKEN: __("Nobody has taken this question into work yet."),
+    CaseRefusal.ALREADY_IN_PROGRESS: __("This question is already in work."),
+    CaseRefusal.ALREADY_ANSWERED: __("This question has already been answered."),
+    CaseRefusal.ALREADY_REJECTED: __("This question has already been rejected."),
+    CaseRefusal.EMPTY_ANSWER: __("The text is empty or too short."),
+    CaseRefusal.TOO_LONG: __("The text is too long: {length} characters, at most {maximum}."),
+}
+
+EVENTS: Mapping[EventRefusal, Any] = {
+    EventRefusal.NOT_AVAILABLE: __("This event is not available."),
+    EventRefusal.CANCELLED: __("This event has been cancelled."),
+    EventRefusal.REGISTRATION_CLOSED: __(
+        "This event has already started; registration is closed."
+    ),
+    EventRefusal.NOT_REGISTERED: __("You are not registered for this event."),
+}
+
+EVENT_ADMIN: Mapping[EventAdminRefusal, Any] = {
+    EventAdminRefusal.NOT_FOUND: __("No such event among your councils'."),
+    EventAdminRefusal.NO_TEXT: __("An event needs a title in at least one language."),
+    EventAdminRefusal.NO_VENUE: __("Add at least one venue."),
+    EventAdminRefusal.EMPTY: __("The text is empty."),
+    EventAdminRefusal.TOO_LONG: __(
+        "The text is too long: {length} characters, at most {maximum}."
+    ),
+    EventAdminRefusal.BAD_TIME: __(
+        "Write the date and time like {example}; that date does not exist."
+    ),
+    EventAdminRefusal.IN_THE_PAST: __("That time has already passed. Give a time in the future."),
+    EventAdminRefusal.END_BEFORE_START: __("The end must be after the start."),
+    EventAdminRefusal.PUBLISH_AFTER_START: __("The event must be published before it starts."),
+    EventAdminRefusal.STARTED: __("This event has already started."),
+    EventAdminRefusal.OVER: __("This event is already over."),
+    EventAdminRefusal.CANCELLED: __("This event has been cancelled."),
+    EventAdminRefusal.NOT_DRAFT: __("Only a draft can be published; this event already is."),
+    EventAdminRefusal.BAD_VENUE: __(
+        "Write the venue as: name | address | places (address and places optional)."
+    ),
+    EventAdminRefusal.BAD_CAPACITY: __(
+        "Places must be a whole number from 1 to {maximum}, or - for no limit."
+    ),
+    EventAdminRefusal.BAD_EMAIL: __("That e-mail address does not look right."),
+    EventAdminRefusal.BAD_VENUE_NUMBER: __("Give a venue number from 1 to {count}."),
+    EventAdminRefusal.BAD_LANGUAGE: __("Give the language as kk, ru or en."),
+    EventAdminRefusal.BAD_REMINDERS: __(
+        "Write the reminders like 24h,1h (or 2d, 90m, 30s), or none."
+    ),
+    EventAdminRefusal.BAD_FIELD: __("Unknown field. See /event_edit for the list."),
+    EventAdminRefusal.NO_REASON: __("Give the reason: /event_cancel <id> <reason>"),
+    EventAdminRefusal.NOT_HELD: __(
+        "Attendance can be recorded only for a published event that took place."
+    ),
+    EventAdminRefusal.NOT_STARTED: __(
+        "The event has not started yet; record attendance after it."
+    ),
+    EventAdminRefusal.ATTENDED_COUNT: __("Give one number per venue: this event has {count}."),
+    EventAdminRefusal.BAD_NUMBER: __("Give whole numbers, zero or more."),
+}
+
+BROADCASTS: Mapping[BroadcastRefusal, Any] = {
+    BroadcastRefusal.NOT_FOUND: __("No such broadcast among your councils'."),
+    BroadcastRefusal.NO_TEXT: __("A broadcast needs a text in at least one language."),
+    BroadcastRefusal.EMPTY: __("The text is empty."),
+    BroadcastRefusal.TOO_LONG: __("The text is too long: {length} characters, at most {maximum}."),
+    BroadcastRefusal.IN_THE_PAST: __("That time has already passed. Give a time in the future."),
+    BroadcastRefusal.ALREADY_FINISHED: __("This broadcast has already ended."),
+}
+
+COUNCILS: Mapping[CouncilRefusal, Any] = {
+    CouncilRefusal.NO_COUNCIL: __("No such council. See /councils."),
+    CouncilRefusal.NO_TOPIC: __("No such topic. See /topics."),
+    CouncilRefusal.INVITE_INVALID: __("This invitation link is invalid or has already been used."),
+    CouncilRefusal.NOT_SECRETARY: __("This user is not a secretary of that council."),
+}
+
+TABLES: Mapping[type[StrEnum], Mapping[Any, Any]] = {
+    QuestionRefusal: QUESTIONS,
+    CaseRefusal: CASEWORK,
+    EventRefusal: EVENTS,
+    EventAdminRefusal: EVENT_ADMIN,
+    BroadcastRefusal: BROADCASTS,
+    CouncilRefusal: COUNCILS,
+}
+
+
+def refusal(error: Refused) -> str:
+    """The refusal in the current user's language, as HTML for a message (the words are
+    escaped: some name arguments like <id>)."""
+    return html.quote(refusal_alert(error))
+
+
+def refusal_alert(error: Refused) -> str:
+    """The same as plain text, for a pop-up (answerCallbackQuery shows no HTML)."""
+    details = dict(error.details)
+    years = details.get("years")
+    if isinstance(years, list | tuple):
+        details["years"] = ", ".join(str(year) for year in years)
+    text = str(TABLES[type(error.code)][error.code])
+    return text.format(**details) if details else text
