@@ -58,6 +58,7 @@ from bot.event_cards import (
     ATTEND,
     CALENDAR,
     EventAct,
+    EventAction,
     event_button,
     notice_keyboard,
     reminder_keyboard,
@@ -138,8 +139,8 @@ def _event_keyboard(labels: tuple[str, str, str], event_id: int, council_id: int
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                event_button(attend, EventAct(action="go", event_id=event_id)),
-                event_button(calendar, EventAct(action="ics", event_id=event_id)),
+                event_button(attend, EventAct(action=EventAction.GO, event_id=event_id)),
+                event_button(calendar, EventAct(action=EventAction.ICS, event_id=event_id)),
             ],
             [event_button(unsubscribe, Unsubscribe(council_id=council_id))],
         ]

@@ -5,6 +5,7 @@ Everything typed by a secretary (titles, venues, contacts) is escaped here; desc
 stored as Telegram HTML with the text already escaped (formatting kept)."""
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -33,8 +34,16 @@ CALENDAR = N_("📅 Add to calendar")
 OPEN = N_("Open the event")
 
 
+class EventAction(StrEnum):
+    GO = "go"  # I will attend (the only venue)
+    VENUE = "venue"  # I will attend, at this venue
+    LEAVE = "leave"
+    ICS = "ics"  # the calendar file
+    OPEN = "open"  # the card
+
+
 class EventAct(CallbackData, prefix="ev"):
-    action: str  # go | venue | leave | ics | open
+    action: EventAction
     event_id: CallbackId
     venue_id: CallbackId = 0
     # Where the button is (see handlers/events.py): decides whether the card is redrawn.
@@ -332,7 +341,7 @@ def _two_buttons(
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                event_button(label, EventAct(action=action, event_id=event_id))
+                event_button(label, EventAct(action=EventAction(action), event_id=event_id))
                 for label, action in (first, second)
             ]
         ]
@@ -350,7 +359,9 @@ def reminder_keyboard(i18n: I18n, event_id: int, language: str) -> InlineKeyboar
 @lru_cache(maxsize=1024)
 def _one_button(label: str, event_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[[event_button(label, EventAct(action="open", event_id=event_id))]]
+        inline_keyboard=[
+            [event_button(label, EventAct(action=EventAction.OPEN, event_id=event_id))]
+        ]
     )
 
 

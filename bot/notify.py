@@ -77,8 +77,14 @@ class Outcome(enum.Enum):
     FAILED = "failed"
 
 
+class CardCommand(enum.StrEnum):
+    TAKE = "take"
+    ANSWER = "answer"
+    REJECT = "reject"
+
+
 class CardAction(CallbackData, prefix="card"):
-    action: str  # take | answer | reject
+    action: CardCommand
     question_id: CallbackId
 
 
@@ -108,13 +114,16 @@ def card_keyboard(question: Question) -> InlineKeyboardMarkup | None:
     builder = InlineKeyboardBuilder()
     if question.status == QuestionStatus.NEW:
         builder.button(
-            text=_("Take"), callback_data=CardAction(action="take", question_id=question.id)
+            text=_("Take"),
+            callback_data=CardAction(action=CardCommand.TAKE, question_id=question.id),
         )
     builder.button(
-        text=_("Answer"), callback_data=CardAction(action="answer", question_id=question.id)
+        text=_("Answer"),
+        callback_data=CardAction(action=CardCommand.ANSWER, question_id=question.id),
     )
     builder.button(
-        text=_("Reject"), callback_data=CardAction(action="reject", question_id=question.id)
+        text=_("Reject"),
+        callback_data=CardAction(action=CardCommand.REJECT, question_id=question.id),
     )
     builder.adjust(3)
     return builder.as_markup()

@@ -1,4 +1,5 @@
-"""One error path: whatever a handler did not expect ends here.
+"""One error path: whatever a handler did not expect ends here, and so does a refusal
+(bot/services/errors.py) a handler leaves to be told in the usual way.
 
 The update's transaction is rolled back (the database middleware commits only when the handler
 returns), the user is told in their language that nothing was changed, and the error is logged
@@ -18,6 +19,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import metrics
 from bot.middlewares import Trace
+from bot.services.errors import Refused
+from bot.views.refusals import refusal, refusal_alert
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +47,32 @@ async def unexpected_error(event: ErrorEvent, bot: Bot, i18n: I18n, **data: Any)
             )
         else:
             text = _("Something went wrong, and nothing was changed. Please try again.")
+    await _tell(event, bot, trace, text, text)
+    return True
+
+
+async def refused(event: ErrorEvent, bot: Bot, i18n: I18n, **data: Any) -> bool:
+    """A rule refused what the user asked: nothing was saved (the update's transaction is rolled
+    back), and they are told why in their language: a pop-up for a button, else a message."""
+    assert isinstance(event.exception, Refused)
+    trace: Trace | None = data.get("trace")
+    user = data.get("user")
+    language = (user.language if user is not None else None) or i18n.default_locale
+    with i18n.context(), i18n.use_locale(language):
+        alert, text = refusal_alert(event.exception), refusal(event.exception)
+    await _tell(event, bot, trace, alert, text)
+    return True
+
+
+async def _tell(event: ErrorEvent, bot: Bot, trace: Trace | None, alert: str, text: str) -> None:
+    """A pop-up for a button press (`alert`, plain text), else a message (`text`, HTML)."""
     try:
         if (query := event.update.callback_query) is not None:
             # Telegram takes one answer per query: once answered (or too old), say it in the chat.
             if trace is None or not trace.query_answered:
                 try:
-                    await query.answer(text, show_alert=True)
-                    return True
+                    await query.answer(alert, show_alert=True)
+                    return
                 except TelegramBadRequest:
                     pass
             if query.message is not None:
@@ -59,9 +81,8 @@ async def unexpected_error(event: ErrorEvent, bot: Bot, i18n: I18n, **data: Any)
             await bot.send_message(message.chat.id, text)
     except TelegramAPIError as exc:
         logger.warning(
-            "could not tell update %s's user about the error: %s", event.update.update_id, exc
+            "could not tell update %s's user what happened: %s", event.update.update_id, exc
         )
-    return True
 
 
 async def user_blocked_the_bot(event: ErrorEvent) -> bool:
@@ -74,5 +95,6 @@ async def user_blocked_the_bot(event: ErrorEvent) -> bool:
 def create_router() -> Router:
     router = Router(name=__name__)
     router.errors.register(user_blocked_the_bot, ExceptionTypeFilter(TelegramForbiddenError))
+    router.errors.register(refused, ExceptionTypeFilter(Refused))
     router.errors.register(unexpected_error)
     return router

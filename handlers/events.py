@@ -26,6 +26,7 @@ from bot.event_cards import (
     CALENDAR,
     LEAVE,
     EventAct,
+    EventAction,
     EventsPage,
     card_text,
     places_text,
@@ -44,7 +45,7 @@ from bot.services.events import (
     pick_language,
     upcoming_leads,
 )
-from bot.views.refusals import refusal, refusal_alert
+from bot.views.refusals import refusal
 from db.models import Event, EventStatus, Registration, RegistrationStatus, User
 from db.repositories.broadcasts import SubscriptionRepository
 from db.repositories.councils import CouncilRepository
@@ -90,12 +91,14 @@ async def _card(
     text = card_text(event, venues, council, language, registration=registration, place=place)
     builder = InlineKeyboardBuilder()
     if event.status == EventStatus.PUBLISHED and event.starts_at > clock.now():
-        action = "leave" if registration else "go"
+        action = EventAction.LEAVE if registration else EventAction.GO
         builder.button(
             text=_(LEAVE) if registration else _(ATTEND),
             callback_data=EventAct(action=action, event_id=event.id, src=source),
         )
-    builder.button(text=_(CALENDAR), callback_data=EventAct(action="ics", event_id=event.id))
+    builder.button(
+        text=_(CALENDAR), callback_data=EventAct(action=EventAction.ICS, event_id=event.id)
+    )
     sizes = [1] * len(list(builder.buttons))
     if pages > 1:
         page = source - FROM_PAGE
@@ -198,7 +201,7 @@ async def send_card(
     await message.answer(text, reply_markup=markup)
 
 
-async def button_pressed(
+async def attend_pressed(
     query: CallbackQuery,
     callback_data: EventAct,
     session: AsyncSession,
@@ -208,55 +211,89 @@ async def button_pressed(
     i18n: I18n,
     settings: Settings,
 ) -> None:
-    if not isinstance(query.message, Message):
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+    """I will attend: a place, or the waiting list (EventService.register); with several
+    venues and none named, which venue."""
+    message = await _card_message(query)
+    if message is None:
         return
-    service = EventService(session, clock)
-    action = callback_data.action
+    venue_id = callback_data.venue_id if callback_data.action == EventAction.VENUE else None
     try:
-        if action in ("go", "venue"):
-            venue_id = callback_data.venue_id if action == "venue" else None
-            try:
-                result = await service.register(callback_data.event_id, user.id, venue_id)
-            except VenueNeeded:
-                await query.answer()
-                await _ask_venue(query.message, session, callback_data)
-                return
-            await session.commit()
-            # Whoever got a place hears of it first: nothing said to the presser can keep it
-            # from them.
-            if result.promoted is not None:
-                await tell_promoted(bot, i18n, session, result.promoted)
-            await query.answer()
-            promise = await _promise(session, clock, settings, result, _language(user))
-            await _tell_registered(query.message, session, user, result, callback_data, promise)
-        elif action == "leave":
-            promoted = await service.unregister(callback_data.event_id, user.id)
-            await session.commit()
-            if promoted is not None:
-                await tell_promoted(bot, i18n, session, promoted)
-            # No title here: a pop-up holds 200 characters, a title up to the wizard's limit.
-            await query.answer(_("Your registration is cancelled."), show_alert=True)
-        elif action == "ics":
-            await query.answer()
-            await _send_calendar(query.message, session, clock, user, bot, callback_data.event_id)
-        elif action == "open":
-            await query.answer()
-            await send_card(query.message, session, clock, user, callback_data.event_id)
-            return
-        else:
-            await query.answer(_("This button is no longer valid."), show_alert=True)
-            return
-    except EventError as error:
-        await session.rollback()
-        await query.answer(refusal_alert(error), show_alert=True)
+        result = await EventService(session, clock).register(
+            callback_data.event_id, user.id, venue_id
+        )
+    except VenueNeeded:
+        await query.answer()
+        await _ask_venue(message, session, callback_data)
         return
     except IntegrityError:
         # The same button pressed twice at once: the first press registered.
         await session.rollback()
         await query.answer(_("Done already."), show_alert=True)
         return
-    await _refresh(query.message, session, clock, user, callback_data)
+    await session.commit()
+    # Whoever got a place hears of it first: nothing said to the presser can keep it from them.
+    if result.promoted is not None:
+        await tell_promoted(bot, i18n, session, result.promoted)
+    await query.answer()
+    promise = await _promise(session, clock, settings, result, _language(user))
+    await _tell_registered(message, session, user, result, callback_data, promise)
+    await _refresh(message, session, clock, user, callback_data)
+
+
+async def leave_pressed(
+    query: CallbackQuery,
+    callback_data: EventAct,
+    session: AsyncSession,
+    clock: Clock,
+    user: User,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    message = await _card_message(query)
+    if message is None:
+        return
+    promoted = await EventService(session, clock).unregister(callback_data.event_id, user.id)
+    await session.commit()
+    if promoted is not None:
+        await tell_promoted(bot, i18n, session, promoted)
+    # No title here: a pop-up holds 200 characters, a title up to the wizard's limit.
+    await query.answer(_("Your registration is cancelled."), show_alert=True)
+    await _refresh(message, session, clock, user, callback_data)
+
+
+async def calendar_pressed(
+    query: CallbackQuery,
+    callback_data: EventAct,
+    session: AsyncSession,
+    clock: Clock,
+    user: User,
+    bot: Bot,
+) -> None:
+    message = await _card_message(query)
+    if message is None:
+        return
+    await query.answer()
+    await _send_calendar(message, session, clock, user, bot, callback_data.event_id)
+    await _refresh(message, session, clock, user, callback_data)
+
+
+async def open_pressed(
+    query: CallbackQuery, callback_data: EventAct, session: AsyncSession, clock: Clock, user: User
+) -> None:
+    message = await _card_message(query)
+    if message is None:
+        return
+    await query.answer()
+    await send_card(message, session, clock, user, callback_data.event_id)
+
+
+async def _card_message(query: CallbackQuery) -> Message | None:
+    """The message the pressed button is under, or None after saying the button is too old
+    (Telegram no longer gives messages older than 48 hours)."""
+    if isinstance(query.message, Message):
+        return query.message
+    await query.answer(_("This button is no longer valid."), show_alert=True)
+    return None
 
 
 async def _refresh(
@@ -284,7 +321,10 @@ async def _ask_venue(message: Message, session: AsyncSession, pressed: EventAct)
         builder.button(
             text=f"{venue.position}. {venue.name}{places_text(venue)}"[:120],
             callback_data=EventAct(
-                action="venue", event_id=pressed.event_id, venue_id=venue.id, src=pressed.src
+                action=EventAction.VENUE,
+                event_id=pressed.event_id,
+                venue_id=venue.id,
+                src=pressed.src,
             ),
         )
     builder.adjust(1)
@@ -338,7 +378,7 @@ async def _tell_registered(
             ).format(title=title, venue=venue_text(venue), place=result.place),
             _("If a place frees up, it is yours, and you will get a message."),
         ]
-    if pressed.src == FROM_MESSAGE or pressed.action == "venue":
+    if pressed.src == FROM_MESSAGE or pressed.action == EventAction.VENUE:
         markup = _registered_buttons(event.id, get_i18n().current_locale)
         await message.answer("\n".join(lines), reply_markup=markup)
     else:
@@ -350,8 +390,12 @@ def _registered_buttons(event_id: int, locale: str) -> InlineKeyboardMarkup:
     """Cancel and Add to calendar, labelled in `locale` (the current one): built once per event
     and language, since a wave of presses asks for the same ones thousands of times."""
     builder = InlineKeyboardBuilder()
-    builder.button(text=_(LEAVE), callback_data=EventAct(action="leave", event_id=event_id))
-    builder.button(text=_(CALENDAR), callback_data=EventAct(action="ics", event_id=event_id))
+    builder.button(
+        text=_(LEAVE), callback_data=EventAct(action=EventAction.LEAVE, event_id=event_id)
+    )
+    builder.button(
+        text=_(CALENDAR), callback_data=EventAct(action=EventAction.ICS, event_id=event_id)
+    )
     builder.adjust(1)
     return builder.as_markup()
 
@@ -379,7 +423,9 @@ async def tell_promoted(
             ]
         )
         builder = InlineKeyboardBuilder()
-        builder.button(text=_(LEAVE), callback_data=EventAct(action="leave", event_id=event.id))
+        builder.button(
+            text=_(LEAVE), callback_data=EventAct(action=EventAction.LEAVE, event_id=event.id)
+        )
         try:
             await bot.send_message(user.id, text, reply_markup=builder.as_markup())
         except TelegramAPIError as exc:
@@ -444,5 +490,10 @@ def create_router() -> Router:
     router.message.register(list_events, Command("events"))
     router.message.register(list_events, F.text == __("📅 Events"))
     router.callback_query.register(page_pressed, EventsPage.filter())
-    router.callback_query.register(button_pressed, EventAct.filter())
+    router.callback_query.register(
+        attend_pressed, EventAct.filter(F.action.in_({EventAction.GO, EventAction.VENUE}))
+    )
+    router.callback_query.register(leave_pressed, EventAct.filter(F.action == EventAction.LEAVE))
+    router.callback_query.register(calendar_pressed, EventAct.filter(F.action == EventAction.ICS))
+    router.callback_query.register(open_pressed, EventAct.filter(F.action == EventAction.OPEN))
     return router

@@ -3,6 +3,7 @@ contacts → audience → preview → publish now, at a set time, or keep as a d
 /event_publish, /event_edit, /event_cancel, /event_attended, /event_report, /event_registrants."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -88,8 +89,15 @@ class NewEventCouncil(CallbackData, prefix="nec"):
     council_id: CallbackId
 
 
+class Finish(StrEnum):
+    NOW = "now"
+    LATER = "later"
+    DRAFT = "draft"
+    CANCEL = "cancel"
+
+
 class NewEventDone(CallbackData, prefix="ned"):
-    choice: str  # now | later | draft | cancel
+    choice: Finish
 
 
 def _language(user: User | None) -> str:
@@ -385,10 +393,12 @@ async def _preview(message: Message, state: FSMContext, session: AsyncSession, i
         await message.answer(header + fallback)
         await message.answer(text)
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("Publish now"), callback_data=NewEventDone(choice="now"))
-    builder.button(text=_("Publish at a set time"), callback_data=NewEventDone(choice="later"))
-    builder.button(text=_("Save as draft"), callback_data=NewEventDone(choice="draft"))
-    builder.button(text=_("Cancel"), callback_data=NewEventDone(choice="cancel"))
+    builder.button(text=_("Publish now"), callback_data=NewEventDone(choice=Finish.NOW))
+    builder.button(
+        text=_("Publish at a set time"), callback_data=NewEventDone(choice=Finish.LATER)
+    )
+    builder.button(text=_("Save as draft"), callback_data=NewEventDone(choice=Finish.DRAFT))
+    builder.button(text=_("Cancel"), callback_data=NewEventDone(choice=Finish.CANCEL))
     builder.adjust(1)
     await state.set_state(NewEvent.confirm)
     await message.answer(
@@ -397,7 +407,7 @@ async def _preview(message: Message, state: FSMContext, session: AsyncSession, i
     )
 
 
-async def done_chosen(
+async def publish_or_draft_chosen(
     query: CallbackQuery,
     callback_data: NewEventDone,
     state: FSMContext,
@@ -408,25 +418,41 @@ async def done_chosen(
     bot: Bot,
     event_jobs: EventJobs,
 ) -> None:
-    if not isinstance(query.message, Message):
+    message = await _preview_done(query)
+    if message is None:
         return
+    publish_at = clock.now() if callback_data.choice == Finish.NOW else None
+    await _create(message, state, session, clock, staff, user, bot, event_jobs, publish_at)
+
+
+async def later_chosen(query: CallbackQuery, state: FSMContext) -> None:
+    message = await _preview_done(query)
+    if message is None:
+        return
+    data = await state.get_data()
+    await state.set_state(NewEvent.publish_at)
+    await message.answer(
+        _("When should it be published? Write the date and time like {example} ({tz}).").format(
+            example=EXAMPLE_TIME, tz=data["tz"]
+        )
+    )
+
+
+async def cancel_chosen(query: CallbackQuery, state: FSMContext) -> None:
+    message = await _preview_done(query)
+    if message is None:
+        return
+    await state.clear()
+    await message.answer(_("Cancelled. Nothing was saved."))
+
+
+async def _preview_done(query: CallbackQuery) -> Message | None:
+    """The preview's message, its buttons taken away (each works once)."""
+    if not isinstance(query.message, Message):
+        return None
     await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)
-    if callback_data.choice == "cancel":
-        await state.clear()
-        await query.message.answer(_("Cancelled. Nothing was saved."))
-        return
-    if callback_data.choice == "later":
-        data = await state.get_data()
-        await state.set_state(NewEvent.publish_at)
-        await query.message.answer(
-            _(
-                "When should it be published? Write the date and time like {example} ({tz})."
-            ).format(example=EXAMPLE_TIME, tz=data["tz"])
-        )
-        return
-    publish_at = clock.now() if callback_data.choice == "now" else None
-    await _create(query.message, state, session, clock, staff, user, bot, event_jobs, publish_at)
+    return query.message
 
 
 async def publish_at_received(
@@ -777,7 +803,14 @@ def create_router() -> Router:
     message(contacts_received, NewEvent.contacts, F.text, not_command)
     message(audience_skipped, Command("skip"), NewEvent.audience)
     message(audience_received, NewEvent.audience, F.text, not_command)
-    callback(done_chosen, NewEventDone.filter(), NewEvent.confirm)
+    finished = NewEventDone.filter
+    callback(
+        publish_or_draft_chosen,
+        finished(F.choice.in_({Finish.NOW, Finish.DRAFT})),
+        NewEvent.confirm,
+    )
+    callback(later_chosen, finished(F.choice == Finish.LATER), NewEvent.confirm)
+    callback(cancel_chosen, finished(F.choice == Finish.CANCEL), NewEvent.confirm)
     message(publish_at_received, NewEvent.publish_at, F.text, not_command)
     message(wrong_input, StateFilter(NewEvent.council, NewEvent.confirm), not_command)
     message(

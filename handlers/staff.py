@@ -37,6 +37,7 @@ from bot.config import Settings
 from bot.i18n import format_day
 from bot.notify import (
     CardAction,
+    CardCommand,
     Notifier,
     Outcome,
     card_keyboard,
@@ -74,7 +75,7 @@ class Prompt:
     """The message that asked for an answer or a reason, and the ticket it is about."""
 
     message_id: int
-    action: str  # answer | reject
+    action: CardCommand  # ANSWER or REJECT
     question_id: int
 
 
@@ -528,10 +529,9 @@ async def stats_command(
 # -- the card's buttons -------------------------------------------------------------------
 
 
-async def card_pressed(
+async def take_pressed(
     query: CallbackQuery,
     callback_data: CardAction,
-    state: FSMContext,
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
@@ -539,24 +539,30 @@ async def card_pressed(
     notifier: Notifier,
 ) -> None:
     service = QuestionService(session, settings, clock)
-    try:
-        question = await service.get_for(callback_data.question_id, staff)
-    except QuestionError as error:
-        await query.answer(refusal_alert(error), show_alert=True)
-        return
-    if callback_data.action == "take":
-        await query.answer()
-        await _act(_reply_in_chat(query), session, service, notifier, question, staff, "take")
-        return
+    question = await service.get_for(callback_data.question_id, staff)
+    await query.answer()
+    await _act(_reply_in_chat(query), session, service, notifier, question, staff, "take")
+
+
+async def answer_or_reject_pressed(
+    query: CallbackQuery,
+    callback_data: CardAction,
+    state: FSMContext,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    staff: Staff,
+) -> None:
+    """Answer or Reject: a prompt the secretary replies to with the text (see _prompts)."""
+    question = await QuestionService(session, settings, clock).get_for(
+        callback_data.question_id, staff
+    )
     if not question.is_open:
-        await query.answer(
-            refusal_alert(QuestionError(status_refusal(question.status))), show_alert=True
-        )
-        return
+        raise QuestionError(status_refusal(question.status))
     await query.answer()
     if not isinstance(query.message, Message):
         return
-    if callback_data.action == "answer":
+    if callback_data.action == CardCommand.ANSWER:
         text = _("Reply to this message with the answer to {ticket} (or /cancel).")
         placeholder = _("Answer to {ticket}")
     else:
@@ -595,7 +601,7 @@ async def _prompts(state: FSMContext) -> dict[str, list[Any]]:
 
 async def _prompt(state: FSMContext, message_id: int) -> Prompt | None:
     found = (await _prompts(state)).get(str(message_id))
-    return Prompt(message_id, str(found[0]), int(found[1])) if found else None
+    return Prompt(message_id, CardCommand(found[0]), int(found[1])) if found else None
 
 
 async def _latest_prompt(state: FSMContext) -> Prompt | None:
@@ -608,7 +614,7 @@ async def _latest_prompt(state: FSMContext) -> Prompt | None:
 
 async def _remember_prompt(state: FSMContext, prompt: Prompt) -> None:
     prompts = await _prompts(state)
-    prompts[str(prompt.message_id)] = [prompt.action, prompt.question_id]
+    prompts[str(prompt.message_id)] = [prompt.action.value, prompt.question_id]
     await state.update_data(prompts=dict(list(prompts.items())[-MAX_PROMPTS:]))
     await state.set_state(StaffPrompt.pending)
 
@@ -750,7 +756,12 @@ def create_router() -> Router:
     message(stray_reply, F.reply_to_message, private, StaffPrompt.pending, not_command)
     # Only in a private chat: in a group a message that replies to nothing is never an answer.
     message(typed_after_prompt, private, StaffPrompt.pending, not_command)
-    callback(card_pressed, CardAction.filter(), anywhere)
+    callback(take_pressed, CardAction.filter(F.action == CardCommand.TAKE), anywhere)
+    callback(
+        answer_or_reject_pressed,
+        CardAction.filter(F.action.in_({CardCommand.ANSWER, CardCommand.REJECT})),
+        anywhere,
+    )
     callback(inbox_page, InboxPage.filter(), anywhere)
     callback(view_pressed, StaffView.filter(), anywhere)
 

@@ -47,6 +47,43 @@ async def test_migrations_go_down_and_up_again(app):
         assert {"users", "questions", "deliveries"} <= await connection.run_sync(tables)
 
 
+def revisions() -> list[str]:
+    """Every revision, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
+
+
+@pytest.mark.parametrize("revision", revisions())
+async def test_stairway_each_revision_goes_up_down_and_up_again(settings, revision):
+    """For each revision in turn: up to it, one step down, up again (a downgrade that leaves
+    something behind, or does not undo its upgrade, fails the second upgrade)."""
+    engine = create_engine(settings.database_url)
+
+    def run(action: str, target: str):
+        def migrate(connection):
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            getattr(command, action)(config, target)
+
+        return migrate
+
+    def current(connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(run("upgrade", revision))
+            assert await connection.run_sync(current) == revision
+            await connection.run_sync(run("downgrade", "-1"))
+            assert await connection.run_sync(current) != revision
+            await connection.run_sync(run("upgrade", revision))
+            assert await connection.run_sync(current) == revision
+    finally:
+        await engine.dispose()
+
+
 async def test_replicas_starting_together_migrate_once(settings):
     """Every replica migrates at start; on PostgreSQL they take turns (an advisory lock)."""
     if not settings.database_url.startswith("postgresql"):
