@@ -1,4 +1,5 @@
-# `make run` sets up and runs the bot on SQLite; `make test` sets up and runs lint and tests.
+# `make run` sets up and runs the bot on SQLite; `make test` sets up and runs lint (ruff, mypy)
+# and tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -37,6 +38,7 @@ check-catalogs: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

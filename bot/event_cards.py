@@ -7,6 +7,7 @@ stored as Telegram HTML with the text already escaped (formatting kept)."""
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
@@ -175,14 +176,18 @@ def longest_announcement(
     return longest
 
 
+_UNITS: tuple[tuple[Literal["day", "hour", "minute", "second"], int], ...] = (
+    ("day", 86_400),
+    ("hour", 3_600),
+    ("minute", 60),
+    ("second", 1),
+)
+
+
 @lru_cache(maxsize=256)
 def format_lead(seconds: int, language: str) -> str:
     """A lead time exactly, in the largest unit that divides it: "1 hour", "90 minutes"."""
-    unit = next(
-        name
-        for name, size in (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
-        if seconds % size == 0
-    )
+    unit = next(name for name, size in _UNITS if seconds % size == 0)
     return format_timedelta(
         timedelta(seconds=seconds), granularity=unit, threshold=10**9, locale=language
     )

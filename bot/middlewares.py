@@ -378,7 +378,8 @@ class TraceRequestMiddleware(BaseRequestMiddleware):
     ) -> Any:
         kind = type(method)
         if kind not in _RESPONSE_TYPES:
-            _RESPONSE_TYPES[kind] = Response[method.__returning__]
+            generic: Any = Response
+            _RESPONSE_TYPES[kind] = generic[method.__returning__]
         result = await make_request(bot, method)
         trace = CURRENT_TRACE.get()
         if trace is not None:

@@ -17,6 +17,7 @@ from aiogram.types import (
     Message,
     ReplyParameters,
 )
+from aiogram.types.media_union import MediaUnion
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -389,7 +390,7 @@ class Notifier:
                     )
                 elif files:
                     media_type = InputMediaPhoto if kind == "photo" else InputMediaDocument
-                    media = [
+                    media: list[MediaUnion] = [
                         media_type(media=file_id, caption=caption if number == 0 else None)
                         for number, file_id in enumerate(files)
                     ]

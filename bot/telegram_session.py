@@ -6,7 +6,7 @@ quoted as %XX), most of what sending costs. The Bot API takes application/json a
 request with files still goes as aiogram sends it (multipart)."""
 
 import datetime
-from typing import Any, cast
+from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -37,7 +37,7 @@ class JsonAiohttpSession(AiohttpSession):
                 fields[key] = prepared
         if files:
             return None
-        return cast(str, self.json_dumps(fields)).encode()
+        return self.json_dumps(fields).encode()
 
     def _json_value(self, value: Any, bot: Bot, files: dict[str, Any]) -> Any:
         # A date the form sends as a string of seconds is a number in JSON.

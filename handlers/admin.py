@@ -49,6 +49,12 @@ def _language() -> str:
     return get_i18n().current_locale
 
 
+def _actor(message: Message) -> int:
+    """Who sent the command (only superadmins' own messages get this far)."""
+    assert message.from_user is not None
+    return message.from_user.id
+
+
 async def _council_from(
     message: Message, session: AsyncSession, raw: str | None, usage: str
 ) -> Council | None:
@@ -92,9 +98,7 @@ async def add_council(
             html.quote(_("Usage: /council_add <Kazakh name> | <Russian name> | <English name>"))
         )
         return
-    council = await CouncilService(session, settings).create(
-        names, clock.now(), message.from_user.id
-    )  # type: ignore[union-attr]
+    council = await CouncilService(session, settings).create(names, clock.now(), _actor(message))
     await message.answer(
         _("Council {id} created with the default topics: {name}").format(
             id=council.id, name=html.quote(council.name(_language()))
@@ -130,8 +134,8 @@ async def add_topic(
         topic = await CouncilService(session, settings).add_topic(
             council_id,
             names,
-            message.from_user.id,
-            clock.now(),  # type: ignore[union-attr]
+            _actor(message),
+            clock.now(),
         )
     except CouncilError as error:
         await message.answer(refusal(error))
@@ -158,8 +162,8 @@ async def rename_topic(
         topic = await CouncilService(session, settings).rename_topic(
             topic_id,
             names,
-            message.from_user.id,
-            clock.now(),  # type: ignore[union-attr]
+            _actor(message),
+            clock.now(),
         )
     except CouncilError as error:
         await message.answer(refusal(error))
@@ -210,8 +214,8 @@ async def _set_hidden(
         topic = await CouncilService(session, settings).set_topic_hidden(
             topic_id,
             hidden,
-            message.from_user.id,
-            clock.now(),  # type: ignore[union-attr]
+            _actor(message),
+            clock.now(),
         )
     except CouncilError as error:
         await message.answer(refusal(error))
@@ -237,8 +241,8 @@ async def invite(
         return
     payload = await CouncilService(session, settings).create_invite(
         council.id,
-        message.from_user.id,
-        clock.now(),  # type: ignore[union-attr]
+        _actor(message),
+        clock.now(),
     )
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={payload}"
@@ -289,8 +293,8 @@ async def revoke(
         await CouncilService(session, settings).revoke(
             council.id,
             user_id,
-            message.from_user.id,
-            clock.now(),  # type: ignore[union-attr]
+            _actor(message),
+            clock.now(),
         )
     except CouncilError as error:
         await message.answer(refusal(error))
@@ -316,8 +320,8 @@ async def bind(
     if council is None:
         return
     await CouncilService(session, settings).bind(
-        council.id, message.chat.id, message.from_user.id, clock.now()
-    )  # type: ignore[union-attr]
+        council.id, message.chat.id, _actor(message), clock.now()
+    )
     await message.answer(
         _("New questions to {council} will be posted in this group.").format(
             council=html.quote(council.name(council.default_language))

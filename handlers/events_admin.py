@@ -502,7 +502,11 @@ async def _create(
     await session.commit()
     await state.clear()
     await message.answer(await _published_text(event, bot, user, session, clock.now()))
-    if event.status == EventStatus.PUBLISHED and event.publish_at <= clock.now():  # type: ignore[operator]
+    if (
+        event.status == EventStatus.PUBLISHED
+        and event.publish_at is not None
+        and event.publish_at <= clock.now()
+    ):
         await event_jobs.run()
 
 

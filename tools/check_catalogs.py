@@ -31,7 +31,7 @@ def check(language: str, template_ids: set[str]) -> list[str]:
         seen.add(key)
         sources = [message.id] if isinstance(message.id, str) else list(message.id)
         translations = (
-            [message.string] if isinstance(message.string, str) else list(message.string)
+            [message.string] if isinstance(message.string, str) else list(message.string or ())
         )
         if message.fuzzy:
             problems.append(f"{language}: fuzzy: {key!r}")

@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.services.questions import days_to_answer
 from db.models import (
@@ -121,6 +122,7 @@ def to_xlsx(
 ) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)
     sheet.title = title
     sheet.append(columns)
     for row in table:

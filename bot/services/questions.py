@@ -174,7 +174,9 @@ class QuestionService:
         if not await self.questions.rate(question.id, 1 if helpful else -1, self.clock.now()):
             raise QuestionError(QuestionRefusal.ALREADY_RATED)
         await self._audit(question, citizen_id, "rated", "👍" if helpful else "👎")
-        return await self.questions.get(question.id)  # type: ignore[return-value]
+        rated = await self.questions.get(question.id)
+        assert rated is not None
+        return rated
 
     async def check_followup(self, question_id: int, citizen_id: int) -> Question:
         """The question a follow-up may be attached to: answered, and not followed up yet."""
@@ -274,12 +276,12 @@ class QuestionService:
         by_status = Counter(str(question.status) for question, _ in rows)
         by_topic = Counter(topic.id for _, topic in rows)
         topics = {topic.id: topic for _, topic in rows}
-        days = [days_to_answer(q) for q, _ in rows if q.status == QuestionStatus.ANSWERED]
+        days = [day for q, _ in rows if (day := days_to_answer(q)) is not None]
         ratings = [q.rating for q, _ in rows if q.rating is not None]
         return Stats(
             by_status={status.value: by_status.get(status.value, 0) for status in QuestionStatus},
             by_topic=[(topics[tid], count) for tid, count in by_topic.most_common()],
-            median_days=statistics.median(days) if days else None,  # type: ignore[arg-type]
+            median_days=statistics.median(days) if days else None,
             overdue=sum(1 for q, _ in rows if q.is_open and q.due_date < today),
             rated=len(ratings),
             helpful=sum(1 for rating in ratings if rating > 0),

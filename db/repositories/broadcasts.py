@@ -1,8 +1,20 @@
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, any_, bindparam, case, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Table,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -17,6 +29,7 @@ from db.models import (
     Subscription,
     User,
 )
+from db.repositories import affected
 
 
 class SubscriptionRepository:
@@ -123,7 +136,7 @@ class BroadcastRepository:
             .values(owner=owner, lease_until=until)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)
+        return bool(affected(result))
 
     async def renew_lease(self, broadcast_id: int, owner: str, until: datetime) -> bool:
         """False when another process has taken the broadcast over."""
@@ -133,7 +146,7 @@ class BroadcastRepository:
             .values(lease_until=until)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)
+        return bool(affected(result))
 
     async def release_lease(self, broadcast_id: int, owner: str) -> None:
         await self.session.execute(
@@ -152,7 +165,7 @@ class BroadcastRepository:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)
+        return bool(affected(result))
 
     # -- deliveries ------------------------------------------------------------------------
 
@@ -222,7 +235,7 @@ class BroadcastRepository:
             .order_by(Delivery.id)
             .limit(limit)
         )
-        if self.session.bind.dialect.name == "postgresql":
+        if self.session.get_bind().dialect.name == "postgresql":
             # = ANY(ARRAY(…)) runs the locking subquery once; under IN (…) the planner may rescan
             # it in a nested loop, and every rescan locks `limit` more rows.
             locked = pending.with_for_update(skip_locked=True).scalar_subquery()
@@ -243,7 +256,7 @@ class BroadcastRepository:
         executemany through Core: this runs once per chunk and is the engine's hot path."""
         if not results:
             return
-        table = Delivery.__table__
+        table = cast(Table, Delivery.__table__)
         statement = (
             update(table)
             .where(table.c.id == bindparam("b_id"))
@@ -283,7 +296,7 @@ class BroadcastRepository:
             )
             .values(status=DeliveryStatus.UNCERTAIN, error="process stopped mid-send")
         )
-        return int(result.rowcount or 0)
+        return affected(result)
 
     async def counts(self, broadcast_id: int) -> dict[str, int]:
         rows = await self.session.execute(

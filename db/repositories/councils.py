@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import hold
 from db.models import Council, Invite, Secretary, Topic, User
+from db.repositories import affected
 
 
 class CouncilRepository:
@@ -90,7 +91,7 @@ class CouncilRepository:
                 Secretary.council_id == council_id, Secretary.user_id == user_id
             )
         )
-        return bool(result.rowcount)
+        return bool(affected(result))
 
     async def add_invite(self, invite: Invite) -> None:
         self.session.add(invite)

@@ -20,6 +20,7 @@ from db.models import (
     RegistrationStatus,
     User,
 )
+from db.repositories import affected
 
 ACTIVE_REGISTRATION = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITING)
 
@@ -147,7 +148,7 @@ class EventRepository:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)
+        return bool(affected(result))
 
     # -- places and registrations ----------------------------------------------------------
 
@@ -155,7 +156,7 @@ class EventRepository:
         """Take a place at the venue if one is free: one conditional UPDATE, so two citizens can
         never both get the last place."""
         result = await self.session.execute(_TAKE_PLACE, {"venue_id": venue_id})
-        return bool(result.rowcount)
+        return bool(affected(result))
 
     async def release_place(self, venue_id: int) -> None:
         await self.session.execute(
@@ -259,7 +260,7 @@ class EventRepository:
             .values(announced_at=now)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)
+        return bool(affected(result))
 
     async def starting_within(self, now: datetime, horizon: datetime) -> list[Event]:
         """Published events that have not started and start before `horizon`."""

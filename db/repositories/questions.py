@@ -1,8 +1,8 @@
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, and_, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,12 +18,13 @@ from db.models import (
     TicketCounter,
     Topic,
 )
+from db.repositories import affected
 
 BAN_ACTIONS = ("banned", "unbanned")
 
 # An audit line is written, never read back in the same session: a plain INSERT, built once,
 # costs a third of adding an object and flushing it (every citizen's registration writes one).
-_AUDIT = insert(AuditEntry.__table__)
+_AUDIT = insert(cast(Table, AuditEntry.__table__))
 _AUDIT_COLUMNS = ("at", "actor_id", "council_id", "question_id", "action", "detail")
 
 
@@ -33,7 +34,7 @@ class QuestionRepository:
 
     async def next_number(self, year: int) -> int:
         """Atomically take the next ticket number of the year (one upsert, no read-then-write)."""
-        dialect = self.session.bind.dialect.name
+        dialect = self.session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         statement = (
             insert(TicketCounter)
@@ -166,7 +167,7 @@ class QuestionRepository:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)
+        return bool(affected(result))
 
     async def rate(self, question_id: int, rating: int, now: datetime) -> bool:
         result = await self.session.execute(
@@ -179,12 +180,12 @@ class QuestionRepository:
             .values(rating=rating, rated_at=now)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)
+        return bool(affected(result))
 
     async def between(
         self, council_ids: set[int], start: datetime | None, end: datetime | None
     ) -> list[tuple[Question, Topic]]:
-        conditions = [Question.council_id.in_(council_ids)]
+        conditions: list[ColumnElement[bool]] = [Question.council_id.in_(council_ids)]
         if start is not None:
             conditions.append(Question.created_at >= start)
         if end is not None:

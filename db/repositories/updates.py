@@ -6,6 +6,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ProcessedUpdate
+from db.repositories import affected
 
 # Every webhook update runs it: built once per dialect, bound per call.
 _TAKE = {
@@ -24,7 +25,9 @@ class UpdateRepository:
     async def take(self, update_id: int, now: datetime) -> bool:
         """Record the update as taken; False when some process already took it. One insert that
         ignores a conflict, so two replicas given the same update cannot both win."""
-        dialect = "postgresql" if self.session.bind.dialect.name == "postgresql" else "sqlite"
+        dialect = (
+            "postgresql" if self.session.get_bind().dialect.name == "postgresql" else "sqlite"
+        )
         result = await self.session.execute(_TAKE[dialect], {"update_id": update_id, "now": now})
         return result.scalar_one_or_none() is not None
 
@@ -32,4 +35,4 @@ class UpdateRepository:
         result = await self.session.execute(
             delete(ProcessedUpdate).where(ProcessedUpdate.received_at < moment)
         )
-        return int(result.rowcount or 0)
+        return affected(result)

@@ -1,14 +1,15 @@
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from db.models import User
 
 # Built once: every update from a user the cache does not hold runs it.
-_ROW = select(User.__table__).where(User.__table__.c.id == bindparam("user_id"))
+_USERS = cast(Table, User.__table__)
+_ROW = select(_USERS).where(_USERS.c.id == bindparam("user_id"))
 
 
 class UserRepository:
@@ -71,8 +72,8 @@ class UserRepository:
     async def set_last_seen(self, seen: dict[int, datetime]) -> None:
         """Many users' last_seen in one statement, executed for each (user id, moment)."""
         statement = (
-            update(User.__table__)
-            .where(User.__table__.c.id == bindparam("user_id"))
+            update(_USERS)
+            .where(_USERS.c.id == bindparam("user_id"))
             .values(last_seen=bindparam("moment"))
         )
         await self.session.execute(
