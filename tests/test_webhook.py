@@ -37,6 +37,7 @@ def webhook_settings(settings: Settings, **overrides: object) -> Settings:
         "bot_token": TOKEN,
         "database_url": settings.database_url,
         "redis_url": settings.redis_url,
+        "redis_prefix": settings.redis_prefix,
         "admin_ids": str(ADMIN_ID),
         "mode": "webhook",
         "webhook_url": URL,
