@@ -21,7 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.broadcaster import Broadcaster
 from bot.clock import Clock
 from bot.config import LANGUAGES, MAX_LEAD_SECONDS, Settings
-from bot.event_cards import announcement_text, cancelled_text, notice_text, reminder_text
+from bot.event_cards import (
+    announcement_text,
+    cancelled_text,
+    longest_announcement,
+    notice_text,
+    reminder_text,
+)
 from bot.notify import speaking
 from bot.services.events import Change, reminder_leads
 from db.models import (
@@ -32,6 +38,7 @@ from db.models import (
     Event,
     EventReminder,
     EventStatus,
+    EventVenue,
 )
 from db.repositories.councils import CouncilRepository
 from db.repositories.events import EventRepository
@@ -95,6 +102,27 @@ async def add_notice(
     session.add(broadcast)
     await session.flush()
     return broadcast
+
+
+class EventAnnouncer:
+    """The words an edit or a cancellation needs (bot.services.events.Announcer), in every
+    language."""
+
+    def __init__(self, i18n: I18n) -> None:
+        self.i18n = i18n
+
+    def longest(self, event: Event, venues: list[EventVenue], council: Council) -> int:
+        return longest_announcement(self.i18n, event, venues, council)
+
+    async def notice(
+        self,
+        session: AsyncSession,
+        event: Event,
+        council: Council,
+        changes: list[Change],
+        now: datetime,
+    ) -> Broadcast | None:
+        return await add_notice(session, self.i18n, event, council, changes, now)
 
 
 def _past_when_promised(event: Event, lead: int) -> bool:

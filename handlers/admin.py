@@ -352,7 +352,6 @@ async def accept_invite(
     except CouncilError as error:
         await message.answer(refusal(error))
         return
-    await session.commit()
     caches.forget(user.id)  # known "not a secretary" until now, here and on other replicas
     await message.answer(
         _("You are now a secretary of {council}. Your commands: /help").format(

@@ -105,7 +105,6 @@ async def subscribe_newcomer(
     """On the first language choice: with one council, subscribe; with several, ask which.
     Staff are not subscribed: they are no audience unless they subscribe themselves."""
     offer = await SubscriptionService(session, clock).subscribe_newcomer(user.id, settings)
-    await session.commit()
     if offer:
         await _offer(message, offer, user)
 
@@ -146,7 +145,6 @@ async def _subscribe(
     message: Message, session: AsyncSession, clock: Clock, user: User, council: Council
 ) -> None:
     await SubscriptionService(session, clock).subscribe(user.id, council.id)
-    await session.commit()
     await message.answer(
         _("You are subscribed to the announcements of {council}. To stop: /unsubscribe").format(
             council=html.quote(council.name(_language(user)))
@@ -155,11 +153,7 @@ async def _subscribe(
 
 
 async def unsubscribe(message: Message, session: AsyncSession, clock: Clock, user: User) -> None:
-    council_ids = await SubscriptionRepository(session).active_councils(user.id)
-    service = SubscriptionService(session, clock)
-    for council_id in council_ids:
-        await service.unsubscribe(user.id, council_id)
-    await session.commit()
+    await SubscriptionService(session, clock).unsubscribe_everywhere(user.id)
     await message.answer(_unsubscribed_text())
 
 
@@ -174,7 +168,6 @@ async def unsubscribe_pressed(
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await SubscriptionService(session, clock).unsubscribe(user.id, callback_data.council_id)
-    await session.commit()
     await query.answer(_unsubscribed_text(), show_alert=True)
     if isinstance(query.message, Message):
         # Only Unsubscribe goes: "I will attend" and "Add to calendar" still apply.
@@ -457,7 +450,6 @@ async def confirmed(
     except BroadcastError as error:
         await query.message.answer(refusal(error))
         return
-    await session.commit()
     if data.get("when"):
         council = await CouncilRepository(session).get(broadcast.council_id)
         assert council is not None
@@ -536,7 +528,6 @@ async def cancel_broadcast(
     except BroadcastError as error:
         await message.answer(refusal(error))
         return
-    await session.commit()
     if status == BroadcastStatus.CANCELLED:
         await message.answer(
             _("Broadcast #{id} is cancelled; nothing was sent.").format(id=broadcast_id)

@@ -227,10 +227,8 @@ async def attend_pressed(
         return
     except IntegrityError:
         # The same button pressed twice at once: the first press registered.
-        await session.rollback()
         await query.answer(_("Done already."), show_alert=True)
         return
-    await session.commit()
     # Whoever got a place hears of it first: nothing said to the presser can keep it from them.
     if result.promoted is not None:
         await tell_promoted(bot, i18n, session, result.promoted)
@@ -253,7 +251,6 @@ async def leave_pressed(
     if message is None:
         return
     promoted = await EventService(session, clock).unregister(callback_data.event_id, user.id)
-    await session.commit()
     if promoted is not None:
         await tell_promoted(bot, i18n, session, promoted)
     # No title here: a pop-up holds 200 characters, a title up to the wizard's limit.

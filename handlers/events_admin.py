@@ -31,7 +31,7 @@ from bot.event_cards import (
     title_of,
     when_text,
 )
-from bot.event_jobs import EventJobs, add_notice
+from bot.event_jobs import EventAnnouncer, EventJobs
 from bot.i18n import LANGUAGE_NAMES, N_, format_when
 from bot.numbers import parse_number
 from bot.services.councils import Staff, scope_of
@@ -499,7 +499,6 @@ async def _create(
         ):
             await state.clear()
         return
-    await session.commit()
     await state.clear()
     await message.answer(await _published_text(event, bot, user, session, clock.now()))
     if (
@@ -602,7 +601,6 @@ async def publish_event(
     except EventError as error:
         await message.answer(refusal(error))
         return
-    await session.commit()
     await message.answer(await _published_text(event, bot, user, session, clock.now()))
     await event_jobs.run()
 
@@ -637,26 +635,15 @@ async def edit_event(
     value = parts[2] if len(parts) > 2 else ""
     try:
         event, council = await _event_and_council(session, clock, staff, raw)
-        edited = await EventService(session, clock).edit(
+        edited = await EventService(session, clock, EventAnnouncer(i18n)).edit(
             event.id, staff, what, value, ZoneInfo(council.timezone)
         )
-        venues = await EventRepository(session).venues(event.id)
-        longest = longest_announcement(i18n, edited.event, venues, council)
-        if longest > MAX_MESSAGE:
-            raise EventError(EventAdminRefusal.TOO_LONG, length=longest, maximum=MAX_MESSAGE)
-        notice = None
-        if edited.changes and edited.event.status == EventStatus.PUBLISHED:
-            notice = await add_notice(
-                session, i18n, edited.event, council, edited.changes, clock.now()
-            )
     except EventError as error:
-        await session.rollback()
         await message.answer(refusal(error))
         return
-    await session.commit()
     for registration in edited.promoted:
         await tell_promoted(bot, i18n, session, registration)
-    if notice is not None:
+    if edited.notice is not None:
         text = _("Event #{id} is changed; everyone registered is being told.")
         await broadcaster.tick()
     else:
@@ -678,15 +665,14 @@ async def cancel_event(
         await message.answer(html.quote(_("Usage: /event_cancel <id> <reason>")))
         return
     try:
-        event, council = await _event_and_council(session, clock, staff, raw)
-        event = await EventService(session, clock).cancel(event.id, staff, reason)
-        notice = await add_notice(session, i18n, event, council, [], clock.now())
+        event, _council = await _event_and_council(session, clock, staff, raw)
+        cancelled = await EventService(session, clock, EventAnnouncer(i18n)).cancel(
+            event.id, staff, reason
+        )
     except EventError as error:
-        await session.rollback()
         await message.answer(refusal(error))
         return
-    await session.commit()
-    if notice is not None:
+    if cancelled.notice is not None:
         await broadcaster.tick()
     await message.answer(
         _(
@@ -710,10 +696,8 @@ async def record_attended(
         event, _council = await _event_and_council(session, clock, staff, parts[0])
         await EventService(session, clock).record_attendance(event.id, staff, counts)
     except EventError as error:
-        await session.rollback()
         await message.answer(refusal(error))
         return
-    await session.commit()
     await message.answer(_("Recorded. The report: /event_report {id}").format(id=event.id))
 
 

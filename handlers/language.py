@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.i18n import LANGUAGE_NAMES
+from bot.services.users import UserService
 from db.models import User
-from db.repositories.users import UserRepository
 from handlers.broadcasts import subscribe_newcomer
 from handlers.events import show_pending_event
 from handlers.menu import LanguageCallback, send_main_menu, show_picker
@@ -37,8 +37,7 @@ async def language_chosen(
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     first_choice = user.language is None
-    await UserRepository(session).set_language(user, callback_data.code)
-    await session.commit()
+    await UserService(session).choose_language(user, callback_data.code)
     with i18n.use_locale(callback_data.code):
         await query.answer()
         if isinstance(query.message, Message):

@@ -267,7 +267,6 @@ async def consent_given(
     await PrivacyService(session, clock).consent(
         user, query.from_user.full_name, query.from_user.username
     )
-    await session.commit()
     await _preview(query.message, state, session, user)
 
 
@@ -355,7 +354,6 @@ async def _register(
         await message.answer(refusal(error), reply_markup=main_menu())
         return
     # The question is safe in the database before anyone is told about it.
-    await session.commit()
     metrics.QUESTIONS.inc()
     topic = await CouncilRepository(session).topic(question.topic_id)
     assert topic is not None
@@ -445,7 +443,6 @@ async def rated(
     except QuestionError as error:
         await query.answer(refusal_alert(error), show_alert=True)
         return
-    await session.commit()
     await query.answer(_("Thank you for your rating!"))
     if isinstance(query.message, Message):
         followup = await QuestionRepository(session).followup_of(question.id)
@@ -607,7 +604,6 @@ async def withdraw(
     else:
         await _stale(query)
         return
-    await session.commit()
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)

@@ -363,7 +363,6 @@ async def _act(
     except QuestionError as error:
         await reply(refusal(error))
         return False
-    await session.commit()
     outcome = await notifier.tell_citizen(session, question)
     await reply(_confirmation(action, outcome).format(ticket=question.ticket))
     await notifier.refresh_cards(session, question)

@@ -7,6 +7,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from bot.services.questions import QuestionService
+from db.repositories.questions import QuestionRepository
 from tests import test_questions
 from tests.test_questions import ask, stored
 
@@ -36,7 +37,7 @@ async def test_a_crash_rolls_back_and_tells_the_user(citizen, secretary, app, mo
     await aigerim.send("/language")
     await aigerim.press("Қазақша")
     before = REGISTRY.get_sample_value("bot_errors_total", {"handler": HANDLER}) or 0.0
-    monkeypatch.setattr(QuestionService, "rate", failed_after_writing(QuestionService.rate))
+    monkeypatch.setattr(QuestionRepository, "rate", failed_after_writing(QuestionRepository.rate))
 
     with caplog.at_level(logging.INFO):
         await aigerim.press("👍")

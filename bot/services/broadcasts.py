@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.services.councils import Staff, staff_of
 from bot.services.errors import BroadcastRefusal, Refused
+from bot.services.transaction import transaction
 from db.models import AuditEntry, Broadcast, BroadcastStatus, Council
 from db.repositories.broadcasts import BroadcastRepository, SubscriptionRepository
 from db.repositories.councils import CouncilRepository
@@ -66,11 +67,13 @@ class SubscriptionService:
         self.session = session
         self.clock = clock
 
+    @transaction
     async def subscribe(self, user_id: int, council_id: int) -> bool:
         return await SubscriptionRepository(self.session).set_active(
             user_id, council_id, True, self.clock.now()
         )
 
+    @transaction
     async def subscribe_newcomer(self, user_id: int, settings: Settings) -> list[Council]:
         """A newcomer's default after picking a language. A citizen is subscribed when the
         deployment has one council; with several, the councils to offer are returned. Staff
@@ -80,14 +83,23 @@ class SubscriptionService:
             return []
         councils = await CouncilRepository(self.session).all()
         if len(councils) == 1:
-            await self.subscribe(user_id, councils[0].id)
+            await SubscriptionRepository(self.session).set_active(
+                user_id, councils[0].id, True, self.clock.now()
+            )
             return []
         return councils
 
+    @transaction
     async def unsubscribe(self, user_id: int, council_id: int) -> bool:
         return await SubscriptionRepository(self.session).set_active(
             user_id, council_id, False, self.clock.now()
         )
+
+    @transaction
+    async def unsubscribe_everywhere(self, user_id: int) -> None:
+        subscriptions = SubscriptionRepository(self.session)
+        for council_id in await subscriptions.active_councils(user_id):
+            await subscriptions.set_active(user_id, council_id, False, self.clock.now())
 
 
 class BroadcastService:
@@ -96,6 +108,7 @@ class BroadcastService:
         self.clock = clock
         self.broadcasts = BroadcastRepository(session)
 
+    @transaction
     async def create(self, draft: BroadcastDraft, staff: Staff) -> Broadcast:
         if not staff.can_act(draft.council_id):
             raise BroadcastError(BroadcastRefusal.NOT_FOUND)
@@ -122,6 +135,7 @@ class BroadcastService:
         await self._audit(broadcast, staff.user_id, "broadcast_created")
         return broadcast
 
+    @transaction
     async def cancel(self, broadcast_id: int, staff: Staff) -> BroadcastStatus:
         """Cancel a scheduled broadcast, or stop a running one. Returns the new status."""
         broadcast = await self.broadcasts.get(broadcast_id)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cache import SecretaryIds
 from bot.config import Settings
 from bot.services.errors import CouncilRefusal, Refused
+from bot.services.transaction import transaction
 from db.models import AuditEntry, Council, Invite, Topic, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
@@ -120,6 +121,7 @@ class CouncilService:
         )
         return await self.create(names, now)
 
+    @transaction
     async def create(
         self, names: tuple[str, str, str], now: datetime, actor_id: int | None = None
     ) -> Council:
@@ -146,6 +148,7 @@ class CouncilService:
             raise CouncilError(CouncilRefusal.NO_COUNCIL)
         return council
 
+    @transaction
     async def add_topic(
         self, council_id: int, names: tuple[str, str, str], actor_id: int, now: datetime
     ) -> Topic:
@@ -156,6 +159,7 @@ class CouncilService:
         await self._audit(actor_id, council_id, "topic_added", names[1], now)
         return topic
 
+    @transaction
     async def rename_topic(
         self, topic_id: int, names: tuple[str, str, str], actor_id: int, now: datetime
     ) -> Topic:
@@ -164,6 +168,7 @@ class CouncilService:
         await self._audit(actor_id, topic.council_id, "topic_renamed", names[1], now)
         return topic
 
+    @transaction
     async def set_topic_hidden(
         self, topic_id: int, hidden: bool, actor_id: int, now: datetime
     ) -> Topic:
@@ -173,6 +178,7 @@ class CouncilService:
         await self._audit(actor_id, topic.council_id, action, topic.name_ru, now)
         return topic
 
+    @transaction
     async def create_invite(self, council_id: int, actor_id: int, now: datetime) -> str:
         await self.council(council_id)
         token = secrets.token_urlsafe(16)
@@ -182,6 +188,7 @@ class CouncilService:
         await self._audit(actor_id, council_id, "invite_created", None, now)
         return f"{INVITE_PREFIX}{token}"
 
+    @transaction
     async def accept_invite(
         self, payload: str, user: User, now: datetime, *, full_name: str, username: str | None
     ) -> Council:
@@ -200,12 +207,14 @@ class CouncilService:
         await self._audit(user_id, council.id, "secretary_added", str(user_id), now)
         return council
 
+    @transaction
     async def revoke(self, council_id: int, user_id: int, actor_id: int, now: datetime) -> None:
         await self.council(council_id)
         if not await self.councils.remove_secretary(council_id, user_id):
             raise CouncilError(CouncilRefusal.NOT_SECRETARY)
         await self._audit(actor_id, council_id, "secretary_revoked", str(user_id), now)
 
+    @transaction
     async def bind(self, council_id: int, chat_id: int, actor_id: int, now: datetime) -> Council:
         council = await self.council(council_id)
         previous = await self.councils.by_staff_chat(chat_id)

@@ -10,6 +10,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,8 +21,10 @@ from bot.numbers import parse_number
 from bot.services.broadcasts import parse_when
 from bot.services.councils import Staff
 from bot.services.errors import EventAdminRefusal, EventRefusal, Refused
+from bot.services.transaction import transaction
 from db.models import (
     AuditEntry,
+    Broadcast,
     BroadcastKind,
     Council,
     DeliveryStatus,
@@ -44,6 +47,8 @@ MAX_CONTACT = 200
 MAX_AUDIENCE = 300
 MAX_REASON = 500
 MAX_CAPACITY = 100_000
+# Telegram's limit for a message: an announcement must fit in one.
+MAX_MESSAGE = 4096
 MAX_ATTENDED = 1_000_000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[\d\s()\-]{5,}$")
@@ -120,6 +125,25 @@ class Edited:
     changes: list[Change]
     # Waiting citizens who got a place because the venue grew.
     promoted: list[Registration]
+    # The notice to everyone registered, when there is anyone to tell and anything to tell.
+    notice: Broadcast | None = None
+
+
+class Announcer(Protocol):
+    """What an edit or a cancellation needs of the words (bot/event_jobs.py gives it): how long
+    the event's announcement is in its longest language, and a notice broadcast, in every
+    language, to everyone registered or waiting (None when nobody is)."""
+
+    def longest(self, event: Event, venues: list[EventVenue], council: Council) -> int: ...
+
+    async def notice(
+        self,
+        session: AsyncSession,
+        event: Event,
+        council: Council,
+        changes: list[Change],
+        now: datetime,
+    ) -> Broadcast | None: ...
 
 
 @dataclass(frozen=True)
@@ -282,13 +306,17 @@ def pick_language(event: Event, language: str, default_language: str) -> str:
 
 
 class EventService:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+    def __init__(
+        self, session: AsyncSession, clock: Clock, announcer: Announcer | None = None
+    ) -> None:
+        self.announcer = announcer
         self.session = session
         self.clock = clock
         self.events = EventRepository(session)
 
     # -- secretaries -----------------------------------------------------------------------
 
+    @transaction
     async def create(
         self, draft: EventDraft, staff: Staff, *, publish_at: datetime | None
     ) -> Event:
@@ -323,6 +351,7 @@ class EventService:
             raise EventError(EventAdminRefusal.NOT_FOUND)
         return event
 
+    @transaction
     async def publish(self, event_id: int, staff: Staff, at: datetime | None) -> Event:
         event = await self.for_staff(event_id, staff)
         if event.status != EventStatus.DRAFT:
@@ -347,6 +376,7 @@ class EventService:
             raise EventError(EventAdminRefusal.PUBLISH_AFTER_START)
         return max(at, now)
 
+    @transaction
     async def edit(
         self, event_id: int, staff: Staff, what: str, value: str, tz: ZoneInfo
     ) -> Edited:
@@ -420,7 +450,16 @@ class EventService:
         if Change("start") in changes:
             # Reminders made for the old time are no longer right; new ones follow the new time.
             await self.events.stop_broadcasts(event.id, [BroadcastKind.REMINDER], now)
-        return Edited(event, changes, promoted)
+        notice = None
+        if self.announcer is not None:
+            council = await self.council_of(event)
+            venues = list(await self.events.venues(event.id))
+            longest = self.announcer.longest(event, venues, council)
+            if longest > MAX_MESSAGE:
+                raise EventError(EventAdminRefusal.TOO_LONG, length=longest, maximum=MAX_MESSAGE)
+            if changes and event.status == EventStatus.PUBLISHED:
+                notice = await self.announcer.notice(self.session, event, council, changes, now)
+        return Edited(event, changes, promoted, notice)
 
     async def _set_capacity(self, venue: EventVenue, capacity: int | None) -> list[Registration]:
         """A new capacity; more places go to the waiting list in order. Fewer places than
@@ -436,7 +475,10 @@ class EventService:
             promoted.append(registration)
         return promoted
 
-    async def cancel(self, event_id: int, staff: Staff, reason: str) -> Event:
+    @transaction
+    async def cancel(self, event_id: int, staff: Staff, reason: str) -> Edited:
+        """Cancel the event, stop its announcements and reminders, and (with an announcer) tell
+        everyone registered."""
         reason = " ".join(reason.split())
         if not reason:
             raise EventError(EventAdminRefusal.NO_REASON)
@@ -462,8 +504,13 @@ class EventService:
         await self._audit(event, staff.user_id, "event_cancelled", reason)
         refreshed = await self.events.get(event.id)
         assert refreshed is not None
-        return refreshed
+        notice = None
+        if self.announcer is not None:
+            council = await self.council_of(refreshed)
+            notice = await self.announcer.notice(self.session, refreshed, council, [], now)
+        return Edited(refreshed, [], [], notice)
 
+    @transaction
     async def record_attendance(self, event_id: int, staff: Staff, numbers: list[int]) -> Event:
         """How many came, one number per venue in their order."""
         event = await self.for_staff(event_id, staff)
@@ -524,6 +571,7 @@ class EventService:
             raise EventError(EventRefusal.NOT_AVAILABLE)
         return event
 
+    @transaction
     async def register(self, event_id: int, user_id: int, venue_id: int | None) -> Registered:
         """ "I will attend": a place at the venue, or the venue's waiting list when it is full.
         Choosing another venue moves the registration there."""
@@ -584,6 +632,7 @@ class EventService:
             place = await self.events.waiting_place(registration)
         return Registered(registration, venue, place, already=already)
 
+    @transaction
     async def unregister(self, event_id: int, user_id: int) -> Registration | None:
         """Cancel a registration. Returns the registration of the waiting citizen who got the
         freed place, if any, so they can be told."""

@@ -3,6 +3,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.services.transaction import transaction
 from db.models import AuditEntry, Question, User
 from db.repositories.questions import QuestionRepository
 from db.repositories.users import UserRepository
@@ -13,12 +14,14 @@ class PrivacyService:
         self.session = session
         self.clock = clock
 
+    @transaction
     async def consent(self, user: User, full_name: str, username: str | None) -> None:
         """Consent given: from now on the name and username Telegram shows are kept."""
         user.consent_at = self.clock.now()
         await UserRepository(self.session).remember_name(user, full_name, username)
         await self._audit(user, "consent_given")
 
+    @transaction
     async def withdraw(self, user: User) -> list[Question]:
         """Erase what identifies the user and make their questions anonymous. The Telegram id
         stays, so that answers to their open questions can still reach them. Returns the
@@ -30,6 +33,7 @@ class PrivacyService:
         await self._audit(user, "consent_withdrawn")
         return named
 
+    @transaction
     async def erase(self, user: User) -> None:
         """Without consent there is nothing to withdraw, but whatever identifies the user
         (a name kept before this rule) is erased all the same."""

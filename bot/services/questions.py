@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.services.councils import Staff
 from bot.services.errors import CaseRefusal, QuestionRefusal, Refused
 from bot.services.tickets import TicketRef
+from bot.services.transaction import transaction
 from bot.services.workdays import due_date
 from db.models import (
     OPEN_STATUSES,
@@ -115,6 +116,7 @@ class QuestionService:
         if await self.questions.count_since(citizen_id, self._start_of_day(council)) >= limit:
             raise QuestionError(QuestionRefusal.TOO_MANY_TODAY, limit=limit)
 
+    @transaction
     async def create(self, citizen: User, council: Council, draft: Draft) -> Question:
         """Register a question with the next ticket number and its due date."""
         if draft.key is not None and await self.questions.by_draft_key(draft.key) is not None:
@@ -167,6 +169,7 @@ class QuestionService:
         items = await self.questions.of_citizen(citizen_id, page * per_page, per_page)
         return items, total
 
+    @transaction
     async def rate(self, question_id: int, citizen_id: int, helpful: bool) -> Question:
         question = await self.own(question_id, citizen_id)
         if question.status != QuestionStatus.ANSWERED:
@@ -207,12 +210,14 @@ class QuestionService:
             raise QuestionError(CaseRefusal.NOT_FOUND)
         return question
 
+    @transaction
     async def take(self, question: Question, staff: Staff) -> Question:
         now = self.clock.now()
         values = {"status": QuestionStatus.IN_PROGRESS, "taken_at": now, "taken_by": staff.user_id}
         await self._transition(question, staff, [QuestionStatus.NEW], values, "taken", None)
         return question
 
+    @transaction
     async def answer(self, question: Question, staff: Staff, text: str) -> Question:
         text = check_answer(text)
         values = {
@@ -224,6 +229,7 @@ class QuestionService:
         await self._transition(question, staff, OPEN_STATUSES, values, "answered", text)
         return question
 
+    @transaction
     async def reject(self, question: Question, staff: Staff, reason: str) -> Question:
         reason = check_answer(reason, minimum=3)
         values = {
@@ -240,6 +246,7 @@ class QuestionService:
     # never on the other tickets of the same person, so comparing the answers for an anonymous
     # ticket and a named one cannot tell whether one person wrote both.
 
+    @transaction
     async def ban(self, question: Question, staff: Staff) -> None:
         """Bar the author of this ticket from asking its council."""
         self._check_scope(question, staff)
@@ -247,6 +254,7 @@ class QuestionService:
             await self._audit(question, staff.user_id, "banned")
         await self.questions.ban(question.council_id, question.citizen_id, self.clock.now())
 
+    @transaction
     async def unban(self, question: Question, staff: Staff) -> bool:
         """Lift the ban made through this ticket; False if there was none. The author may ask
         again once no ticket of theirs bans them."""

@@ -1,0 +1,16 @@
+"""A user's own settings."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.transaction import transaction
+from db.models import User
+from db.repositories.users import UserRepository
+
+
+class UserService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @transaction
+    async def choose_language(self, user: User, language: str) -> None:
+        await UserRepository(self.session).set_language(user, language)
