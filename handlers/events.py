@@ -45,6 +45,8 @@ from bot.services.events import (
     pick_language,
     upcoming_leads,
 )
+from bot.services.paging import Page
+from bot.views.paging import page_buttons
 from bot.views.refusals import refusal
 from db.models import Event, EventStatus, Registration, RegistrationStatus, User
 from db.repositories.broadcasts import SubscriptionRepository
@@ -74,7 +76,12 @@ async def _citizen_councils(session: AsyncSession, user: User) -> set[int]:
 
 
 async def _card(
-    session: AsyncSession, clock: Clock, event: Event, user: User, source: int, pages: int = 0
+    session: AsyncSession,
+    clock: Clock,
+    event: Event,
+    user: User,
+    source: int,
+    page: Page[Event] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """A card in the user's language with the buttons that fit their registration."""
     repo = EventRepository(session)
@@ -99,30 +106,21 @@ async def _card(
     builder.button(
         text=_(CALENDAR), callback_data=EventAct(action=EventAction.ICS, event_id=event.id)
     )
-    sizes = [1] * len(list(builder.buttons))
-    if pages > 1:
-        page = source - FROM_PAGE
-        builder.button(text="◀", callback_data=EventsPage(page=(page - 1) % pages))
-        builder.button(text=f"{page + 1}/{pages}", callback_data=EventsPage(page=page))
-        builder.button(text="▶", callback_data=EventsPage(page=(page + 1) % pages))
-        sizes.append(3)
-    builder.adjust(*sizes)
+    builder.adjust(1)
+    if page is not None:
+        builder.row(*page_buttons(page, lambda number: EventsPage(page=number), ring=True))
     return text, builder.as_markup()
 
 
 async def _page(
     session: AsyncSession, clock: Clock, user: User, page: int
 ) -> tuple[str, InlineKeyboardMarkup] | None:
-    repo = EventRepository(session)
     council_ids = await _citizen_councils(session, user)
-    total = await repo.count_upcoming(council_ids, clock.now())
-    if total == 0:
+    shown = await EventService(session, clock).upcoming(council_ids, page)
+    if not shown.items:  # none, or the last one ended just now
         return None
-    page = min(max(page, 0), total - 1)
-    events = await repo.upcoming(council_ids, clock.now(), page, 1)
-    if not events:  # the last one ended just now
-        return None
-    return await _card(session, clock, events[0], user, FROM_PAGE + page, pages=total)
+    [event] = shown.items
+    return await _card(session, clock, event, user, FROM_PAGE + shown.number, page=shown)
 
 
 async def list_events(message: Message, session: AsyncSession, clock: Clock, user: User) -> None:

@@ -42,6 +42,7 @@ from bot.services.questions import (
     check_text,
 )
 from bot.views import Plain, pack
+from bot.views.paging import page_buttons
 from bot.views.refusals import refusal, refusal_alert
 from db.models import Council, QuestionStatus, User
 from db.repositories.councils import CouncilRepository
@@ -485,32 +486,19 @@ async def my_page(
 async def _my_page(
     session: AsyncSession, settings: Settings, clock: Clock, user: User, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    service = QuestionService(session, settings, clock)
-    items, total = await service.of_citizen(user.id, page, PER_PAGE)
-    if total == 0:
+    shown = await QuestionService(session, settings, clock).of_citizen(user.id, page, PER_PAGE)
+    if shown.empty:
         return _("You have not asked any questions yet. To ask one: /ask"), None
-    pages = (total + PER_PAGE - 1) // PER_PAGE
-    if page >= pages:
-        page = pages - 1
-        items, total = await service.of_citizen(user.id, page, PER_PAGE)
     builder = InlineKeyboardBuilder()
-    for question in items:
+    for question in shown.items:
         builder.button(
             text=f"{question.ticket} · {status_name(question.status)}",
             callback_data=MyQuestion(question_id=question.id),
         )
     builder.adjust(1)
-    navigation = []
-    if page > 0:
-        navigation.append(("◀️", MyPage(page=page - 1)))
-    if page + 1 < pages:
-        navigation.append(("▶️", MyPage(page=page + 1)))
-    for label, data in navigation:
-        builder.button(text=label, callback_data=data)
-    if navigation:
-        builder.adjust(*([1] * len(items)), len(navigation))
+    builder.row(*page_buttons(shown, lambda number: MyPage(page=number)))
     text = _("Your questions, newest first (page {page} of {pages}):").format(
-        page=page + 1, pages=pages
+        page=shown.number + 1, pages=shown.pages
     )
     return text, builder.as_markup()
 

@@ -51,6 +51,7 @@ from bot.services.export import export_rows, to_csv, to_xlsx
 from bot.services.questions import QuestionError, QuestionService, status_refusal
 from bot.services.tickets import parse_ticket
 from bot.views import Plain, pack
+from bot.views.paging import page_buttons
 from bot.views.refusals import refusal, refusal_alert
 from db.models import Question, QuestionStatus, User
 from db.repositories.councils import CouncilRepository
@@ -248,29 +249,22 @@ async def _inbox_page(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     service = QuestionService(session, settings, clock)
     council_ids = await scope_of(session, staff)
-    items, total, page = await service.inbox(council_ids, page, PER_PAGE)
-    if total == 0:
+    shown = await service.inbox(council_ids, page, PER_PAGE)
+    if shown.empty:
         return _("No open questions. 🎉"), None
-    pages = (total + PER_PAGE - 1) // PER_PAGE
     language = _language(user)
     today = clock.now().astimezone(settings.tz).date()
     builder = InlineKeyboardBuilder()
-    for question in items:
+    for question in shown.items:
         mark = "⚠️ " if question.due_date < today else ""
         builder.button(
             text=f"{mark}{question.ticket} · {format_day(question.due_date, language)}",
             callback_data=StaffView(question_id=question.id),
         )
-    navigation = []
-    if page > 0:
-        navigation.append(("◀️", InboxPage(page=page - 1)))
-    if page + 1 < pages:
-        navigation.append(("▶️", InboxPage(page=page + 1)))
-    for label, data in navigation:
-        builder.button(text=label, callback_data=data)
-    builder.adjust(*([1] * len(items)), max(len(navigation), 1))
+    builder.adjust(1)
+    builder.row(*page_buttons(shown, lambda number: InboxPage(page=number)))
     text = _("Open questions: {total}, soonest deadline first (page {page} of {pages}).").format(
-        total=total, page=page + 1, pages=pages
+        total=shown.total, page=shown.number + 1, pages=shown.pages
     )
     return text, builder.as_markup()
 

@@ -8,8 +8,10 @@ count stays right when many citizens press "I will attend" at once.
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -21,6 +23,7 @@ from bot.numbers import parse_number
 from bot.services.broadcasts import parse_when
 from bot.services.councils import Staff
 from bot.services.errors import EventAdminRefusal, EventRefusal, Refused
+from bot.services.paging import Page, page_of
 from bot.services.transaction import transaction
 from db.models import (
     AuditEntry,
@@ -570,6 +573,12 @@ class EventService:
         ):
             raise EventError(EventRefusal.NOT_AVAILABLE)
         return event
+
+    async def upcoming(self, council_ids: Iterable[int], page: int) -> Page[Event]:
+        """The councils' published events still to come, one a page, soonest first."""
+        now = self.clock.now()
+        total = await self.events.count_upcoming(council_ids, now)
+        return await page_of(total, page, 1, partial(self.events.upcoming, council_ids, now))
 
     @transaction
     async def register(self, event_id: int, user_id: int, venue_id: int | None) -> Registered:

@@ -5,6 +5,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.services.councils import Staff
 from bot.services.errors import CaseRefusal, QuestionRefusal, Refused
+from bot.services.paging import Page, page_of
 from bot.services.tickets import TicketRef
 from bot.services.transaction import transaction
 from bot.services.workdays import due_date
@@ -164,10 +166,9 @@ class QuestionService:
             raise QuestionError(QuestionRefusal.NOT_FOUND)
         return question
 
-    async def of_citizen(self, citizen_id: int, page: int, per_page: int):
+    async def of_citizen(self, citizen_id: int, page: int, per_page: int) -> Page[Question]:
         total = await self.questions.count_of_citizen(citizen_id)
-        items = await self.questions.of_citizen(citizen_id, page * per_page, per_page)
-        return items, total
+        return await page_of(total, page, per_page, partial(self.questions.of_citizen, citizen_id))
 
     @transaction
     async def rate(self, question_id: int, citizen_id: int, helpful: bool) -> Question:
@@ -269,15 +270,10 @@ class QuestionService:
     async def history(self, question: Question) -> list[AuditEntry]:
         return await self.questions.history(question.id)
 
-    async def inbox(
-        self, council_ids: set[int], page: int, per_page: int
-    ) -> tuple[list[Question], int, int]:
-        """One page of open questions, the page number kept within the pages there are:
-        (questions, how many in all, the page shown)."""
+    async def inbox(self, council_ids: set[int], page: int, per_page: int) -> Page[Question]:
+        """One page of the open questions of these councils, soonest deadline first."""
         total = await self.questions.count_open_for(council_ids)
-        page = min(max(page, 0), max(total - 1, 0) // per_page)
-        items = await self.questions.open_for(council_ids, page * per_page, per_page)
-        return items, total, page
+        return await page_of(total, page, per_page, partial(self.questions.open_for, council_ids))
 
     async def stats(self, council_ids: set[int], today: date) -> Stats:
         rows = await self.questions.between(council_ids, None, None)
