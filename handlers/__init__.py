@@ -19,6 +19,7 @@ from handlers import (
     staff,
     start,
 )
+from handlers.filters import private_only
 
 
 def setup_routers() -> Router:
@@ -30,14 +31,18 @@ def setup_routers() -> Router:
         common.create_first_router(),
         membership.create_router(),
         admin.create_router(),
-        events_admin.create_router(),
-        # Before start: it takes /start event_<id>.
-        events.create_router(),
-        start.create_router(),
-        language.create_router(),
+        private_only(
+            "private.events_and_start",
+            events_admin.create_router(),
+            # Before start: it takes /start event_<id>.
+            events.create_router(),
+            start.create_router(),
+            language.create_router(),
+        ),
+        # Private chats and the bound staff groups.
         staff.create_router(),
-        questions.create_router(),
-        broadcasts.create_router(),
+        # After staff: a secretary's reply to a card in a private chat is an answer.
+        private_only("private.citizens", questions.create_router(), broadcasts.create_router()),
         # Must stay last: it answers whatever no feature router took.
         common.create_router(),
     )

@@ -1,12 +1,10 @@
 """Superadmins (ADMIN_IDS): councils, topics, secretaries (one-time invite links) and binding a
 council's staff group. Also where an invited secretary lands: /start inv_<token>."""
 
-from typing import Any
-
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject, CommandStart, Filter, StateFilter
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message, TelegramObject
+from aiogram.types import Message
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
@@ -21,6 +19,7 @@ from bot.services.errors import CouncilRefusal
 from bot.views.refusals import refusal
 from db.models import Council, User
 from db.repositories.councils import CouncilRepository
+from handlers.filters import PRIVATE, IsSuperadmin
 from handlers.menu import send_main_menu, show_picker
 from handlers.replies import send_lines
 
@@ -37,12 +36,6 @@ ADMIN_COMMANDS = (
     "revoke",
     "bind",
 )
-
-
-class IsSuperadmin(Filter):
-    async def __call__(self, event: TelegramObject, settings: Settings, **data: Any) -> bool:
-        from_user = data.get("event_from_user")
-        return from_user is not None and from_user.id in settings.admin_ids
 
 
 def _language() -> str:
@@ -373,29 +366,30 @@ def create_router() -> Router:
     router.message.register(
         accept_invite,
         CommandStart(deep_link=True, magic=F.args.startswith(INVITE_PREFIX)),
-        F.chat.type == "private",
+        PRIVATE,
         StateFilter("*"),
     )
 
     admin = Router(name=f"{__name__}.superadmin")
-    admin.message.filter(IsSuperadmin())
-    message = admin.message.register
-    private = F.chat.type == "private"
-    message(bind, Command("bind"), StateFilter("*"))
-    message(list_councils, Command("councils"), private, StateFilter("*"))
-    message(add_council, Command("council_add"), private, StateFilter("*"))
-    message(list_topics, Command("topics"), private, StateFilter("*"))
-    message(add_topic, Command("topic_add"), private, StateFilter("*"))
-    message(rename_topic, Command("topic_rename"), private, StateFilter("*"))
-    message(hide_topic, Command("topic_hide"), private, StateFilter("*"))
-    message(show_topic, Command("topic_show"), private, StateFilter("*"))
-    message(invite, Command("invite"), private, StateFilter("*"))
-    message(list_secretaries, Command("secretaries"), private, StateFilter("*"))
-    message(revoke, Command("revoke"), private, StateFilter("*"))
+    admin.message.filter(IsSuperadmin(), StateFilter("*"))
+    admin.message.register(bind, Command("bind"))  # in the staff group it binds
+    # Everything else in a private chat only: nothing about councils is said in a group.
+    private = Router(name=f"{__name__}.superadmin.private")
+    private.message.filter(PRIVATE)
+    message = private.message.register
+    message(list_councils, Command("councils"))
+    message(add_council, Command("council_add"))
+    message(list_topics, Command("topics"))
+    message(add_topic, Command("topic_add"))
+    message(rename_topic, Command("topic_rename"))
+    message(hide_topic, Command("topic_hide"))
+    message(show_topic, Command("topic_show"))
+    message(invite, Command("invite"))
+    message(list_secretaries, Command("secretaries"))
+    message(revoke, Command("revoke"))
+    admin.include_router(private)
     # A router's own handlers run before its sub-routers', so the refusal is a sub-router too.
     others = Router(name=f"{__name__}.others")
-    others.message.register(
-        superadmin_only, Command(*ADMIN_COMMANDS), F.chat.type == "private", StateFilter("*")
-    )
+    others.message.register(superadmin_only, Command(*ADMIN_COMMANDS), PRIVATE, StateFilter("*"))
     router.include_routers(admin, others)
     return router

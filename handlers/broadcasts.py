@@ -44,9 +44,10 @@ from bot.views.refusals import refusal
 from db.models import Broadcast, BroadcastKind, BroadcastStatus, Council, User
 from db.repositories.broadcasts import BroadcastRepository, SubscriptionRepository
 from db.repositories.councils import CouncilRepository
+from handlers.filters import IsStaff
 from handlers.menu import council_keyboard
 from handlers.replies import send_lines
-from handlers.staff import IsStaff, staff_only
+from handlers.staff import staff_only
 
 KIND_ICONS = {
     BroadcastKind.ANNOUNCEMENT: "📣",
@@ -540,8 +541,6 @@ async def cancel_broadcast(
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
     router.message.register(subscribe, Command("subscribe"), StateFilter("*"))
     router.message.register(unsubscribe, Command("unsubscribe"), StateFilter("*"))
     router.callback_query.register(unsubscribe_pressed, Unsubscribe.filter(), StateFilter("*"))

@@ -476,8 +476,6 @@ async def show_pending_event(
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
     router.message.register(
         open_link,
         CommandStart(deep_link=True, magic=F.args.regexp(rf"^{EVENT_LINK_PREFIX}\d{{1,9}}$")),

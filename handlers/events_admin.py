@@ -56,9 +56,10 @@ from db.models import Council, Event, EventStatus, RegistrationStatus, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.events import EventRepository
 from handlers.events import event_link, tell_promoted
+from handlers.filters import IsStaff
 from handlers.menu import council_keyboard
 from handlers.replies import send_lines
-from handlers.staff import IsStaff, staff_only
+from handlers.staff import staff_only
 
 ADMIN_EVENT_COMMANDS = (
     "new_event",
@@ -762,8 +763,6 @@ async def export_registrants(
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
 
     staff = Router(name=f"{__name__}.staff")
     staff.message.filter(IsStaff())

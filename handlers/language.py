@@ -53,8 +53,6 @@ async def language_chosen(
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
     router.message.register(change_language, Command("language"))
     router.message.register(change_language, F.text == __("🌐 Language"))
     router.callback_query.register(language_chosen, LanguageCallback.filter())

@@ -656,8 +656,6 @@ async def _wrong_input(message: Message) -> None:
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
     message, callback = router.message.register, router.callback_query.register
 
     message(start_asking, Command("ask"), StateFilter("*"))

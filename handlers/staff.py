@@ -22,7 +22,6 @@ from aiogram.types import (
     ForceReply,
     InlineKeyboardMarkup,
     Message,
-    TelegramObject,
 )
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
@@ -30,7 +29,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cache import Caches
 from bot.callback_ids import CallbackId, CallbackPage
 from bot.clock import Clock
 from bot.config import Settings
@@ -45,7 +43,7 @@ from bot.notify import (
     history_lines,
     status_name,
 )
-from bot.services.councils import Staff, scope_of, staff_in_chat
+from bot.services.councils import Staff, scope_of
 from bot.services.errors import CaseRefusal
 from bot.services.export import export_rows, to_csv, to_xlsx
 from bot.services.questions import QuestionError, QuestionService, status_refusal
@@ -57,6 +55,7 @@ from db.models import Question, QuestionStatus, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
 from db.repositories.users import UserRepository
+from handlers.filters import PRIVATE, IsStaff
 from handlers.replies import send_lines, send_messages
 
 PER_PAGE = 5
@@ -86,29 +85,6 @@ class InboxPage(CallbackData, prefix="inb"):
 
 class StaffView(CallbackData, prefix="sq"):
     question_id: CallbackId
-
-
-class IsStaff(Filter):
-    """Passes secretaries and superadmins where they may act as staff: a private chat, or the
-    staff group bound to their council. Hands the handler their `staff` scope in this chat."""
-
-    async def __call__(
-        self, event: TelegramObject, session: AsyncSession, settings: Settings, **data: Any
-    ) -> bool | dict[str, Any]:
-        from_user = data.get("event_from_user")
-        chat = data.get("event_chat")
-        if from_user is None or chat is None:
-            return False
-        caches: Caches | None = data.get("caches")
-        staff = await staff_in_chat(
-            session,
-            settings,
-            from_user.id,
-            chat.id,
-            chat.type,
-            caches.secretaries if caches is not None else None,
-        )
-        return {"staff": staff} if staff.is_staff else False
 
 
 def _replied(message: Message) -> Message | None:
@@ -743,7 +719,7 @@ def create_router() -> Router:
     # A reply to a card wins over any pending prompt; a reply to a prompt over the latest one.
     message(reply_to_card, IsCardReply(), anywhere)
     message(reply_to_prompt, IsPromptReply(), anywhere)
-    private = F.chat.type == "private"
+    private = PRIVATE
     not_command = ~F.text.startswith("/")
     message(stray_reply, IsReplyToBot(), ~private, anywhere)
     message(stray_reply, F.reply_to_message, private, StaffPrompt.pending, not_command)

@@ -1,6 +1,6 @@
 """/start: the language picker for someone new, a greeting in their language for anyone else."""
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
@@ -21,6 +21,5 @@ async def start(message: Message, user: User, state: FSMContext, i18n: I18n) -> 
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
     router.message.register(start, CommandStart())
     return router
