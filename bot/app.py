@@ -17,13 +17,14 @@ from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.broadcaster import Broadcaster
 from bot.cache import Caches
 from bot.clock import Clock, SystemClock
 from bot.commands import set_command_menus
 from bot.config import Settings
-from bot.event_jobs import EventJobs
 from bot.i18n import StoredLanguageMiddleware, create_i18n
+from bot.jobs.broadcaster import Broadcaster
+from bot.jobs.digest import DigestService
+from bot.jobs.events import EventJobs
 from bot.metrics import watch_scheduler
 from bot.middlewares import (
     AlbumMiddleware,
@@ -38,10 +39,8 @@ from bot.middlewares import (
     UpdateOnceMiddleware,
     UserMiddleware,
 )
-from bot.notify import Notifier
 from bot.ratelimit import RateLimiter, RedisRateLimiter, redis_client
 from bot.services.councils import CouncilService
-from bot.services.digest import DigestService
 from bot.telegram_session import JsonAiohttpSession
 from bot.update_ledger import (
     DatabaseUpdateLedger,
@@ -49,6 +48,7 @@ from bot.update_ledger import (
     RedisUpdateLedger,
     UpdateLedger,
 )
+from bot.views.notify import Notifier
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
 from handlers import setup_routers

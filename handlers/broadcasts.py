@@ -17,17 +17,17 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.broadcaster import (
+from bot.callback_ids import CallbackId
+from bot.clock import Clock
+from bot.config import LANGUAGES, Settings
+from bot.i18n import LANGUAGE_NAMES, format_when
+from bot.jobs.broadcaster import (
     Broadcaster,
     PreviewButton,
     Unsubscribe,
     preview_keyboard,
     without_unsubscribe,
 )
-from bot.callback_ids import CallbackId
-from bot.clock import Clock
-from bot.config import LANGUAGES, Settings
-from bot.i18n import LANGUAGE_NAMES, format_when
 from bot.numbers import parse_number
 from bot.services.broadcasts import (
     BroadcastDraft,

@@ -21,7 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.event_cards import (
+from bot.ics import event_ics
+from bot.services.events import (
+    EventError,
+    EventService,
+    Registered,
+    VenueNeeded,
+    pick_language,
+    upcoming_leads,
+)
+from bot.services.paging import Page
+from bot.views.event_cards import (
     ATTEND,
     CALENDAR,
     LEAVE,
@@ -35,17 +45,7 @@ from bot.event_cards import (
     venue_text,
     when_text,
 )
-from bot.ics import event_ics
-from bot.notify import speaking
-from bot.services.events import (
-    EventError,
-    EventService,
-    Registered,
-    VenueNeeded,
-    pick_language,
-    upcoming_leads,
-)
-from bot.services.paging import Page
+from bot.views.notify import speaking
 from bot.views.paging import page_buttons
 from bot.views.refusals import refusal
 from db.models import Event, EventStatus, Registration, RegistrationStatus, User

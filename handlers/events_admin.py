@@ -19,20 +19,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.broadcaster import Broadcaster
 from bot.callback_ids import CallbackId
 from bot.clock import Clock
 from bot.config import LANGUAGES
-from bot.event_cards import (
-    MAX_MESSAGE,
-    announcement_text,
-    longest_announcement,
-    report_text,
-    title_of,
-    when_text,
-)
-from bot.event_jobs import EventAnnouncer, EventJobs
 from bot.i18n import LANGUAGE_NAMES, N_, format_when
+from bot.jobs.broadcaster import Broadcaster
+from bot.jobs.events import EventAnnouncer, EventJobs
 from bot.numbers import parse_number
 from bot.services.councils import Staff, scope_of
 from bot.services.errors import EventAdminRefusal
@@ -51,6 +43,14 @@ from bot.services.events import (
     parse_venue,
 )
 from bot.services.export import registrant_rows, to_xlsx
+from bot.views.event_cards import (
+    MAX_MESSAGE,
+    announcement_text,
+    longest_announcement,
+    report_text,
+    title_of,
+    when_text,
+)
 from bot.views.refusals import refusal
 from db.models import Council, Event, EventStatus, RegistrationStatus, User
 from db.repositories.councils import CouncilRepository

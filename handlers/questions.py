@@ -22,14 +22,6 @@ from bot.callback_ids import CallbackId, CallbackPage
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import format_day
-from bot.notify import (
-    FollowUpAction,
-    Notifier,
-    RateAction,
-    answer_keyboard,
-    history_lines,
-    status_name,
-)
 from bot.services.errors import QuestionRefusal
 from bot.services.privacy import PrivacyService
 from bot.services.questions import (
@@ -42,6 +34,14 @@ from bot.services.questions import (
     check_text,
 )
 from bot.views import Plain, pack
+from bot.views.notify import (
+    FollowUpAction,
+    Notifier,
+    RateAction,
+    answer_keyboard,
+    history_lines,
+    status_name,
+)
 from bot.views.paging import page_buttons
 from bot.views.refusals import refusal, refusal_alert
 from db.models import Council, QuestionStatus, User

@@ -33,7 +33,13 @@ from bot.callback_ids import CallbackId, CallbackPage
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import format_day
-from bot.notify import (
+from bot.services.councils import Staff, scope_of
+from bot.services.errors import CaseRefusal
+from bot.services.export import export_rows, to_csv, to_xlsx
+from bot.services.questions import QuestionError, QuestionService, status_refusal
+from bot.services.tickets import parse_ticket
+from bot.views import Plain, pack
+from bot.views.notify import (
     CardAction,
     CardCommand,
     Notifier,
@@ -43,12 +49,6 @@ from bot.notify import (
     history_lines,
     status_name,
 )
-from bot.services.councils import Staff, scope_of
-from bot.services.errors import CaseRefusal
-from bot.services.export import export_rows, to_csv, to_xlsx
-from bot.services.questions import QuestionError, QuestionService, status_refusal
-from bot.services.tickets import parse_ticket
-from bot.views import Plain, pack
 from bot.views.paging import page_buttons
 from bot.views.refusals import refusal, refusal_alert
 from db.models import Question, QuestionStatus, User

@@ -82,7 +82,7 @@ async def test_a_crash_after_a_commit_does_not_claim_nothing_changed(
     alice = await citizen("en")
     await ask(alice)
 
-    from bot.notify import Notifier
+    from bot.views.notify import Notifier
 
     async def broken_refresh(*args, **kwargs):
         raise RuntimeError("cards could not be refreshed")

@@ -133,7 +133,7 @@ class Edited:
 
 
 class Announcer(Protocol):
-    """What an edit or a cancellation needs of the words (bot/event_jobs.py gives it): how long
+    """What an edit or a cancellation needs of the words (bot/jobs/events.py gives it): how long
     the event's announcement is in its longest language, and a notice broadcast, in every
     language, to everyone registered or waiting (None when nobody is)."""
 

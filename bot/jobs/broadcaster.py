@@ -54,7 +54,10 @@ from bot import metrics
 from bot.callback_ids import CallbackId
 from bot.clock import Clock
 from bot.config import Settings
-from bot.event_cards import (
+from bot.i18n import format_when
+from bot.ratelimit import RateLimiter, RedisRateLimiter
+from bot.services.broadcasts import council_tz, is_late, pick_text
+from bot.views.event_cards import (
     ATTEND,
     CALENDAR,
     EventAct,
@@ -63,10 +66,7 @@ from bot.event_cards import (
     notice_keyboard,
     reminder_keyboard,
 )
-from bot.i18n import format_when
-from bot.notify import speaking
-from bot.ratelimit import RateLimiter, RedisRateLimiter
-from bot.services.broadcasts import council_tz, is_late, pick_text
+from bot.views.notify import speaking
 from db.models import Broadcast, BroadcastKind, BroadcastStatus, Council, DeliveryStatus
 from db.repositories.broadcasts import BroadcastRepository
 from db.repositories.councils import CouncilRepository

@@ -18,18 +18,18 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.broadcaster import Broadcaster
 from bot.clock import Clock
 from bot.config import LANGUAGES, MAX_LEAD_SECONDS, Settings
-from bot.event_cards import (
+from bot.jobs.broadcaster import Broadcaster
+from bot.services.events import Change, reminder_leads
+from bot.views.event_cards import (
     announcement_text,
     cancelled_text,
     longest_announcement,
     notice_text,
     reminder_text,
 )
-from bot.notify import speaking
-from bot.services.events import Change, reminder_leads
+from bot.views.notify import speaking
 from db.models import (
     Broadcast,
     BroadcastKind,

@@ -28,9 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import format_day
-from bot.notify import speaking
 from bot.services.workdays import add_working_days, is_working_day
 from bot.views import pack
+from bot.views.notify import speaking
 from db.models import Council, DigestSent, Question, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
