@@ -4,6 +4,7 @@ test then gets a schema of its own); FSM storage is in memory unless TEST_REDIS_
 
 import logging
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
@@ -18,10 +19,11 @@ from sqlalchemy.pool import NullPool
 
 from bot.app import App, create_app, create_storage
 from bot.config import Settings, load_settings
+from bot.ratelimit import RateLimiter
 from db.engine import create_engine
 from tests.chat import ChatUser
 from tests.fake_api import FakeBotApi
-from tests.fakes import FakeClock, FakeTelegram
+from tests.fakes import FakeClock, FakeTelegram, FakeTime
 
 TOKEN = "123456789:AAHfakeTokenForTestsOnly_abcdefghijklmn"
 ADMIN_ID = 900_000_001
@@ -174,6 +176,49 @@ def citizen(make_user: Callable[..., ChatUser]) -> Callable[..., ChatUser]:
         return user
 
     return make
+
+
+@pytest.fixture
+async def admin(citizen: Callable[..., ChatUser]) -> ChatUser:
+    """The superadmin, in English."""
+    return await citizen("en", "Admin", user_id=ADMIN_ID)
+
+
+@pytest.fixture
+async def unsubscribed_admin(admin: ChatUser) -> ChatUser:
+    """The superadmin, acting as the council's secretary; reads no announcements."""
+    await admin.send("/unsubscribe")
+    return admin
+
+
+@pytest.fixture
+def secretary(citizen, make_user):
+    """A secretary, made the way a real one is: the superadmin's one-time invite link."""
+
+    admins = []
+
+    async def make(language: str = "en", first_name: str = "Saule"):
+        if not admins:
+            admins.append(await citizen("en", "Admin", user_id=ADMIN_ID))
+        admin = admins[0]
+        await admin.send("/invite")
+        payload = re.search(r"start=(inv_[\w-]+)", admin.last_reply().text).group(1)
+        person = make_user(first_name)
+        await person.send(f"/start {payload}")
+        await person.press({"kk": "Қазақша", "ru": "Русский", "en": "English"}[language])
+        return person
+
+    return make
+
+
+@pytest.fixture
+def fake_time(app: App) -> FakeTime:
+    """Bulk sends (broadcasts, announcements, reminders, notices) pace themselves on a fake
+    monotonic clock. The events modules use it in every test (pytest.mark.usefixtures)."""
+    time = FakeTime()
+    app.broadcaster.limiter = RateLimiter(25, monotonic=time.monotonic, sleep=time.sleep)
+    app.broadcaster.progress_seconds = 0
+    return time
 
 
 @pytest.fixture

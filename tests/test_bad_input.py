@@ -2,53 +2,13 @@
 stickers, voice and files where text was expected, over-long and invisible text, forged and stale
 buttons, odd numbers, staff and admin commands from citizens, commands in groups."""
 
-from typing import Any
-
 import pytest
-from sqlalchemy import select
 
-from db.base import Base
-from tests import test_questions
-from tests.test_questions import QUESTION
-
-secretary = test_questions.secretary  # the fixture
+from tests.flows import ask_in, said, snapshot
 
 VOICE = {"voice": {"file_id": "voice-1", "file_unique_id": "uv1", "duration": 3}}
 LOCATION = {"location": {"latitude": 43.25, "longitude": 76.95}}
 PUBLIC_GROUP = {"id": -100777, "type": "supergroup", "title": "Our district"}
-# What changes with every update whatever it is: when we last saw the user.
-VOLATILE = {"users": {"last_seen", "telegram_language", "is_active"}}
-
-
-async def snapshot(app) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, but for what each update refreshes."""
-    rows = {}
-    async with app.sessionmaker() as session:
-        for table in Base.metadata.sorted_tables:
-            if table.name == "processed_updates":
-                continue
-            columns = [c for c in table.columns if c.name not in VOLATILE.get(table.name, set())]
-            result = await session.execute(select(*columns).order_by(*table.primary_key.columns))
-            rows[table.name] = [tuple(row) for row in result]
-    return rows
-
-
-async def ask_in(app, user, language: str) -> None:
-    """The /ask flow in the user's language, with the first topic, name shown, consent given."""
-    await user.send("/ask")
-    await user.press(user.last_reply().buttons[0])
-    await user.send(QUESTION)
-    await user.press(said(app, language, "Show my name"))
-    await user.press(said(app, language, "I agree"))
-    await user.press(said(app, language, "Send"))
-
-
-def said(app, language: str, text: str, **values: Any) -> str:
-    """The catalog's text in this language; it must really be translated."""
-    translated = app.i18n.gettext(text, locale=language)
-    if language != "en":
-        assert translated != text, f"not translated into {language}: {text!r}"
-    return translated.format(**values) if values else translated
 
 
 @pytest.mark.parametrize("language", ["kk", "ru"])

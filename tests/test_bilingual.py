@@ -5,7 +5,7 @@ from datetime import datetime
 
 from db.models import Question, QuestionStatus
 from tests.conftest import ADMIN_ID, ALMATY
-from tests.test_questions import stored
+from tests.flows import stored
 
 
 async def test_kazakh_citizen_russian_secretary_across_independence_day(

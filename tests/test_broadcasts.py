@@ -12,20 +12,10 @@ from bot.ratelimit import RateLimiter
 from db.models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Subscription, User
 from tests.conftest import ADMIN_ID, ALMATY
 from tests.fakes import FakeTime
+from tests.flows import Crash, add_subscribers, received
 
+# Whose copies received() leaves aside: the superadmin, and the secretaries `saule` makes.
 STAFF = {ADMIN_ID}
-
-
-class Crash(BaseException):
-    """Stands for kill -9: nothing after it runs, nothing is cleaned up."""
-
-
-@pytest.fixture
-def fake_time(app) -> FakeTime:
-    time = FakeTime()
-    app.broadcaster.limiter = RateLimiter(25, monotonic=time.monotonic, sleep=time.sleep)
-    app.broadcaster.progress_seconds = 0
-    return time
 
 
 @pytest.fixture
@@ -43,31 +33,6 @@ async def saule(citizen, make_user, fake_time):
     return person
 
 
-async def add_subscribers(
-    app, count: int, language: str = "ru", start: int = 500_000
-) -> list[int]:
-    """Many subscribers at once, straight into the database."""
-    now = app.clock.now()
-    ids = list(range(start, start + count))
-    async with app.sessionmaker() as session:
-        for user_id in ids:
-            session.add(
-                User(
-                    id=user_id,
-                    full_name=f"U{user_id}",
-                    language=language,
-                    first_seen=now,
-                    last_seen=now,
-                    is_active=True,
-                )
-            )
-        await session.flush()
-        for user_id in ids:
-            session.add(Subscription(user_id=user_id, council_id=1, active=True, updated_at=now))
-        await session.commit()
-    return ids
-
-
 async def compose(saule, texts: dict[str, str], *, audience="All subscribers", when=None):
     await saule.send("/broadcast")
     for language in ("kk", "ru", "en"):
@@ -79,15 +44,6 @@ async def compose(saule, texts: dict[str, str], *, audience="All subscribers", w
     else:
         await saule.send(when)
     await saule.press("Confirm")
-
-
-def received(telegram, text_part: str) -> Counter:
-    """Who got a message with this text, and how many times (previews to the staff aside)."""
-    return Counter(
-        call.chat_id
-        for call in telegram.sent()
-        if call.text and text_part in call.text and call.chat_id not in STAFF
-    )
 
 
 async def test_starting_the_bot_subscribes_and_the_button_unsubscribes(
@@ -110,7 +66,7 @@ async def test_starting_the_bot_subscribes_and_the_button_unsubscribes(
 
     await compose(saule, {"en": "Second announcement"})
     await app.broadcaster.wait()
-    assert received(telegram, "Second announcement")[alice.id] == 0
+    assert received(telegram, "Second announcement", STAFF)[alice.id] == 0
 
     await alice.press_data("unsub:999")  # a forged button: no such council
     assert alice.alerts() == ["This button is no longer valid."]
@@ -118,12 +74,12 @@ async def test_starting_the_bot_subscribes_and_the_button_unsubscribes(
     assert alice.last_reply().text.startswith("You are subscribed to the announcements of")
     await compose(saule, {"en": "Third announcement"})
     await app.broadcaster.wait()
-    assert received(telegram, "Third announcement")[alice.id] == 1
+    assert received(telegram, "Third announcement", STAFF)[alice.id] == 1
 
     await alice.send("/unsubscribe")
     await compose(saule, {"en": "Fourth announcement"})
     await app.broadcaster.wait()
-    assert received(telegram, "Fourth announcement")[alice.id] == 0
+    assert received(telegram, "Fourth announcement", STAFF)[alice.id] == 0
 
 
 async def test_each_citizen_gets_their_language_with_fallback(citizen, app, saule, telegram):
@@ -151,8 +107,8 @@ async def test_audience_of_one_language(citizen, app, saule, telegram):
     ivan = await citizen("ru", "Иван")
     await compose(saule, {"kk": "Тек қазақша", "ru": "Только по-русски"}, audience="Only Қазақша")
     await app.broadcaster.wait()
-    assert received(telegram, "Тек қазақша") == Counter({aigerim.id: 1})
-    assert received(telegram, "Только по-русски")[ivan.id] == 0
+    assert received(telegram, "Тек қазақша", STAFF) == Counter({aigerim.id: 1})
+    assert received(telegram, "Только по-русски", STAFF)[ivan.id] == 0
 
 
 async def test_scheduled_broadcast_waits_for_its_time_and_can_be_cancelled(
@@ -167,14 +123,14 @@ async def test_scheduled_broadcast_waits_for_its_time_and_can_be_cancelled(
     clock.set(datetime(2026, 11, 24, 15, 0, 30, tzinfo=ALMATY))
     assert await app.broadcaster.tick() == [1]
     await app.broadcaster.wait()
-    assert received(telegram, "Scheduled news") == Counter({alice.id: 1})
+    assert received(telegram, "Scheduled news", STAFF) == Counter({alice.id: 1})
 
     await compose(saule, {"en": "Cancelled news"}, when="25.11.2026 10:00")
     await saule.send("/broadcast_cancel 2")
     assert saule.last_reply().text == "Broadcast #2 is cancelled; nothing was sent."
     clock.set(datetime(2026, 11, 25, 11, 0, tzinfo=ALMATY))
     assert await app.broadcaster.tick() == []
-    assert received(telegram, "Cancelled news") == Counter()
+    assert received(telegram, "Cancelled news", STAFF) == Counter()
 
 
 async def test_bad_input_to_the_wizard_changes_nothing(citizen, app, saule):
@@ -211,7 +167,7 @@ async def test_429_pauses_everything_and_403_is_skipped(app, saule, telegram, fa
     await compose(saule, {"ru": "Новость для всех"})
     await app.broadcaster.wait()
 
-    got = received(telegram, "Новость для всех")
+    got = received(telegram, "Новость для всех", STAFF)
     assert set(got) == set(ids) - {blocked}
     assert max(got.values()) == 1, "nobody twice"
     assert 2 in fake_time.sleeps, "the whole sender paused for retry_after"
@@ -234,7 +190,7 @@ async def test_blocked_users_are_skipped_and_counted(app, saule, telegram):
         await session.commit()
     await compose(saule, {"ru": "Объявление"})
     await app.broadcaster.wait()
-    assert set(received(telegram, "Объявление")) == set(ids[1:])
+    assert set(received(telegram, "Объявление", STAFF)) == set(ids[1:])
     assert "Blocked the bot: 1" in saule.inbox()[-1].text
 
 
@@ -248,7 +204,7 @@ async def test_other_errors_are_retried_then_failed(app, saule, telegram, fake_t
     )
     await compose(saule, {"ru": "Повтор"})
     await app.broadcaster.wait()
-    got = received(telegram, "Повтор")
+    got = received(telegram, "Повтор", STAFF)
     assert got[ids[0]] == 1 and got[ids[1]] == 0 and got[ids[2]] == 1
     async with app.sessionmaker() as session:
         failed = await session.scalar(select(Delivery).where(Delivery.user_id == ids[1]))
@@ -283,7 +239,7 @@ async def test_stop_a_running_broadcast(app, saule, telegram):
         if (
             call.name == "sendMessage"
             and call.text == "Остановить"
-            and len(received(telegram, "Остановить")) == 10
+            and len(received(telegram, "Остановить", STAFF)) == 10
         ):
             telegram.on_call = None
             await saule.send("/broadcast_cancel 1")
@@ -291,7 +247,7 @@ async def test_stop_a_running_broadcast(app, saule, telegram):
     telegram.on_call = stop_after_ten
     await compose(saule, {"ru": "Остановить"})
     await app.broadcaster.wait()
-    assert sum(received(telegram, "Остановить").values()) == 10
+    assert sum(received(telegram, "Остановить", STAFF).values()) == 10
     async with app.sessionmaker() as session:
         assert (await session.get(Broadcast, 1)).status == BroadcastStatus.STOPPED
     assert saule.inbox()[-1].text.startswith("⏹ Broadcast #1 was stopped.")
@@ -306,7 +262,7 @@ async def test_resume_after_a_crash_sends_nobody_twice(
 
     async def crash_at_23(call):
         ours = call.name == "sendMessage" and call.text == "Не дважды"
-        if ours and sum(received(telegram, "Не дважды").values()) == 23:
+        if ours and sum(received(telegram, "Не дважды", STAFF).values()) == 23:
             telegram.on_call = None
             raise Crash
 
@@ -321,16 +277,16 @@ async def test_resume_after_a_crash_sends_nobody_twice(
     await restarted.start(run_scheduler=False)
     restarted.broadcaster.progress_seconds = 0
     # The dead process's lease still holds: nobody else sends until it has run out.
-    sent_before = sum(received(telegram, "Не дважды").values())
+    sent_before = sum(received(telegram, "Не дважды", STAFF).values())
     await restarted.broadcaster.tick()
     await restarted.broadcaster.wait()
-    assert sum(received(telegram, "Не дважды").values()) == sent_before
+    assert sum(received(telegram, "Не дважды", STAFF).values()) == sent_before
     clock.advance(seconds=settings.broadcast_lease_seconds + 1)
     assert await restarted.broadcaster.tick() == [1]
     await restarted.broadcaster.wait()
     await restarted.stop()
 
-    got = received(telegram, "Не дважды")
+    got = received(telegram, "Не дважды", STAFF)
     assert max(got.values()) == 1, "nobody received it twice"
     async with app.sessionmaker() as session:
         rows = list(await session.scalars(select(Delivery)))
@@ -354,7 +310,7 @@ async def test_missed_schedule_is_sent_late_with_a_note(
     assert await restarted.broadcaster.tick() == [1]
     await restarted.broadcaster.wait()
     await restarted.stop()
-    assert received(telegram, "Late news") == Counter({alice.id: 1})
+    assert received(telegram, "Late news", STAFF) == Counter({alice.id: 1})
     notes = [r.text for r in saule.inbox() if r.text.startswith("⏰")]
     assert notes == [
         "⏰ Broadcast #1 was due at 24 November 2026, 09:00, while the bot was not running. "
@@ -434,7 +390,7 @@ async def test_two_lanes_at_high_rates_survive_a_crash_too(app, saule, telegram,
 
     async def crash_at_50(call):
         ours = call.name == "sendMessage" and call.text == "Две полосы"
-        if ours and sum(received(telegram, "Две полосы").values()) == 50:
+        if ours and sum(received(telegram, "Две полосы", STAFF).values()) == 50:
             telegram.on_call = None
             raise Crash
 
@@ -451,7 +407,7 @@ async def test_two_lanes_at_high_rates_survive_a_crash_too(app, saule, telegram,
     await restarted.broadcaster.tick()
     await restarted.broadcaster.wait()
     await restarted.stop()
-    got = received(telegram, "Две полосы")
+    got = received(telegram, "Две полосы", STAFF)
     async with app.sessionmaker() as session:
         rows = list(await session.scalars(select(Delivery)))
     uncertain = {d.user_id for d in rows if d.status == DeliveryStatus.UNCERTAIN}

@@ -23,7 +23,7 @@ from db.models import Event, EventStatus, EventVenue, Registration, Registration
 from db.repositories.users import UserRepository
 from tests.conftest import ADMIN_ID, TOKEN
 from tests.fake_api import FakeBotApi
-from tests.test_webhook import SECRET, webhook_settings
+from tests.flows import SECRET, webhook_settings
 
 IN_FLIGHT = 4
 

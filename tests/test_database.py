@@ -17,7 +17,7 @@ from db.models import Broadcast, BroadcastStatus, Council
 from db.repositories.broadcasts import BroadcastRepository
 from db.repositories.questions import QuestionRepository
 from tests.conftest import ADMIN_ID, TOKEN
-from tests.test_broadcasts import add_subscribers
+from tests.flows import add_subscribers
 
 
 async def test_migrations_build_exactly_the_models(app):

@@ -8,12 +8,9 @@ from prometheus_client import REGISTRY
 
 from bot.services.questions import QuestionService
 from db.repositories.questions import QuestionRepository
-from tests import test_questions
-from tests.test_questions import ask, stored
+from tests.flows import ask, stored
 
 pytestmark = pytest.mark.expect_errors
-
-secretary = test_questions.secretary  # the fixture
 
 HANDLER = "handlers.questions.rated"
 SORRY_KK = "Бірдеңе дұрыс болмады, ештеңе өзгермеді. Қайталап көріңіз."

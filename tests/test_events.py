@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.ratelimit import RateLimiter
 from bot.services.broadcasts import BroadcastDraft, BroadcastService
 from bot.services.councils import Staff
 from db.models import (
@@ -25,74 +24,10 @@ from db.models import (
     Registration,
 )
 from tests.chat import ChatUser
-from tests.conftest import ADMIN_ID, ALMATY
-from tests.fakes import FakeTime
+from tests.conftest import ADMIN_ID
+from tests.flows import ATTEND, at, new_event, received, run_jobs
 
-ATTEND = "✋ I will attend"
-
-
-@pytest.fixture(autouse=True)
-def fake_time(app) -> FakeTime:
-    """Bulk sends (announcements, reminders, notices) pace themselves on a fake monotonic clock."""
-    time = FakeTime()
-    app.broadcaster.limiter = RateLimiter(25, monotonic=time.monotonic, sleep=time.sleep)
-    app.broadcaster.progress_seconds = 0
-    return time
-
-
-@pytest.fixture
-async def admin(citizen) -> ChatUser:
-    """The superadmin, acting as the council's secretary; reads no announcements."""
-    person = await citizen("en", "Admin", user_id=ADMIN_ID)
-    await person.send("/unsubscribe")
-    return person
-
-
-async def new_event(
-    secretary: ChatUser,
-    *,
-    texts: dict[str, str] | None = None,
-    start: str = "27.11.2026 15:00",
-    end: str | None = None,
-    venues: tuple[str, ...] = ("Central library | 10 Abay St | 40",),
-    contacts: str | None = None,
-    audience: str | None = None,
-    choice: str | None = "Publish now",
-) -> int:
-    texts = texts or {"en": "Round table\nThe Hearing State and rural libraries."}
-    await secretary.send("/new_event")
-    for language in ("kk", "ru", "en"):
-        await secretary.send(texts.get(language, "/skip"))
-    await secretary.send(start)
-    await secretary.send(end or "/skip")
-    for venue in venues:
-        await secretary.send(venue)
-    await secretary.send("/done")
-    await secretary.send(contacts or "/skip")
-    await secretary.send(audience or "/skip")
-    if choice is None:
-        return 0
-    await secretary.press(choice)
-    found = re.search(r"Event #(\d+)", secretary.last_reply().text)
-    return int(found.group(1)) if found else 0
-
-
-def received(telegram, text_part: str, staff: int = ADMIN_ID) -> Counter:
-    """Who got a message containing this text, and how many times (the secretary aside)."""
-    return Counter(
-        call.chat_id
-        for call in telegram.sent()
-        if call.text and text_part in call.text and call.chat_id != staff
-    )
-
-
-def at(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 11) -> datetime:
-    return datetime(2026, month, day, hour, minute, second, tzinfo=ALMATY)
-
-
-async def run_jobs(app) -> None:
-    await app.events.run()
-    await app.broadcaster.wait()
+pytestmark = pytest.mark.usefixtures("fake_time")
 
 
 async def registrations(app) -> dict[int, tuple[str, int]]:
@@ -120,13 +55,13 @@ async def press_starting(user: ChatUser, prefix: str) -> None:
 
 
 async def test_an_event_is_announced_to_each_subscriber_in_their_language(
-    admin, citizen, app, telegram
+    unsubscribed_admin, citizen, app, telegram
 ):
     aigerim = await citizen("kk", "Айгерім")
     ivan = await citizen("ru", "Иван")
     john = await citizen("en", "John")
     event_id = await new_event(
-        admin,
+        unsubscribed_admin,
         texts={
             "kk": "Дөңгелек үстел: Еститін мемлекет\nАудандағы барлық ауылдық кітапханаларда.",
             "ru": "Круглый стол: Слышащее государство\nВо всех сельских библиотеках района.",
@@ -136,13 +71,15 @@ async def test_an_event_is_announced_to_each_subscriber_in_their_language(
         audience="teachers, young people",
     )
     assert event_id == 1
-    previews = [r.text for r in admin.inbox() if r.text.startswith("Preview for readers")]
+    previews = [
+        r.text for r in unsubscribed_admin.inbox() if r.text.startswith("Preview for readers")
+    ]
     assert previews == [
         "Preview for readers of Қазақша:",
         "Preview for readers of Русский:",
         "Preview for readers of English: (no text: falls back)",
     ]
-    assert "https://t.me/hearing_state_bot?start=event_1" in admin.last_reply().text
+    assert "https://t.me/hearing_state_bot?start=event_1" in unsubscribed_admin.last_reply().text
     await app.broadcaster.wait()
 
     kk = aigerim.inbox()[-1]
@@ -162,16 +99,18 @@ async def test_an_event_is_announced_to_each_subscriber_in_their_language(
     assert received(telegram, "Слышащее государство") == Counter({ivan.id: 1, john.id: 1})
 
     # The report counts the announcement; the secretary also got the broadcast's report.
-    await admin.send("/event_report 1")
-    assert "Announced to: 3" in admin.last_reply().text
+    await unsubscribed_admin.send("/event_report 1")
+    assert "Announced to: 3" in unsubscribed_admin.last_reply().text
 
 
-async def test_publishing_at_a_set_time_and_drafts(admin, citizen, app, clock, telegram):
+async def test_publishing_at_a_set_time_and_drafts(
+    unsubscribed_admin, citizen, app, clock, telegram
+):
     alice = await citizen("en")
-    first = await new_event(admin, choice="Publish at a set time")
+    first = await new_event(unsubscribed_admin, choice="Publish at a set time")
     assert first == 0, "it asks for the time first"
-    await admin.send("24.11.2026 09:00")
-    assert admin.last_reply().text.startswith(
+    await unsubscribed_admin.send("24.11.2026 09:00")
+    assert unsubscribed_admin.last_reply().text.startswith(
         "Event #1 will be published and announced at 24 November 2026, 09:00."
     )
     await run_jobs(app)
@@ -186,30 +125,36 @@ async def test_publishing_at_a_set_time_and_drafts(admin, citizen, app, clock, t
     assert received(telegram, "Round table") == Counter({alice.id: 1}), "announced once"
 
     draft = await new_event(
-        admin, texts={"en": "Budget hearing"}, choice="Save as draft", start="30.11.2026 11:00"
+        unsubscribed_admin,
+        texts={"en": "Budget hearing"},
+        choice="Save as draft",
+        start="30.11.2026 11:00",
     )
-    assert admin.last_reply().text.startswith(
+    assert unsubscribed_admin.last_reply().text.startswith(
         f"Event #{draft} is saved as a draft. To publish it: /event_publish {draft}"
     )
     await run_jobs(app)
     assert received(telegram, "Budget hearing") == Counter()
     await alice.send(f"/start event_{draft}")
     assert alice.last_reply().text == "This event is not available."
-    await admin.send(f"/event_publish {draft}")
+    await unsubscribed_admin.send(f"/event_publish {draft}")
     await app.broadcaster.wait()
     assert received(telegram, "Budget hearing") == Counter({alice.id: 1})
-    await admin.send(f"/event_publish {draft}")
-    assert admin.last_reply().text == "Only a draft can be published; this event already is."
+    await unsubscribed_admin.send(f"/event_publish {draft}")
+    assert (
+        unsubscribed_admin.last_reply().text
+        == "Only a draft can be published; this event already is."
+    )
 
 
 # -- registering -------------------------------------------------------------------------------
 
 
-async def test_register_cancel_and_the_waiting_list(admin, citizen, app, telegram):
+async def test_register_cancel_and_the_waiting_list(unsubscribed_admin, citizen, app, telegram):
     alice = await citizen("en", "Alice")
     bob = await citizen("en", "Bob")
     carol = await citizen("ru", "Carol")
-    await new_event(admin, venues=("Village club | 1 School St | 1",))
+    await new_event(unsubscribed_admin, venues=("Village club | 1 School St | 1",))
     await app.broadcaster.wait()
 
     await alice.press(ATTEND)
@@ -256,11 +201,11 @@ async def test_register_cancel_and_the_waiting_list(admin, citizen, app, telegra
     assert venue.taken == 1
 
 
-async def test_capacity_is_per_venue_and_the_citizen_picks_one(admin, citizen, app):
+async def test_capacity_is_per_venue_and_the_citizen_picks_one(unsubscribed_admin, citizen, app):
     alice = await citizen("en", "Alice")
     bob = await citizen("en", "Bob")
     await new_event(
-        admin,
+        unsubscribed_admin,
         venues=("Library of Akkol | Akkol village | 1", "Library of Saryozek | Saryozek | 5"),
     )
     await app.broadcaster.wait()
@@ -287,10 +232,12 @@ async def test_capacity_is_per_venue_and_the_citizen_picks_one(admin, citizen, a
     assert await registrations(app) == {alice.id: ("registered", 1), bob.id: ("registered", 2)}
 
 
-async def test_events_list_pages_and_the_card_shows_the_registration(admin, citizen, app):
+async def test_events_list_pages_and_the_card_shows_the_registration(
+    unsubscribed_admin, citizen, app
+):
     alice = await citizen("en")
-    await new_event(admin, texts={"en": "Later event"}, start="30.11.2026 10:00")
-    await new_event(admin, texts={"en": "Sooner event"}, start="26.11.2026 10:00")
+    await new_event(unsubscribed_admin, texts={"en": "Later event"}, start="30.11.2026 10:00")
+    await new_event(unsubscribed_admin, texts={"en": "Sooner event"}, start="26.11.2026 10:00")
     await app.broadcaster.wait()
     await alice.send("/events")
     card = alice.last_reply()
@@ -305,8 +252,8 @@ async def test_events_list_pages_and_the_card_shows_the_registration(admin, citi
     assert alice.last_reply().edited
 
 
-async def test_a_shared_link_opens_the_card(admin, citizen, make_user, app):
-    await new_event(admin)
+async def test_a_shared_link_opens_the_card(unsubscribed_admin, citizen, make_user, app):
+    await new_event(unsubscribed_admin)
     await app.broadcaster.wait()
     newcomer = make_user("Dana", language_code="kk")
     await newcomer.send("/start event_1")
@@ -322,9 +269,9 @@ async def test_a_shared_link_opens_the_card(admin, citizen, make_user, app):
     assert alice.last_reply().text == "This event is not available."
 
 
-async def test_the_calendar_file_has_the_right_instant(admin, citizen, app, telegram):
+async def test_the_calendar_file_has_the_right_instant(unsubscribed_admin, citizen, app, telegram):
     alice = await citizen("en")
-    await new_event(admin, end="28.11.2026 18:00")
+    await new_event(unsubscribed_admin, end="28.11.2026 18:00")
     await app.broadcaster.wait()
     await alice.press("📅 Add to calendar")
     [call] = telegram.sent(alice.id, name="sendDocument")
@@ -345,11 +292,11 @@ async def test_the_calendar_file_has_the_right_instant(admin, citizen, app, tele
 
 
 async def test_reminders_at_the_lead_times_once_also_across_a_restart(
-    admin, citizen, app, clock, settings, telegram
+    unsubscribed_admin, citizen, app, clock, settings, telegram
 ):
     alice = await citizen("en", "Alice")
     bob = await citizen("en", "Bob")  # not registered: no reminders
-    await new_event(admin)
+    await new_event(unsubscribed_admin)
     await app.broadcaster.wait()
     await alice.press(ATTEND)
 
@@ -386,10 +333,10 @@ async def test_reminders_at_the_lead_times_once_also_across_a_restart(
 
 
 async def test_missed_reminders_send_only_the_nearest_and_none_after_the_start(
-    admin, citizen, app, clock, telegram
+    unsubscribed_admin, citizen, app, clock, telegram
 ):
     alice = await citizen("en")
-    await new_event(admin)
+    await new_event(unsubscribed_admin)
     await app.broadcaster.wait()
     await alice.press(ATTEND)
     # The bot was down from before the 24-hour mark until 30 minutes before the start.
@@ -401,7 +348,7 @@ async def test_missed_reminders_send_only_the_nearest_and_none_after_the_start(
     assert sorted((r.lead_seconds, r.sent) for r in rows) == [(3600, True), (86400, False)]
 
     # Another event whose reminders were all missed: after its start, nothing is sent.
-    await new_event(admin, texts={"en": "Evening forum"}, start="27.11.2026 18:00")
+    await new_event(unsubscribed_admin, texts={"en": "Evening forum"}, start="27.11.2026 18:00")
     await app.broadcaster.wait()
     await alice.press(ATTEND)
     clock.set(at(27, 18, 5))
@@ -409,13 +356,15 @@ async def test_missed_reminders_send_only_the_nearest_and_none_after_the_start(
     assert received(telegram, "⏰ Reminder: «Evening forum»") == Counter()
 
 
-async def test_lead_times_in_minutes_and_seconds_per_event(admin, citizen, app, clock, telegram):
+async def test_lead_times_in_minutes_and_seconds_per_event(
+    unsubscribed_admin, citizen, app, clock, telegram
+):
     alice = await citizen("en")
-    await new_event(admin, start="23.11.2026 12:00")
+    await new_event(unsubscribed_admin, start="23.11.2026 12:00")
     await app.broadcaster.wait()
     await alice.press(ATTEND)
-    await admin.send("/event_edit 1 reminders 10m,30s")
-    assert admin.last_reply().text == "Event #1 is changed."
+    await unsubscribed_admin.send("/event_edit 1 reminders 10m,30s")
+    assert unsubscribed_admin.last_reply().text == "Event #1 is changed."
     await run_jobs(app)
     assert received(telegram, "⏰ Reminder") == Counter(), "1h before came and went unused"
     clock.set(at(23, 11, 50, 0))
@@ -425,16 +374,16 @@ async def test_lead_times_in_minutes_and_seconds_per_event(admin, citizen, app, 
     clock.set(at(23, 11, 59, 45))
     await run_jobs(app)
     assert received(telegram, "⏰ Reminder") == Counter({alice.id: 2})
-    await admin.send("/event_edit 1 reminders 5x")
-    assert admin.last_reply().text.startswith("Write the reminders like 24h,1h")
+    await unsubscribed_admin.send("/event_edit 1 reminders 5x")
+    assert unsubscribed_admin.last_reply().text.startswith("Write the reminders like 24h,1h")
 
 
 async def test_a_moved_event_moves_its_reminders_and_tells_registrants(
-    admin, citizen, app, clock, telegram
+    unsubscribed_admin, citizen, app, clock, telegram
 ):
     alice = await citizen("en", "Alice")
     ivan = await citizen("ru", "Иван")
-    await new_event(admin)
+    await new_event(unsubscribed_admin)
     await app.broadcaster.wait()
     await alice.press(ATTEND)
     await ivan.press_data("ev:go:1:0:0")
@@ -442,8 +391,11 @@ async def test_a_moved_event_moves_its_reminders_and_tells_registrants(
     await run_jobs(app)
     assert received(telegram, "⏰") == Counter({alice.id: 1, ivan.id: 1})
 
-    await admin.send("/event_edit 1 start 28.11.2026 15:00")
-    assert admin.last_reply().text == "Event #1 is changed; everyone registered is being told."
+    await unsubscribed_admin.send("/event_edit 1 start 28.11.2026 15:00")
+    assert (
+        unsubscribed_admin.last_reply().text
+        == "Event #1 is changed; everyone registered is being told."
+    )
     await app.broadcaster.wait()
     notice = alice.inbox()[-1]
     assert notice.text.startswith("ℹ️ The event «Round table» has changed:")
@@ -463,18 +415,21 @@ async def test_a_moved_event_moves_its_reminders_and_tells_registrants(
 
 
 async def test_a_cancelled_event_tells_everyone_and_sends_no_reminders(
-    admin, citizen, app, clock, telegram
+    unsubscribed_admin, citizen, app, clock, telegram
 ):
     alice = await citizen("en", "Alice")
     bob = await citizen("en", "Bob")
-    await new_event(admin, venues=("Hall | | 1",))
+    await new_event(unsubscribed_admin, venues=("Hall | | 1",))
     await app.broadcaster.wait()
     await alice.press(ATTEND)
     await bob.press(ATTEND)  # waiting
-    await admin.send("/event_cancel 1")
-    assert admin.last_reply().text == "Give the reason: /event_cancel &lt;id&gt; &lt;reason&gt;"
-    await admin.send("/event_cancel 1 The hall is <closed> & under repair")
-    assert admin.last_reply().text.startswith("Event #1 is cancelled")
+    await unsubscribed_admin.send("/event_cancel 1")
+    assert (
+        unsubscribed_admin.last_reply().text
+        == "Give the reason: /event_cancel &lt;id&gt; &lt;reason&gt;"
+    )
+    await unsubscribed_admin.send("/event_cancel 1 The hall is <closed> & under repair")
+    assert unsubscribed_admin.last_reply().text.startswith("Event #1 is cancelled")
     await app.broadcaster.wait()
     for person in (alice, bob):
         text = person.inbox()[-1].text
@@ -490,18 +445,19 @@ async def test_a_cancelled_event_tells_everyone_and_sends_no_reminders(
     assert alice.last_reply().text.startswith("No upcoming events yet.")
     await bob.press_data("ev:go:1:0:0")
     assert bob.alerts() == ["This event has been cancelled."]
-    await admin.send("/event_cancel 1 Again")
-    assert admin.last_reply().text == "This event has been cancelled."
+    await unsubscribed_admin.send("/event_cancel 1 Again")
+    assert unsubscribed_admin.last_reply().text == "This event has been cancelled."
 
 
 # -- the report and the list -------------------------------------------------------------------
 
 
-async def test_the_report_adds_up(admin, citizen, app, clock, telegram):
+async def test_the_report_adds_up(unsubscribed_admin, citizen, app, clock, telegram):
     people = [await citizen("en", f"Citizen{n}") for n in range(4)]
     telegram.block(people[3].id)
     await new_event(
-        admin, venues=("Library of Akkol | Akkol | 1", "Library of Saryozek | Saryozek | 10")
+        unsubscribed_admin,
+        venues=("Library of Akkol | Akkol | 1", "Library of Saryozek | Saryozek | 10"),
     )
     await app.broadcaster.wait()
     await press_starting_after(people[0], "1. ")
@@ -510,15 +466,18 @@ async def test_the_report_adds_up(admin, citizen, app, clock, telegram):
     clock.set(at(26, 15, 0, 1))
     await run_jobs(app)
 
-    await admin.send("/event_attended 1 7")
-    assert admin.last_reply().text == "The event has not started yet; record attendance after it."
+    await unsubscribed_admin.send("/event_attended 1 7")
+    assert (
+        unsubscribed_admin.last_reply().text
+        == "The event has not started yet; record attendance after it."
+    )
     clock.set(at(27, 18))
-    await admin.send("/event_attended 1 7")
-    assert admin.last_reply().text == "Give one number per venue: this event has 2."
-    await admin.send("/event_attended 1 120 118")
-    assert admin.last_reply().text == "Recorded. The report: /event_report 1"
-    await admin.send("/event_report 1")
-    report = admin.last_reply().text
+    await unsubscribed_admin.send("/event_attended 1 7")
+    assert unsubscribed_admin.last_reply().text == "Give one number per venue: this event has 2."
+    await unsubscribed_admin.send("/event_attended 1 120 118")
+    assert unsubscribed_admin.last_reply().text == "Recorded. The report: /event_report 1"
+    await unsubscribed_admin.send("/event_report 1")
+    report = unsubscribed_admin.last_reply().text
     assert "Announced to: 4" in report
     assert "Delivered: 3 · blocked the bot: 1 · failed: 0" in report
     assert "Registered: 2 · waiting list: 1" in report
@@ -532,16 +491,16 @@ async def test_the_report_adds_up(admin, citizen, app, clock, telegram):
         ("Русский", "Охват составил – 238 человек"),
         ("Қазақша", "Барлығы 238 адам қамтылды"),
     ):
-        await admin.send("/language")
-        await admin.press(language)
-        await admin.send("/event_report 1")
-        assert admin.last_reply().text.endswith(f"<b>{reach}</b>")
-    await admin.send("/language")
-    await admin.press("English")
+        await unsubscribed_admin.send("/language")
+        await unsubscribed_admin.press(language)
+        await unsubscribed_admin.send("/event_report 1")
+        assert unsubscribed_admin.last_reply().text.endswith(f"<b>{reach}</b>")
+    await unsubscribed_admin.send("/language")
+    await unsubscribed_admin.press("English")
 
-    await admin.send("/events_admin")
+    await unsubscribed_admin.send("/events_admin")
     assert "#1 ✔️ 27 November 2026, 15:00 — Round table (registered 2, waiting 1)" in (
-        admin.last_reply().text
+        unsubscribed_admin.last_reply().text
     )
 
 
@@ -550,10 +509,12 @@ async def press_starting_after(user: ChatUser, prefix: str) -> None:
     await press_starting(user, prefix)
 
 
-async def test_registrants_export_names_only_those_who_consented(admin, citizen, app, telegram):
+async def test_registrants_export_names_only_those_who_consented(
+    unsubscribed_admin, citizen, app, telegram
+):
     alice = await citizen("en", "Alice", username="alice_kz")
     bob = await citizen("en", "Bob", username="bob_kz")
-    await new_event(admin)
+    await new_event(unsubscribed_admin)
     await app.broadcaster.wait()
     await alice.send("/ask")  # Alice agrees to the personal-data notice when asking
     await alice.press("Budget")
@@ -563,7 +524,7 @@ async def test_registrants_export_names_only_those_who_consented(admin, citizen,
     await alice.press("Send")
     await alice.press(ATTEND)
     await bob.press(ATTEND)
-    await admin.send("/event_registrants 1")
+    await unsubscribed_admin.send("/event_registrants 1")
     [call] = telegram.sent(ADMIN_ID, name="sendDocument")
     sheet = load_workbook(io.BytesIO(call.method.document.data)).active
     rows = list(sheet.iter_rows(values_only=True))
@@ -584,47 +545,55 @@ async def test_registrants_export_names_only_those_who_consented(admin, citizen,
 
 
 async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
-    admin, citizen, make_user, app, telegram
+    unsubscribed_admin, citizen, make_user, app, telegram
 ):
     alice = await citizen("en")
     for command in ("/new_event", "/event_cancel 1 no", "/event_report 1", "/events_admin"):
         await alice.send(command)
         assert alice.last_reply().text == "This command is only for council secretaries."
 
-    await admin.send("/new_event")
-    await admin.send_sticker()
-    assert admin.last_reply().text == "Please send the text of the announcement, or /skip."
-    await admin.send("/skip")
-    await admin.send("/skip")
-    await admin.send("/skip")
-    assert admin.last_reply().text.startswith("Send the announcement in Қазақша")
-    await admin.send("Title <script>alert(1)</script> & co\nDescription")
-    await admin.send("/skip")
-    await admin.send("/skip")
-    await admin.send("31.02.2027 15:00")
-    assert admin.last_reply().text == (
+    await unsubscribed_admin.send("/new_event")
+    await unsubscribed_admin.send_sticker()
+    assert (
+        unsubscribed_admin.last_reply().text
+        == "Please send the text of the announcement, or /skip."
+    )
+    await unsubscribed_admin.send("/skip")
+    await unsubscribed_admin.send("/skip")
+    await unsubscribed_admin.send("/skip")
+    assert unsubscribed_admin.last_reply().text.startswith("Send the announcement in Қазақша")
+    await unsubscribed_admin.send("Title <script>alert(1)</script> & co\nDescription")
+    await unsubscribed_admin.send("/skip")
+    await unsubscribed_admin.send("/skip")
+    await unsubscribed_admin.send("31.02.2027 15:00")
+    assert unsubscribed_admin.last_reply().text == (
         "Write the date and time like 06.02.2027 15:00; that date does not exist."
     )
-    await admin.send("01.01.2020 10:00")
-    assert admin.last_reply().text == "That time has already passed. Give a time in the future."
-    await admin.send("27.11.2026 15:00")
-    await admin.send("27.11.2026 14:00")
-    assert admin.last_reply().text == "The end must be after the start."
-    await admin.send("/skip")
-    await admin.send("/done")
-    assert admin.last_reply().text == "Add at least one venue."
-    await admin.send("Hall | Street | many")
-    assert admin.last_reply().text.startswith("Places must be a whole number")
-    await admin.send("Hall | Street | 30")
-    await admin.send("/done")
-    await admin.send("Person | not-an-email@ | +7 700 000 00 00")
-    assert admin.last_reply().text == "That e-mail address does not look right."
-    await admin.send("/cancel")
+    await unsubscribed_admin.send("01.01.2020 10:00")
+    assert (
+        unsubscribed_admin.last_reply().text
+        == "That time has already passed. Give a time in the future."
+    )
+    await unsubscribed_admin.send("27.11.2026 15:00")
+    await unsubscribed_admin.send("27.11.2026 14:00")
+    assert unsubscribed_admin.last_reply().text == "The end must be after the start."
+    await unsubscribed_admin.send("/skip")
+    await unsubscribed_admin.send("/done")
+    assert unsubscribed_admin.last_reply().text == "Add at least one venue."
+    await unsubscribed_admin.send("Hall | Street | many")
+    assert unsubscribed_admin.last_reply().text.startswith("Places must be a whole number")
+    await unsubscribed_admin.send("Hall | Street | 30")
+    await unsubscribed_admin.send("/done")
+    await unsubscribed_admin.send("Person | not-an-email@ | +7 700 000 00 00")
+    assert unsubscribed_admin.last_reply().text == "That e-mail address does not look right."
+    await unsubscribed_admin.send("/cancel")
     async with app.sessionmaker() as session:
         assert await session.scalar(select(func.count(Event.id))) == 0
 
     # The escaped title reaches citizens as text, never as markup.
-    event_id = await new_event(admin, texts={"kk": "Title <script>alert(1)</script> & co"})
+    event_id = await new_event(
+        unsubscribed_admin, texts={"kk": "Title <script>alert(1)</script> & co"}
+    )
     await app.broadcaster.wait()
     assert "Title &lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in alice.inbox()[-1].text
 
@@ -638,13 +607,13 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
         (f"/event_attended {event_id} many", "Usage: /event_attended"),
         ("/event_registrants abc", "No such event among your councils'."),
     ]:
-        await admin.send(command)
-        assert admin.last_reply().text.startswith(answer), command
+        await unsubscribed_admin.send(command)
+        assert unsubscribed_admin.last_reply().text.startswith(answer), command
 
     # A secretary of another council cannot see or touch this council's event.
-    await admin.send("/council_add Ауыл кеңесі | Сельский совет | Village council")
-    await admin.send("/invite 2")
-    payload = re.search(r"start=(inv_[\w-]+)", admin.last_reply().text).group(1)
+    await unsubscribed_admin.send("/council_add Ауыл кеңесі | Сельский совет | Village council")
+    await unsubscribed_admin.send("/invite 2")
+    payload = re.search(r"start=(inv_[\w-]+)", unsubscribed_admin.last_reply().text).group(1)
     berik = make_user("Berik")
     await berik.send(f"/start {payload}")
     await berik.press("English")
@@ -670,9 +639,9 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
         assert await session.scalar(select(func.count(Broadcast.id))) == 1
 
 
-async def test_registration_closes_at_the_start(admin, citizen, app, clock):
+async def test_registration_closes_at_the_start(unsubscribed_admin, citizen, app, clock):
     alice = await citizen("en")
-    await new_event(admin)
+    await new_event(unsubscribed_admin)
     await app.broadcaster.wait()
     clock.set(at(27, 15, 1))
     await alice.press(ATTEND)
@@ -682,44 +651,48 @@ async def test_registration_closes_at_the_start(admin, citizen, app, clock):
     assert alice.last_reply().buttons == ["📅 Add to calendar"], "no attend button once started"
 
 
-async def test_an_announcement_too_long_for_one_message_is_refused(admin, app):
+async def test_an_announcement_too_long_for_one_message_is_refused(unsubscribed_admin, app):
     """Escaping can make text grow (`<` becomes `&lt;`): the whole announcement must still fit
     one Telegram message, or nothing is saved."""
     await new_event(
-        admin,
+        unsubscribed_admin,
         texts={"en": "<" * 200 + "\n" + "Description. " * 110},
         contacts=" | ".join(["<" * 200, "+7 701 000 00 00", "council@example.kz"]),
         audience="<" * 300,
         choice=None,
     )
-    refusal = [r.text for r in admin.inbox() if r.text.startswith("The text is too long")]
+    refusal = [
+        r.text for r in unsubscribed_admin.inbox() if r.text.startswith("The text is too long")
+    ]
     assert refusal and refusal[-1].endswith("at most 4096.")
-    assert admin.last_reply().text == "Cancelled. Nothing was saved."
+    assert unsubscribed_admin.last_reply().text == "Cancelled. Nothing was saved."
     async with app.sessionmaker() as session:
         assert await session.scalar(select(func.count(Event.id))) == 0
 
 
-async def test_editing_venue_capacity_and_text(admin, citizen, app, telegram):
+async def test_editing_venue_capacity_and_text(unsubscribed_admin, citizen, app, telegram):
     alice = await citizen("en", "Alice")
     bob = await citizen("en", "Bob")
-    await new_event(admin, venues=("Village club | 1 School St | 1",))
+    await new_event(unsubscribed_admin, venues=("Village club | 1 School St | 1",))
     await app.broadcaster.wait()
     await alice.press(ATTEND)
     await bob.press(ATTEND)
     assert await registrations(app) == {alice.id: ("registered", 1), bob.id: ("waiting", 1)}
 
     # A bigger hall: the first waiting gets the place, and a message.
-    await admin.send("/event_edit 1 capacity 1 2")
-    assert admin.last_reply().text == "Event #1 is changed."
+    await unsubscribed_admin.send("/event_edit 1 capacity 1 2")
+    assert unsubscribed_admin.last_reply().text == "Event #1 is changed."
     assert bob.inbox()[-1].text.startswith("🎉 A place has freed up")
     assert await registrations(app) == {alice.id: ("registered", 1), bob.id: ("registered", 1)}
 
-    await admin.send("/event_edit 1 venue 1 House of culture | 5 Abay St")
+    await unsubscribed_admin.send("/event_edit 1 venue 1 House of culture | 5 Abay St")
     await app.broadcaster.wait()
     for person in (alice, bob):
         assert "📍 New venue: House of culture, 5 Abay St" in person.inbox()[-1].text
 
-    await admin.send("/event_edit 1 text en Budget hearing\nBring <b>questions</b> & ideas")
+    await unsubscribed_admin.send(
+        "/event_edit 1 text en Budget hearing\nBring <b>questions</b> & ideas"
+    )
     await app.broadcaster.wait()
     assert "📝 The title or description was updated." in alice.inbox()[-1].text
     await alice.send("/events")
@@ -729,18 +702,18 @@ async def test_editing_venue_capacity_and_text(admin, citizen, app, telegram):
     assert "House of culture, 5 Abay St · 0 places left" not in card
     assert "full, waiting list open" in card
 
-    await admin.send("/event_edit 1")
-    assert admin.last_reply().text.startswith("What to change:")
+    await unsubscribed_admin.send("/event_edit 1")
+    assert unsubscribed_admin.last_reply().text.startswith("What to change:")
     # Capacity and reminders concern only the council: registrants hear nothing of them.
     before = len(alice.inbox())
-    await admin.send("/event_edit 1 reminders 2h")
-    await admin.send("/event_edit 1 capacity 1 -")
+    await unsubscribed_admin.send("/event_edit 1 reminders 2h")
+    await unsubscribed_admin.send("/event_edit 1 capacity 1 -")
     await app.broadcaster.wait()
     assert len(alice.inbox()) == before
 
 
 async def test_a_failing_event_job_does_not_hold_up_broadcasts(
-    admin, citizen, app, telegram, monkeypatch
+    unsubscribed_admin, citizen, app, telegram, monkeypatch
 ):
     alice = await citizen("en")
 

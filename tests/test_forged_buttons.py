@@ -3,11 +3,7 @@ stale buttons after the state moved on. Each gets a clear refusal and changes no
 
 import pytest
 
-from tests import test_questions
-from tests.test_bad_input import ask_in, snapshot
-from tests.test_events import new_event
-
-secretary = test_questions.secretary  # the fixture
+from tests.flows import ask_in, new_event, snapshot
 
 REFUSALS = {
     "This button is no longer valid.",

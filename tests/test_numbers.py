@@ -7,12 +7,7 @@ from sqlalchemy import select
 from bot.numbers import INT64_MAX, parse_number
 from bot.services.events import EventError, parse_capacity
 from db.base import Base
-from tests import test_staff
-from tests.test_events import new_event
-from tests.test_questions import ask
-from tests.test_staff import invite
-
-admin = test_staff.admin  # the fixture
+from tests.flows import ask, invite, new_event
 
 
 async def snapshot(app) -> dict[str, list[tuple]]:

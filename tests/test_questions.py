@@ -1,53 +1,13 @@
 """A citizen's question from /ask to a rated answer, and the secretary's side of it."""
 
-import re
 from datetime import date, datetime
 
-import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from db.models import AuditEntry, Question, QuestionStatus, User
-from tests.conftest import ADMIN_ID, ALMATY
-
-QUESTION = "When will the road to the village school be repaired?"
-
-
-@pytest.fixture
-def secretary(citizen, make_user):
-    """A secretary, made the way a real one is: the superadmin's one-time invite link."""
-
-    admins = []
-
-    async def make(language: str = "en", first_name: str = "Saule"):
-        if not admins:
-            admins.append(await citizen("en", "Admin", user_id=ADMIN_ID))
-        admin = admins[0]
-        await admin.send("/invite")
-        payload = re.search(r"start=(inv_[\w-]+)", admin.last_reply().text).group(1)
-        person = make_user(first_name)
-        await person.send(f"/start {payload}")
-        await person.press({"kk": "Қазақша", "ru": "Русский", "en": "English"}[language])
-        return person
-
-    return make
-
-
-async def ask(user, text=QUESTION, *, topic="Roads and transport", anonymous=False, agree=True):
-    """Walk the /ask flow in English up to the receipt."""
-    await user.send("/ask")
-    await user.press(topic)
-    await user.send(text)
-    await user.press("Stay anonymous" if anonymous else "Show my name")
-    if "Before" in user.last_reply().text or "I agree" in user.last_reply().buttons:
-        await user.press("I agree" if agree else "I do not agree")
-    await user.press("Send")
-
-
-async def stored(app, **filters) -> list[Question]:
-    async with app.sessionmaker() as session:
-        query = select(Question).filter_by(**filters).order_by(Question.id)
-        return list(await session.scalars(query))
+from tests.conftest import ALMATY
+from tests.flows import QUESTION, ask, stored
 
 
 async def test_ask_gives_a_receipt_with_ticket_and_due_date(citizen, secretary, app, clock):

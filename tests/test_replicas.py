@@ -20,8 +20,7 @@ from db.models import Delivery, DeliveryStatus
 from tests.chat import ChatUser
 from tests.conftest import ADMIN_ID
 from tests.fakes import FakeTime
-from tests.test_broadcasts import Crash, add_subscribers
-from tests.test_events import ATTEND, at, new_event, received
+from tests.flows import ATTEND, Crash, add_subscribers, at, new_event, received
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import io
 import re
 from datetime import datetime
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -13,28 +12,8 @@ from bot.app import create_app
 from db.models import Council, Question, QuestionStatus
 from tests.chat import ChatUser
 from tests.conftest import ADMIN_ID, ALMATY
+from tests.flows import GROUP, ask, invite, stored
 from tests.telegram_rules import visible_text
-from tests.test_questions import ask, stored
-
-GROUP = {"id": -1001234567890, "type": "supergroup", "title": "Council staff"}
-
-
-@pytest.fixture
-async def admin(citizen):
-    return await citizen("en", "Admin", user_id=ADMIN_ID)
-
-
-async def invite(admin, make_user, name: str, council_id: int | None = None) -> ChatUser:
-    await admin.send("/invite" if council_id is None else f"/invite {council_id}")
-    payload = re.search(r"start=(inv_[\w-]+)", admin.last_reply().text).group(1)
-    person = make_user(name)
-    await person.send(f"/start {payload}")
-    # Not having picked a language yet, they are welcomed in DEFAULT_LANGUAGE, then get the picker.
-    welcome, picker = person.replies()
-    assert welcome.text.startswith("Теперь вы секретарь")
-    assert picker.buttons == ["Қазақша", "Русский", "English"]
-    await person.press("English")
-    return person
 
 
 async def test_invite_links_work_once(admin, make_user):

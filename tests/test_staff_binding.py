@@ -8,12 +8,8 @@ from typing import Any
 from aiogram.types import ForceReply
 
 from db.models import QuestionStatus
-from tests import test_staff
 from tests.chat import ChatUser, Reply
-from tests.test_questions import ask, stored
-from tests.test_staff import GROUP, invite
-
-admin = test_staff.admin  # the fixture
+from tests.flows import GROUP, ask, invite, stored
 
 _ids = itertools.count(900_001)
 

@@ -4,13 +4,9 @@ to their council, and there only about that council. Anywhere else they say noth
 import re
 
 from db.models import QuestionStatus
-from tests import test_staff
 from tests.chat import ChatUser, Reply
 from tests.fakes import BOT_USER
-from tests.test_questions import ask, stored
-from tests.test_staff import GROUP, invite
-
-admin = test_staff.admin  # the fixture
+from tests.flows import GROUP, ask, invite, stored
 
 PUBLIC = {"id": -1009999999999, "type": "supergroup", "title": "Village chat"}
 OTHER_GROUP = {"id": -1005555555555, "type": "supergroup", "title": "Village council staff"}

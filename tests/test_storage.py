@@ -9,7 +9,7 @@ from bot.app import create_app, create_storage
 from bot.config import ConfigError, load_settings
 from tests.chat import ChatUser
 from tests.conftest import TOKEN
-from tests.test_questions import QUESTION
+from tests.flows import QUESTION
 
 
 def test_redis_url_chooses_redis_storage():

@@ -8,10 +8,7 @@ from sqlalchemy import select
 
 from db.models import Delivery, Subscription
 from tests.conftest import ADMIN_ID
-from tests.test_broadcasts import fake_time
-from tests.test_events import ATTEND, new_event
-
-__all__ = ["fake_time"]  # the fixture
+from tests.flows import ATTEND, new_event
 
 
 async def subscriptions(app) -> list[tuple[int, bool]]:

@@ -7,11 +7,7 @@ from sqlalchemy import select
 from bot.services.questions import Draft, QuestionError, QuestionService
 from db.models import Council, Question, User
 from db.repositories.questions import QuestionRepository
-from tests import test_questions
-from tests.test_bad_input import snapshot
-from tests.test_questions import ask, stored
-
-secretary = test_questions.secretary  # the fixture
+from tests.flows import QUESTION, ask, snapshot, stored
 
 
 async def answered_with_followup(citizen, secretary):
@@ -154,7 +150,7 @@ async def test_a_failed_receipt_never_hides_the_question(
     alice = await citizen("en")
     await alice.send("/ask")
     await alice.press("Roads and transport")
-    await alice.send(test_questions.QUESTION)
+    await alice.send(QUESTION)
     await alice.press("Show my name")
     await alice.press("I agree")
     telegram.fail("sendMessage", chat_id=alice.id, **failure)

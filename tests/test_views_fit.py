@@ -12,11 +12,8 @@ from sqlalchemy import select
 from bot.services.questions import MAX_TEXT, Draft, QuestionService
 from bot.views import Plain, pack, visible_length
 from db.models import Council, Topic, User
-from tests import test_questions
 from tests.conftest import ADMIN_ID, ALMATY
-from tests.test_bad_input import said
-
-secretary = test_questions.secretary  # the fixture
+from tests.flows import said
 
 LANGUAGES = ["kk", "ru", "en"]
 # 3 000 characters that grow when escaped, with 4-byte emoji (two UTF-16 units each).

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from bot import metrics
 from bot.app import App, create_app, create_scheduler
-from bot.config import Settings, load_settings
 from bot.ratelimit import redis_client
 from bot.update_ledger import (
     DatabaseUpdateLedger,
@@ -24,28 +23,10 @@ from bot.update_ledger import (
 from bot.webhook import create_web_app, start_webhook, stop_webhook
 from db.engine import create_engine, create_sessionmaker
 from db.models import Broadcast, BroadcastStatus, ProcessedUpdate
-from tests.conftest import ADMIN_ID, TOKEN
-from tests.test_broadcasts import add_subscribers
+from tests.conftest import ADMIN_ID
+from tests.flows import SECRET, URL, add_subscribers, webhook_settings
 
-SECRET = "s3cret-Token_for-tests"
-URL = "https://bot.example.org/telegram/hook"
 PATH = "/telegram/hook"
-
-
-def webhook_settings(settings: Settings, **overrides: object) -> Settings:
-    values = {
-        "bot_token": TOKEN,
-        "database_url": settings.database_url,
-        "redis_url": settings.redis_url,
-        "redis_prefix": settings.redis_prefix,
-        "admin_ids": str(ADMIN_ID),
-        "mode": "webhook",
-        "webhook_url": URL,
-        "webhook_secret": SECRET,
-        "_env_file": None,
-        **overrides,
-    }
-    return load_settings(**values)
 
 
 @pytest.fixture
