@@ -12,6 +12,7 @@ from bot.services.questions import QuestionError, status_refusal
 from bot.views.refusals import TABLES, refusal, refusal_alert
 from db.models import QuestionStatus
 
+ALERT_LIMIT = 200
 EVERY_CODE = [code for codes in REFUSAL_CODES for code in codes]
 
 
@@ -36,6 +37,8 @@ def test_every_code_reads_in_every_language(language, code):
         shown = refusal_alert(error)
         as_html = refusal(error)
     assert shown.strip() and "{" not in shown
+    # A refusal may be said in a pop-up (answerCallbackQuery), which holds 200 characters.
+    assert len(shown.encode("utf-16-le")) // 2 <= ALERT_LIMIT, shown
     if language != "en":
         assert shown != source.format(**error.details), f"untranslated: {shown}"
     assert "<" not in as_html or "&lt;" in as_html
