@@ -8,7 +8,7 @@ count stays right when many citizens press "I will attend" at once.
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -130,6 +130,10 @@ class Edited:
     promoted: list[Registration]
     # The notice to everyone registered, when there is anyone to tell and anything to tell.
     notice: Broadcast | None = None
+
+
+# What an edit of one field did: what registrants must be told, who got a place.
+Fixed = tuple[list[Change], list[Registration]]
 
 
 class Announcer(Protocol):
@@ -388,65 +392,10 @@ class EventService:
         if event.status == EventStatus.CANCELLED:
             raise EventError(EventAdminRefusal.CANCELLED)
         now = self.clock.now()
-        changes: list[Change] = []
-        promoted: list[Registration] = []
-        value = value.strip()
-        if what == "start":
-            if event.starts_at <= now:
-                raise EventError(EventAdminRefusal.STARTED)
-            starts_at = parse_moment(value, tz)
-            # The end moves with the start: a moved two-day conference stays two days long.
-            ends_at = event.ends_at + (starts_at - event.starts_at) if event.ends_at else None
-            check_times(starts_at, ends_at, now)
-            if event.publish_at is not None and event.publish_at >= starts_at:
-                raise EventError(EventAdminRefusal.PUBLISH_AFTER_START)
-            event.starts_at, event.ends_at = starts_at, ends_at
-            changes.append(Change("start"))
-        elif what == "end":
-            ends_at = None if value in ("", "-") else parse_moment(value, tz)
-            if ends_at is not None and ends_at <= event.starts_at:
-                raise EventError(EventAdminRefusal.END_BEFORE_START)
-            event.ends_at = ends_at
-            changes.append(Change("end"))
-        elif what in ("venue", "capacity"):
-            position, _, rest = value.partition(" ")
-            venues = await self.events.venues(event.id)
-            number = parse_number(position, len(venues))
-            if not number:
-                raise EventError(EventAdminRefusal.BAD_VENUE_NUMBER, count=len(venues))
-            venue = venues[number - 1]
-            if what == "venue":
-                draft = parse_venue(rest)
-                venue.name, venue.address = draft.name, draft.address
-                if len(rest.split("|")) > 2:
-                    promoted += await self._set_capacity(venue, draft.capacity)
-                changes.append(Change("venue", venue.position))
-            else:
-                promoted += await self._set_capacity(venue, parse_capacity(rest))
-        elif what == "text":
-            language, _, text = value.partition(" ")
-            if language not in LANGUAGES:
-                raise EventError(EventAdminRefusal.BAD_LANGUAGE)
-            title, _, description = text.strip().partition("\n")
-            # A command carries plain text; descriptions are kept as Telegram HTML.
-            description = html.escape(description, quote=False)
-            setattr(event, f"title_{language}", check_title(title))
-            setattr(event, f"description_{language}", check_description(description))
-            changes.append(Change("text"))
-        elif what == "contacts":
-            person, phones, email = parse_contacts(value)
-            event.contact_person, event.contact_phones, event.contact_email = person, phones, email
-            changes.append(Change("contacts"))
-        elif what == "reminders":
-            try:
-                leads = parse_leads(value) if value not in ("", "default") else None
-            except ValueError:
-                raise EventError(EventAdminRefusal.BAD_REMINDERS) from None
-            event.reminders = None if leads is None else format_leads(leads)
-        elif what == "audience":
-            event.audience_note = _limited(value, MAX_AUDIENCE) if value else None
-        else:
+        field = _FIELDS.get(what)
+        if field is None:
             raise EventError(EventAdminRefusal.BAD_FIELD)
+        changes, promoted = await field(self, event, value.strip(), tz, now)
         event.updated_at = now
         await self.session.flush()
         await self._audit(event, staff.user_id, "event_edited", what)
@@ -463,6 +412,80 @@ class EventService:
             if changes and event.status == EventStatus.PUBLISHED:
                 notice = await self.announcer.notice(self.session, event, council, changes, now)
         return Edited(event, changes, promoted, notice)
+
+    # -- one method per field an edit can change: (what registrants must be told, who got a
+    #    place because a venue grew)
+
+    async def _edit_start(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> Fixed:
+        if event.starts_at <= now:
+            raise EventError(EventAdminRefusal.STARTED)
+        starts_at = parse_moment(value, tz)
+        # The end moves with the start: a moved two-day conference stays two days long.
+        ends_at = event.ends_at + (starts_at - event.starts_at) if event.ends_at else None
+        check_times(starts_at, ends_at, now)
+        if event.publish_at is not None and event.publish_at >= starts_at:
+            raise EventError(EventAdminRefusal.PUBLISH_AFTER_START)
+        event.starts_at, event.ends_at = starts_at, ends_at
+        return [Change("start")], []
+
+    async def _edit_end(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> Fixed:
+        ends_at = None if value in ("", "-") else parse_moment(value, tz)
+        if ends_at is not None and ends_at <= event.starts_at:
+            raise EventError(EventAdminRefusal.END_BEFORE_START)
+        event.ends_at = ends_at
+        return [Change("end")], []
+
+    async def _venue_named(self, event: Event, value: str) -> tuple[EventVenue, str]:
+        """`<venue number> <the rest>`: the venue, and the rest."""
+        position, _, rest = value.partition(" ")
+        venues = await self.events.venues(event.id)
+        number = parse_number(position, len(venues))
+        if not number:
+            raise EventError(EventAdminRefusal.BAD_VENUE_NUMBER, count=len(venues))
+        return venues[number - 1], rest
+
+    async def _edit_venue(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> Fixed:
+        venue, rest = await self._venue_named(event, value)
+        draft = parse_venue(rest)
+        venue.name, venue.address = draft.name, draft.address
+        promoted = []
+        if len(rest.split("|")) > 2:
+            promoted = await self._set_capacity(venue, draft.capacity)
+        return [Change("venue", venue.position)], promoted
+
+    async def _edit_capacity(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> Fixed:
+        venue, rest = await self._venue_named(event, value)
+        return [], await self._set_capacity(venue, parse_capacity(rest))
+
+    async def _edit_text(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> Fixed:
+        language, _, text = value.partition(" ")
+        if language not in LANGUAGES:
+            raise EventError(EventAdminRefusal.BAD_LANGUAGE)
+        title, _, description = text.strip().partition("\n")
+        # A command carries plain text; descriptions are kept as Telegram HTML.
+        description = html.escape(description, quote=False)
+        setattr(event, f"title_{language}", check_title(title))
+        setattr(event, f"description_{language}", check_description(description))
+        return [Change("text")], []
+
+    async def _edit_contacts(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> Fixed:
+        person, phones, email = parse_contacts(value)
+        event.contact_person, event.contact_phones, event.contact_email = person, phones, email
+        return [Change("contacts")], []
+
+    async def _edit_reminders(
+        self, event: Event, value: str, tz: ZoneInfo, now: datetime
+    ) -> Fixed:
+        try:
+            leads = parse_leads(value) if value not in ("", "default") else None
+        except ValueError:
+            raise EventError(EventAdminRefusal.BAD_REMINDERS) from None
+        event.reminders = None if leads is None else format_leads(leads)
+        return [], []
+
+    async def _edit_audience(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> Fixed:
+        event.audience_note = _limited(value, MAX_AUDIENCE) if value else None
+        return [], []
 
     async def _set_capacity(self, venue: EventVenue, capacity: int | None) -> list[Registration]:
         """A new capacity; more places go to the waiting list in order. Fewer places than
@@ -684,3 +707,16 @@ class EventService:
                 detail=f"event {event.id}" + (f": {detail}" if detail else ""),
             )
         )
+
+
+# The fields /event_edit changes, each by its own method of EventService.
+_FIELDS: dict[str, Callable[[EventService, Event, str, ZoneInfo, datetime], Awaitable[Fixed]]] = {
+    "start": EventService._edit_start,
+    "end": EventService._edit_end,
+    "venue": EventService._edit_venue,
+    "capacity": EventService._edit_capacity,
+    "text": EventService._edit_text,
+    "contacts": EventService._edit_contacts,
+    "reminders": EventService._edit_reminders,
+    "audience": EventService._edit_audience,
+}
