@@ -55,8 +55,6 @@ from handlers import setup_routers
 
 logger = logging.getLogger(__name__)
 
-# Telegram keeps retrying an update for at most a day; a processed update id is kept for two.
-
 
 @dataclass
 class App:

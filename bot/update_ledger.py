@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from db.repositories.updates import UpdateRepository
 
-# How long a taken id is remembered: Telegram gives up retrying an update long before.
+# How long a taken id is remembered: Telegram retries an update for at most a day.
 KEPT = timedelta(days=2)
 
 
