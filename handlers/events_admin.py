@@ -30,6 +30,7 @@ from bot.services.councils import Staff, scope_of
 from bot.services.errors import EventAdminRefusal
 from bot.services.events import (
     MAX_AUDIENCE,
+    MAX_MESSAGE,
     MAX_VENUES,
     EventDraft,
     EventError,
@@ -44,7 +45,6 @@ from bot.services.events import (
 )
 from bot.services.export import registrant_rows, to_xlsx
 from bot.views.event_cards import (
-    MAX_MESSAGE,
     announcement_text,
     longest_announcement,
     report_text,

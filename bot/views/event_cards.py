@@ -27,7 +27,6 @@ from db.models import Council, Event, EventStatus, EventVenue, Registration, Reg
 # Venues listed on a card, in characters: a round table in forty rural libraries still fits
 # into one Telegram message; the rest are counted and offered when registering.
 VENUES_BUDGET = 1000
-MAX_MESSAGE = 4096
 
 ATTEND = N_("✋ I will attend")
 LEAVE = N_("Cancel my registration")
