@@ -636,8 +636,8 @@ async def edit_event(
     value = parts[2] if len(parts) > 2 else ""
     try:
         event, council = await _event_and_council(session, clock, staff, raw)
-        edited = await EventService(session, clock, EventAnnouncer(i18n)).edit(
-            event.id, staff, what, value, ZoneInfo(council.timezone)
+        edited = await EventService(session, clock).edit(
+            event.id, staff, what, value, ZoneInfo(council.timezone), EventAnnouncer(i18n)
         )
     except EventError as error:
         await message.answer(refusal(error))
@@ -667,8 +667,8 @@ async def cancel_event(
         return
     try:
         event, _council = await _event_and_council(session, clock, staff, raw)
-        cancelled = await EventService(session, clock, EventAnnouncer(i18n)).cancel(
-            event.id, staff, reason
+        cancelled = await EventService(session, clock).cancel(
+            event.id, staff, reason, EventAnnouncer(i18n)
         )
     except EventError as error:
         await message.answer(refusal(error))

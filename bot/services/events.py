@@ -133,7 +133,7 @@ class Edited:
 
 
 # What an edit of one field did: what registrants must be told, who got a place.
-Fixed = tuple[list[Change], list[Registration]]
+FieldEdit = tuple[list[Change], list[Registration]]
 
 
 class Announcer(Protocol):
@@ -313,10 +313,7 @@ def pick_language(event: Event, language: str, default_language: str) -> str:
 
 
 class EventService:
-    def __init__(
-        self, session: AsyncSession, clock: Clock, announcer: Announcer | None = None
-    ) -> None:
-        self.announcer = announcer
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self.session = session
         self.clock = clock
         self.events = EventRepository(session)
@@ -385,7 +382,13 @@ class EventService:
 
     @transaction
     async def edit(
-        self, event_id: int, staff: Staff, what: str, value: str, tz: ZoneInfo
+        self,
+        event_id: int,
+        staff: Staff,
+        what: str,
+        value: str,
+        tz: ZoneInfo,
+        announcer: Announcer,
     ) -> Edited:
         """Change one thing: start, end, venue, capacity, text, contacts, reminders, audience."""
         event = await self.for_staff(event_id, staff)
@@ -402,21 +405,22 @@ class EventService:
         if Change("start") in changes:
             # Reminders made for the old time are no longer right; new ones follow the new time.
             await self.events.stop_broadcasts(event.id, [BroadcastKind.REMINDER], now)
+        council = await self.council_of(event)
+        venues = list(await self.events.venues(event.id))
+        longest = announcer.longest(event, venues, council)
+        if longest > MAX_MESSAGE:
+            raise EventError(EventAdminRefusal.TOO_LONG, length=longest, maximum=MAX_MESSAGE)
         notice = None
-        if self.announcer is not None:
-            council = await self.council_of(event)
-            venues = list(await self.events.venues(event.id))
-            longest = self.announcer.longest(event, venues, council)
-            if longest > MAX_MESSAGE:
-                raise EventError(EventAdminRefusal.TOO_LONG, length=longest, maximum=MAX_MESSAGE)
-            if changes and event.status == EventStatus.PUBLISHED:
-                notice = await self.announcer.notice(self.session, event, council, changes, now)
+        if changes and event.status == EventStatus.PUBLISHED:
+            notice = await announcer.notice(self.session, event, council, changes, now)
         return Edited(event, changes, promoted, notice)
 
     # -- one method per field an edit can change: (what registrants must be told, who got a
     #    place because a venue grew)
 
-    async def _edit_start(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> Fixed:
+    async def _edit_start(
+        self, event: Event, value: str, tz: ZoneInfo, now: datetime
+    ) -> FieldEdit:
         if event.starts_at <= now:
             raise EventError(EventAdminRefusal.STARTED)
         starts_at = parse_moment(value, tz)
@@ -428,7 +432,7 @@ class EventService:
         event.starts_at, event.ends_at = starts_at, ends_at
         return [Change("start")], []
 
-    async def _edit_end(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> Fixed:
+    async def _edit_end(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> FieldEdit:
         ends_at = None if value in ("", "-") else parse_moment(value, tz)
         if ends_at is not None and ends_at <= event.starts_at:
             raise EventError(EventAdminRefusal.END_BEFORE_START)
@@ -444,7 +448,9 @@ class EventService:
             raise EventError(EventAdminRefusal.BAD_VENUE_NUMBER, count=len(venues))
         return venues[number - 1], rest
 
-    async def _edit_venue(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> Fixed:
+    async def _edit_venue(
+        self, event: Event, value: str, tz: ZoneInfo, now: datetime
+    ) -> FieldEdit:
         venue, rest = await self._venue_named(event, value)
         draft = parse_venue(rest)
         venue.name, venue.address = draft.name, draft.address
@@ -453,11 +459,13 @@ class EventService:
             promoted = await self._set_capacity(venue, draft.capacity)
         return [Change("venue", venue.position)], promoted
 
-    async def _edit_capacity(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> Fixed:
+    async def _edit_capacity(
+        self, event: Event, value: str, tz: ZoneInfo, now: datetime
+    ) -> FieldEdit:
         venue, rest = await self._venue_named(event, value)
         return [], await self._set_capacity(venue, parse_capacity(rest))
 
-    async def _edit_text(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> Fixed:
+    async def _edit_text(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> FieldEdit:
         language, _, text = value.partition(" ")
         if language not in LANGUAGES:
             raise EventError(EventAdminRefusal.BAD_LANGUAGE)
@@ -468,14 +476,16 @@ class EventService:
         setattr(event, f"description_{language}", check_description(description))
         return [Change("text")], []
 
-    async def _edit_contacts(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> Fixed:
+    async def _edit_contacts(
+        self, event: Event, value: str, tz: ZoneInfo, now: datetime
+    ) -> FieldEdit:
         person, phones, email = parse_contacts(value)
         event.contact_person, event.contact_phones, event.contact_email = person, phones, email
         return [Change("contacts")], []
 
     async def _edit_reminders(
         self, event: Event, value: str, tz: ZoneInfo, now: datetime
-    ) -> Fixed:
+    ) -> FieldEdit:
         try:
             leads = parse_leads(value) if value not in ("", "default") else None
         except ValueError:
@@ -483,7 +493,9 @@ class EventService:
         event.reminders = None if leads is None else format_leads(leads)
         return [], []
 
-    async def _edit_audience(self, event: Event, value: str, tz: ZoneInfo, now: datetime) -> Fixed:
+    async def _edit_audience(
+        self, event: Event, value: str, tz: ZoneInfo, now: datetime
+    ) -> FieldEdit:
         event.audience_note = _limited(value, MAX_AUDIENCE) if value else None
         return [], []
 
@@ -502,9 +514,11 @@ class EventService:
         return promoted
 
     @transaction
-    async def cancel(self, event_id: int, staff: Staff, reason: str) -> Edited:
-        """Cancel the event, stop its announcements and reminders, and (with an announcer) tell
-        everyone registered."""
+    async def cancel(
+        self, event_id: int, staff: Staff, reason: str, announcer: Announcer
+    ) -> Edited:
+        """Cancel the event, stop its announcements and reminders, and tell everyone
+        registered."""
         reason = " ".join(reason.split())
         if not reason:
             raise EventError(EventAdminRefusal.NO_REASON)
@@ -530,10 +544,8 @@ class EventService:
         await self._audit(event, staff.user_id, "event_cancelled", reason)
         refreshed = await self.events.get(event.id)
         assert refreshed is not None
-        notice = None
-        if self.announcer is not None:
-            council = await self.council_of(refreshed)
-            notice = await self.announcer.notice(self.session, refreshed, council, [], now)
+        council = await self.council_of(refreshed)
+        notice = await announcer.notice(self.session, refreshed, council, [], now)
         return Edited(refreshed, [], [], notice)
 
     @transaction
@@ -710,7 +722,9 @@ class EventService:
 
 
 # The fields /event_edit changes, each by its own method of EventService.
-_FIELDS: dict[str, Callable[[EventService, Event, str, ZoneInfo, datetime], Awaitable[Fixed]]] = {
+_FIELDS: dict[
+    str, Callable[[EventService, Event, str, ZoneInfo, datetime], Awaitable[FieldEdit]]
+] = {
     "start": EventService._edit_start,
     "end": EventService._edit_end,
     "venue": EventService._edit_venue,
