@@ -13,13 +13,22 @@ import pytest
 from aiogram import BaseMiddleware
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot import metrics
 from bot.app import App, create_app
 from bot.config import Settings, load_settings
+from bot.services.events import EventService, Registered
 from bot.webhook import create_web_app
-from db.models import Event, EventStatus, EventVenue, Registration, RegistrationStatus, User
+from db.models import (
+    AuditEntry,
+    Event,
+    EventStatus,
+    EventVenue,
+    Registration,
+    RegistrationStatus,
+    User,
+)
 from db.repositories.users import UserRepository
 from tests.conftest import ADMIN_ID, TOKEN
 from tests.fake_api import FakeBotApi
@@ -294,3 +303,42 @@ async def test_a_retried_webhook_update_is_not_taken_for_a_copy(
     assert tries == ["en", "en"], "tried again once, and the copy skipped"
     assert language == "en" and users == 1
     assert len(telegram.sent(name="answerCallbackQuery")) == 1
+
+
+async def test_the_same_press_handled_twice_at_once_takes_one_place(app):
+    """Two replicas handle one citizen's two "I will attend" presses at the same moment: one
+    registers; the other meets the unique registration and leaves nothing behind, not even the
+    place it took on the way (on PostgreSQL that is one statement; see EventRepository.enrol)."""
+    event_id = await add_event(app, capacity=40)
+    citizen_id = 600_000
+    async with app.sessionmaker() as session:
+        await UserRepository(session).touch(
+            citizen_id, full_name="", username=None, telegram_language="ru", now=app.clock.now()
+        )
+        await session.commit()
+
+    async def press_attend() -> Registered:
+        async with app.sessionmaker() as session:
+            return await EventService(session, app.clock).register(event_id, citizen_id, None)
+
+    outcomes = await asyncio.gather(press_attend(), press_attend(), return_exceptions=True)
+
+    new = [o for o in outcomes if isinstance(o, Registered) and not o.already]
+    second = [o for o in outcomes if not (isinstance(o, Registered) and not o.already)]
+    assert len(new) == 1 and new[0].place is None
+    # The second press found the registration (it came after the first committed), or met it
+    # in the unique constraint (PostgreSQL) or in SQLite's one writer, which the retry
+    # middleware would try again, to find the registration.
+    assert len(second) == 1
+    assert (isinstance(second[0], Registered) and second[0].already) or isinstance(
+        second[0], IntegrityError | OperationalError
+    )
+    async with app.sessionmaker() as session:
+        statuses = list(await session.scalars(select(Registration.status)))
+        taken = await session.scalar(select(EventVenue.taken))
+        audited = await session.scalar(
+            select(func.count(AuditEntry.id)).where(AuditEntry.action == "event_registered")
+        )
+    assert statuses == [RegistrationStatus.REGISTERED]
+    assert taken == 1
+    assert audited == 1

@@ -9,7 +9,7 @@ count stays right when many citizens press "I will attend" at once.
 import html
 import re
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol
@@ -38,7 +38,7 @@ from db.models import (
     RegistrationStatus,
 )
 from db.repositories.councils import CouncilRepository
-from db.repositories.events import ACTIVE_REGISTRATION, EventRepository
+from db.repositories.events import ACTIVE_REGISTRATION, REGISTERED_ACTION, EventRepository
 from db.repositories.questions import QuestionRepository
 
 MAX_TITLE = 200
@@ -615,10 +615,19 @@ class EventService:
         total = await self.events.count_upcoming(council_ids, now)
         return await page_of(total, page, 1, partial(self.events.upcoming, council_ids, now))
 
-    @transaction
     async def register(self, event_id: int, user_id: int, venue_id: int | None) -> Registered:
         """ "I will attend": a place at the venue, or the venue's waiting list when it is full.
         Choosing another venue moves the registration there."""
+        result = await self._register(event_id, user_id, venue_id)
+        if result.registration.status == RegistrationStatus.WAITING:
+            # Counted once the registration is committed: on PostgreSQL the venue row is locked
+            # until then, and the next press waits for it.
+            place = await self.events.waiting_place(result.registration)
+            result = replace(result, place=place)
+        return result
+
+    @transaction
+    async def _register(self, event_id: int, user_id: int, venue_id: int | None) -> Registered:
         event = await self.visible(event_id)
         now = self.clock.now()
         if event.status == EventStatus.CANCELLED:
@@ -636,45 +645,36 @@ class EventService:
                 raise EventError(EventRefusal.NOT_AVAILABLE)
             venue = found[0]
         registration = await self.events.registration(event.id, user_id)
+        if registration is None:
+            # The wave after an announcement is made of these: no ORM unit of work on its path.
+            registration_id, status = await self.events.enrol(event, venue.id, user_id, now)
+            registration = Registration(
+                id=registration_id,
+                event_id=event.id,
+                venue_id=venue.id,
+                user_id=user_id,
+                status=status,
+                queued_at=now,
+                updated_at=now,
+            )
+            return Registered(registration, venue, None, event=event)
         promoted = None
-        if registration is not None and registration.status in ACTIVE_REGISTRATION:
+        if registration.status in ACTIVE_REGISTRATION:
             if registration.venue_id == venue.id:
-                result = await self._registered(registration, venue, already=True)
-                return Registered(registration, venue, result.place, already=True, event=event)
+                return Registered(registration, venue, None, already=True, event=event)
             promoted = await self._leave(registration)
         status = (
             RegistrationStatus.REGISTERED
             if await self.events.take_place(venue.id)
             else RegistrationStatus.WAITING
         )
-        if registration is None:
-            registration = await self.events.add_registration(
-                Registration(
-                    event_id=event.id,
-                    venue_id=venue.id,
-                    user_id=user_id,
-                    status=status,
-                    queued_at=now,
-                    updated_at=now,
-                )
-            )
-        else:
-            registration.venue_id = venue.id
-            registration.status = status
-            registration.queued_at = now
-            registration.updated_at = now
-            await self.session.flush()
-        await self._audit(event, user_id, "event_registered", status.value)
-        result = await self._registered(registration, venue)
-        return Registered(result.registration, venue, result.place, promoted=promoted, event=event)
-
-    async def _registered(
-        self, registration: Registration, venue: EventVenue, already: bool = False
-    ) -> Registered:
-        place = None
-        if registration.status == RegistrationStatus.WAITING:
-            place = await self.events.waiting_place(registration)
-        return Registered(registration, venue, place, already=already)
+        registration.venue_id = venue.id
+        registration.status = status
+        registration.queued_at = now
+        registration.updated_at = now
+        await self.session.flush()
+        await self._audit(event, user_id, REGISTERED_ACTION, status.value)
+        return Registered(registration, venue, None, promoted=promoted, event=event)
 
     @transaction
     async def unregister(self, event_id: int, user_id: int) -> Registration | None:

@@ -1,12 +1,26 @@
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.base import UTCDateTime
 from db.engine import hold
 from db.models import (
+    AuditEntry,
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
@@ -23,6 +37,7 @@ from db.models import (
 from db.repositories import affected
 
 ACTIVE_REGISTRATION = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITING)
+REGISTERED_ACTION = "event_registered"
 
 
 # The statements a wave of presses runs thousands of times, built once (bound per call).
@@ -54,6 +69,51 @@ _EVENT_WITH_COUNCIL = (
     .where(Event.id == bindparam("event_id"))
     .execution_options(populate_existing=True)
 )
+_REGISTRATIONS = cast(Table, Registration.__table__)
+_NEW_REGISTRATION = insert(_REGISTRATIONS).returning(_REGISTRATIONS.c.id)
+_REGISTERED_AUDIT = insert(cast(Table, AuditEntry.__table__))
+
+# On PostgreSQL every press of a wave updates the same venue row, and the row stays locked from
+# that UPDATE until the transaction commits: the other presses wait for it. So the place, the
+# registration and its audit entry are one statement there, and the lock is held for that
+# statement and the COMMIT only. (SQLite, one writer at a time anyway, runs three statements.)
+_ENROL_POSTGRESQL = (
+    text(
+        """
+        WITH taken AS (
+            UPDATE event_venues SET taken = taken + 1
+            WHERE id = :venue_id AND (capacity IS NULL OR taken < capacity)
+            RETURNING id
+        ), enrolled AS (
+            INSERT INTO registrations (event_id, venue_id, user_id, status, queued_at, updated_at)
+            VALUES (
+                :event_id, :venue_id, :user_id,
+                CASE WHEN EXISTS (SELECT 1 FROM taken) THEN :registered ELSE :waiting END,
+                :now, :now
+            )
+            RETURNING id, status
+        ), audited AS (
+            INSERT INTO audit_log (at, actor_id, council_id, action, detail)
+            SELECT :now, :user_id, :council_id, :action, CAST(:detail AS TEXT) || enrolled.status
+            FROM enrolled
+        )
+        SELECT id, status FROM enrolled
+        """
+    )
+    .bindparams(
+        bindparam("event_id", type_=Integer),
+        bindparam("venue_id", type_=Integer),
+        bindparam("user_id", type_=Integer),
+        bindparam("council_id", type_=Integer),
+        bindparam("now", type_=UTCDateTime()),
+        bindparam("registered", value=RegistrationStatus.REGISTERED.value, type_=String),
+        bindparam("waiting", value=RegistrationStatus.WAITING.value, type_=String),
+        bindparam("action", value=REGISTERED_ACTION, type_=String),
+        bindparam("detail", type_=String),
+    )
+    .columns(id=Integer, status=String)
+)
+
 _WAITING_PLACE = select(func.count(Registration.id)).where(
     Registration.venue_id == bindparam("venue_id"),
     Registration.status == RegistrationStatus.WAITING,
@@ -193,10 +253,58 @@ class EventRepository:
     async def registration(self, event_id: int, user_id: int) -> Registration | None:
         return await self.session.scalar(_REGISTRATION, {"event_id": event_id, "user_id": user_id})
 
-    async def add_registration(self, registration: Registration) -> Registration:
-        self.session.add(registration)
-        await self.session.flush()
-        return registration
+    async def enrol(
+        self, event: Event, venue_id: int, user_id: int, now: datetime
+    ) -> tuple[int, RegistrationStatus]:
+        """A citizen's first registration for the event: a place at the venue if one is free,
+        else its waiting list; audited as `event_registered`. Returns the registration's id
+        and status. A second one for the same event and citizen breaks the unique constraint
+        (IntegrityError): the same button pressed twice at once."""
+        detail = f"event {event.id}: "
+        if self.session.get_bind().dialect.name == "postgresql":
+            row = (
+                await self.session.execute(
+                    _ENROL_POSTGRESQL,
+                    {
+                        "event_id": event.id,
+                        "venue_id": venue_id,
+                        "user_id": user_id,
+                        "council_id": event.council_id,
+                        "now": now,
+                        "detail": detail,
+                    },
+                )
+            ).one()
+            return row.id, RegistrationStatus(row.status)
+        status = (
+            RegistrationStatus.REGISTERED
+            if await self.take_place(venue_id)
+            else RegistrationStatus.WAITING
+        )
+        registration_id = await self.session.scalar(
+            _NEW_REGISTRATION,
+            {
+                "event_id": event.id,
+                "venue_id": venue_id,
+                "user_id": user_id,
+                "status": status,
+                "queued_at": now,
+                "updated_at": now,
+            },
+        )
+        await self.session.execute(
+            _REGISTERED_AUDIT,
+            {
+                "at": now,
+                "actor_id": user_id,
+                "council_id": event.council_id,
+                "question_id": None,
+                "action": REGISTERED_ACTION,
+                "detail": detail + status.value,
+            },
+        )
+        assert registration_id is not None
+        return registration_id, status
 
     async def waiting_place(self, registration: Registration) -> int:
         """1 for the first in the venue's waiting list."""
