@@ -2,18 +2,19 @@
 (/broadcast: texts per language → photo → audience → when → preview → confirm), list them
 (/broadcasts) and cancel or stop one (/broadcast_cancel)."""
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n, get_i18n, ngettext
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,6 +49,20 @@ from handlers.filters import IsStaff
 from handlers.menu import council_keyboard
 from handlers.replies import send_lines
 from handlers.staff import staff_only
+from handlers.wizard import (
+    Again,
+    Choice,
+    CouncilStep,
+    MomentStep,
+    Step,
+    TextsStep,
+    Turn,
+    Wizard,
+    moment_of,
+    options,
+)
+
+EXAMPLE_TIME = "06.02.2027 15:00"
 
 KIND_ICONS = {
     BroadcastKind.ANNOUNCEMENT: "📣",
@@ -62,31 +77,6 @@ STATUS_NAMES = {
     BroadcastStatus.CANCELLED: "✖️",
     BroadcastStatus.STOPPED: "⏹",
 }
-
-
-class Compose(StatesGroup):
-    council = State()
-    text = State()
-    photo = State()
-    audience = State()
-    when = State()
-    confirm = State()
-
-
-class ComposeCouncil(CallbackData, prefix="bcc"):
-    council_id: CallbackId
-
-
-class ComposeAudience(CallbackData, prefix="bca"):
-    language: str  # "all" or a language code
-
-
-class ComposeNow(CallbackData, prefix="bcn"):
-    pass
-
-
-class ComposeConfirm(CallbackData, prefix="bcf"):
-    send: bool
 
 
 class SubscribeTo(CallbackData, prefix="sub"):
@@ -194,285 +184,170 @@ def _unsubscribed_text() -> str:
 # -- composing (secretaries) --------------------------------------------------------------
 
 
-async def compose(
-    message: Message, state: FSMContext, session: AsyncSession, staff: Staff, user: User
-) -> None:
-    await state.clear()
-    council_ids = sorted(await scope_of(session, staff))
-    councils = [c for c in await CouncilRepository(session).all() if c.id in council_ids]
-    if len(councils) == 1:
-        await _ask_text(message, state, councils[0].id, 0)
-        return
-    markup = council_keyboard(
-        councils, _language(user), lambda id_: ComposeCouncil(council_id=id_)
-    )
-    await state.set_state(Compose.council)
-    await message.answer(_("Which council is the broadcast from?"), reply_markup=markup)
+async def compose(message: Message, state: FSMContext, **env: Any) -> None:
+    await COMPOSE.start(message, state, env)
 
 
-async def council_chosen(
-    query: CallbackQuery,
-    callback_data: ComposeCouncil,
-    state: FSMContext,
-    staff: Staff,
-) -> None:
-    if not staff.can_act(callback_data.council_id) or not isinstance(query.message, Message):
-        await query.answer(_("This button is no longer valid."), show_alert=True)
-        return
-    await query.answer()
-    await _ask_text(query.message, state, callback_data.council_id, 0)
+async def _staff_councils(turn: Turn) -> list[Council]:
+    staff: Staff = turn.env["staff"]
+    council_ids = await scope_of(turn.session, staff)
+    return [c for c in await CouncilRepository(turn.session).all() if c.id in council_ids]
 
 
-async def _ask_text(message: Message, state: FSMContext, council_id: int, index: int) -> None:
-    await state.set_state(Compose.text)
-    await state.update_data(council_id=council_id, index=index)
-    language = LANGUAGES[index]
-    await message.answer(
-        _("Send the text in {language}, or /skip if there is none.").format(
-            language=LANGUAGE_NAMES[language]
-        )
-    )
+def _announcement(message: Message) -> str:
+    return check_text(message.html_text, with_photo=False)
 
 
-async def text_received(message: Message, state: FSMContext) -> None:
-    if message.text is None:
-        await message.answer(_("Please send the text of the announcement, or /skip."))
-        return
-    try:
-        text = check_text(message.html_text, with_photo=False)
-    except BroadcastError as error:
-        await message.answer(refusal(error))
-        return
-    data = await state.get_data()
-    texts = dict(data.get("texts", {}))
-    texts[LANGUAGES[data["index"]]] = text
-    await state.update_data(texts=texts)
-    await _next_text(message, state)
+@dataclass
+class PhotoStep(Step):
+    """A photo to go with the texts, or /skip; with a photo every text must fit a caption."""
+
+    async def read(self, turn: Turn, message: Message) -> Any:
+        if not message.photo:
+            raise Again(_("Please send a photo, or /skip."))
+        try:
+            for text in turn.answers["texts"].values():
+                check_text(text, with_photo=True)
+        except BroadcastError as error:
+            raise Again(refusal(error) + "\n" + _("With a photo the limit is lower.")) from None
+        return message.photo[-1].file_id
 
 
-async def text_skipped(message: Message, state: FSMContext) -> None:
-    await _next_text(message, state)
+async def _audiences(_turn: Turn) -> list[tuple[str, str]]:
+    return [(_("All subscribers"), "all")] + [
+        (_("Only {language}").format(language=LANGUAGE_NAMES[code]), code) for code in LANGUAGES
+    ]
 
 
-async def _next_text(message: Message, state: FSMContext) -> None:
-    data = await state.get_data()
-    index = data["index"] + 1
-    if index < len(LANGUAGES):
-        await _ask_text(message, state, data["council_id"], index)
-        return
-    if not data.get("texts"):
-        await message.answer(refusal(BroadcastError(BroadcastRefusal.NO_TEXT)))
-        await _ask_text(message, state, data["council_id"], 0)
-        return
-    await state.set_state(Compose.photo)
-    await message.answer(_("Send a photo to go with the text, or /skip."))
-
-
-async def photo_received(message: Message, state: FSMContext) -> None:
-    if not message.photo:
-        await message.answer(_("Please send a photo, or /skip."))
-        return
-    data = await state.get_data()
-    try:
-        for text in data["texts"].values():
-            check_text(text, with_photo=True)
-    except BroadcastError as error:
-        await message.answer(refusal(error) + "\n" + _("With a photo the limit is lower."))
-        return
-    await state.update_data(photo=message.photo[-1].file_id)
-    await _ask_audience(message, state)
-
-
-async def photo_skipped(message: Message, state: FSMContext) -> None:
-    await _ask_audience(message, state)
-
-
-async def _ask_audience(message: Message, state: FSMContext) -> None:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("All subscribers"), callback_data=ComposeAudience(language="all"))
-    for code in LANGUAGES:
-        builder.button(
-            text=_("Only {language}").format(language=LANGUAGE_NAMES[code]),
-            callback_data=ComposeAudience(language=code),
-        )
-    builder.adjust(1)
-    await state.set_state(Compose.audience)
-    await message.answer(_("Who should receive it?"), reply_markup=builder.as_markup())
-
-
-async def audience_chosen(
-    query: CallbackQuery,
-    callback_data: ComposeAudience,
-    state: FSMContext,
-    session: AsyncSession,
-) -> None:
-    if callback_data.language not in ("all", *LANGUAGES) or not isinstance(query.message, Message):
-        await query.answer(_("This button is no longer valid."), show_alert=True)
-        return
-    await query.answer()
-    audience = None if callback_data.language == "all" else callback_data.language
-    await state.update_data(audience=audience)
-    await state.set_state(Compose.when)
-    council = await CouncilRepository(session).get((await state.get_data())["council_id"])
-    assert council is not None
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("Send now"), callback_data=ComposeNow())
-    await query.message.answer(
-        _("When? Press “Send now”, or write a date and time like {example} ({tz}).").format(
-            example="06.02.2027 15:00", tz=council.timezone
-        ),
-        reply_markup=builder.as_markup(),
+async def _when_prompt(turn: Turn) -> str:
+    return _("When? Press “Send now”, or write a date and time like {example} ({tz}).").format(
+        example=EXAMPLE_TIME, tz=(await turn.council()).timezone
     )
 
 
-async def when_now(
-    query: CallbackQuery,
-    state: FSMContext,
-    session: AsyncSession,
-    clock: Clock,
-    i18n: I18n,
-    user: User,
-) -> None:
-    await query.answer()
-    await state.update_data(when=None)
-    if isinstance(query.message, Message):
-        await _preview(query.message, state, session, clock, i18n, user)
-
-
-async def when_typed(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    clock: Clock,
-    i18n: I18n,
-    user: User,
-) -> None:
-    council = await CouncilRepository(session).get((await state.get_data())["council_id"])
-    assert council is not None
-    moment = parse_when(message.text or "", ZoneInfo(council.timezone))
+def _parse_when(text: str, zone: ZoneInfo) -> datetime:
+    moment = parse_when(text, zone)
     if moment is None:
-        await message.answer(
+        raise Again(
             _("Write the date and time like {example}, or press “Send now”.").format(
-                example="06.02.2027 15:00"
+                example=EXAMPLE_TIME
             )
         )
-        return
-    if moment <= clock.now():
-        await message.answer(refusal(BroadcastError(BroadcastRefusal.IN_THE_PAST)))
-        return
-    await state.update_data(when=moment.isoformat())
-    await _preview(message, state, session, clock, i18n, user)
+    return moment
 
 
-async def _preview(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    clock: Clock,
-    i18n: I18n,
-    user: User,
-) -> None:
-    """Show each language's message exactly as a citizen will see it, then ask to confirm."""
-    data = await state.get_data()
-    council = await CouncilRepository(session).get(data["council_id"])
-    assert council is not None
-    draft = Broadcast(
-        text_kk=data["texts"].get("kk"),
-        text_ru=data["texts"].get("ru"),
-        text_en=data["texts"].get("en"),
-    )
-    languages = [data["audience"]] if data.get("audience") else list(LANGUAGES)
-    for language in languages:
+async def _not_past(turn: Turn, moment: datetime) -> None:
+    if moment <= turn.clock.now():
+        raise BroadcastError(BroadcastRefusal.IN_THE_PAST)
+
+
+def _audience(turn: Turn) -> str | None:
+    audience: str = turn.answers["audience"]
+    return None if audience == "all" else audience
+
+
+async def _preview(turn: Turn) -> None:
+    """Each language's message exactly as a citizen will see it."""
+    council = await turn.council()
+    texts = turn.answers["texts"]
+    draft = Broadcast(text_kk=texts.get("kk"), text_ru=texts.get("ru"), text_en=texts.get("en"))
+    audience = _audience(turn)
+    for language in [audience] if audience else LANGUAGES:
         text = pick_text(draft, language, council.default_language)
-        fallback = "" if data["texts"].get(language) else " " + _("(no text: falls back)")
-        await message.answer(
+        fallback = "" if texts.get(language) else " " + _("(no text: falls back)")
+        await turn.message.answer(
             _("Preview for readers of {language}:").format(language=LANGUAGE_NAMES[language])
             + fallback
         )
         # The citizen's buttons, but inert: pressing one under a preview only says so.
-        markup = preview_keyboard(i18n, language)
-        if data.get("photo"):
-            await message.answer_photo(data["photo"], caption=text, reply_markup=markup)
+        markup = preview_keyboard(turn.i18n, language)
+        if photo := turn.answers.get("photo"):
+            await turn.message.answer_photo(photo, caption=text, reply_markup=markup)
         else:
-            await message.answer(text, reply_markup=markup)
-    audience = await SubscriptionRepository(session).count_audience(
-        council.id, data.get("audience"), council.default_language
+            await turn.message.answer(text, reply_markup=markup)
+
+
+async def _send_to_how_many(turn: Turn) -> str:
+    council = await turn.council()
+    count = await SubscriptionRepository(turn.session).count_audience(
+        council.id, _audience(turn), council.default_language
     )
-    if data.get("when"):
-        when = format_when(
-            datetime.fromisoformat(data["when"]), _language(user), ZoneInfo(council.timezone)
-        )
-        question = ngettext(
+    if when := moment_of(turn.answers["when"]):
+        return ngettext(
             "Send to {count} subscriber at {when}?",
             "Send to {count} subscribers at {when}?",
-            audience,
-        ).format(count=audience, when=when)
-    else:
-        question = ngettext(
-            "Send to {count} subscriber now?", "Send to {count} subscribers now?", audience
-        ).format(count=audience)
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("Confirm"), callback_data=ComposeConfirm(send=True))
-    builder.button(text=_("Cancel"), callback_data=ComposeConfirm(send=False))
-    builder.adjust(2)
-    await state.set_state(Compose.confirm)
-    await message.answer(question, reply_markup=builder.as_markup())
+            count,
+        ).format(count=count, when=format_when(when, turn.language, ZoneInfo(council.timezone)))
+    return ngettext(
+        "Send to {count} subscriber now?", "Send to {count} subscribers now?", count
+    ).format(count=count)
 
 
-async def confirmed(
-    query: CallbackQuery,
-    callback_data: ComposeConfirm,
-    state: FSMContext,
-    session: AsyncSession,
-    clock: Clock,
-    staff: Staff,
-    user: User,
-    broadcaster: Broadcaster,
-) -> None:
-    data = await state.get_data()
-    await state.clear()
-    await query.answer()
-    if not isinstance(query.message, Message):
+async def _create(turn: Turn) -> None:
+    if turn.answers["confirm"] != "send":
+        await turn.message.answer(_("Cancelled. Nothing was sent."))
         return
-    await query.message.edit_reply_markup(reply_markup=None)
-    if not callback_data.send:
-        await query.message.answer(_("Cancelled. Nothing was sent."))
-        return
-    when = datetime.fromisoformat(data["when"]) if data.get("when") else clock.now()
+    scheduled = moment_of(turn.answers["when"])
     draft = BroadcastDraft(
-        council_id=data["council_id"],
-        texts=data["texts"],
-        photo_file_id=data.get("photo"),
-        audience_language=data.get("audience"),
-        scheduled_at=when,
+        council_id=turn.answers["council_id"],
+        texts=turn.answers["texts"],
+        photo_file_id=turn.answers.get("photo"),
+        audience_language=_audience(turn),
+        scheduled_at=scheduled or turn.clock.now(),
     )
     try:
-        broadcast = await BroadcastService(session, clock).create(draft, staff)
+        broadcast = await BroadcastService(turn.session, turn.clock).create(
+            draft, turn.env["staff"]
+        )
     except BroadcastError as error:
-        await query.message.answer(refusal(error))
+        await turn.message.answer(refusal(error))
         return
-    if data.get("when"):
-        council = await CouncilRepository(session).get(broadcast.council_id)
-        assert council is not None
-        await query.message.answer(
+    if scheduled is not None:
+        when = format_when(broadcast.scheduled_at, turn.language, await turn.zone())
+        await turn.message.answer(
             _("Broadcast #{id} is scheduled for {when}. To cancel: /broadcast_cancel {id}").format(
-                id=broadcast.id,
-                when=format_when(
-                    broadcast.scheduled_at, _language(user), ZoneInfo(council.timezone)
-                ),
+                id=broadcast.id, when=when
             )
         )
-    else:
-        await query.message.answer(
-            _("Broadcast #{id} is starting. To stop it: /broadcast_cancel {id}").format(
-                id=broadcast.id
-            )
+        return
+    await turn.message.answer(
+        _("Broadcast #{id} is starting. To stop it: /broadcast_cancel {id}").format(
+            id=broadcast.id
         )
-        await broadcaster.tick()
+    )
+    broadcaster: Broadcaster = turn.env["broadcaster"]
+    await broadcaster.tick()
 
 
-async def wrong_input(message: Message) -> None:
-    await message.answer(_("Please use the buttons above, or /cancel to stop."))
+COMPOSE = Wizard(
+    "bc",
+    [
+        CouncilStep(
+            "council_id",
+            prompt=__("Which council is the broadcast from?"),
+            councils=_staff_councils,
+        ),
+        TextsStep(
+            "texts",
+            prompt=__("Send the text in {language}, or /skip if there is none."),
+            parse=_announcement,
+            missing=lambda: BroadcastError(BroadcastRefusal.NO_TEXT),
+        ),
+        PhotoStep("photo", prompt=__("Send a photo to go with the text, or /skip."), skip=True),
+        Choice("audience", prompt=__("Who should receive it?"), options=_audiences),
+        MomentStep(
+            "when", prompt=_when_prompt, parse=_parse_when, check=_not_past, now=__("Send now")
+        ),
+        Choice(
+            "confirm",
+            prompt=_send_to_how_many,
+            intro=_preview,
+            options=options((__("Confirm"), "send"), (__("Cancel"), "cancel")),
+            columns=2,
+        ),
+    ],
+    finish=_create,
+)
 
 
 # -- listing and cancelling ---------------------------------------------------------------
@@ -550,24 +425,11 @@ def create_router() -> Router:
     staff = Router(name=f"{__name__}.staff")
     staff.message.filter(IsStaff())
     staff.callback_query.filter(IsStaff())
-    message, callback = staff.message.register, staff.callback_query.register
+    message = staff.message.register
     message(compose, Command("broadcast"), StateFilter("*"))
     message(list_broadcasts, Command("broadcasts"), StateFilter("*"))
     message(cancel_broadcast, Command("broadcast_cancel"), StateFilter("*"))
-    callback(council_chosen, ComposeCouncil.filter(), Compose.council)
-    message(text_skipped, Command("skip"), Compose.text)
-    message(text_received, Compose.text, ~F.text.startswith("/"))
-    message(photo_skipped, Command("skip"), Compose.photo)
-    message(photo_received, Compose.photo, ~F.text.startswith("/"))
-    callback(audience_chosen, ComposeAudience.filter(), Compose.audience)
-    callback(when_now, ComposeNow.filter(), Compose.when)
-    message(when_typed, Compose.when, ~F.text.startswith("/"))
-    callback(confirmed, ComposeConfirm.filter(), Compose.confirm)
-    message(
-        wrong_input,
-        StateFilter(Compose.council, Compose.audience, Compose.confirm),
-        ~F.text.startswith("/"),
-    )
+    staff.include_router(COMPOSE.router())
 
     others = Router(name=f"{__name__}.others")
     others.message.register(
