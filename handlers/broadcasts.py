@@ -50,6 +50,7 @@ from handlers.menu import council_keyboard
 from handlers.replies import send_lines
 from handlers.staff import staff_only
 from handlers.wizard import (
+    EXAMPLE_TIME,
     Again,
     Choice,
     CouncilStep,
@@ -60,9 +61,8 @@ from handlers.wizard import (
     Wizard,
     moment_of,
     options,
+    staff_councils,
 )
-
-EXAMPLE_TIME = "06.02.2027 15:00"
 
 KIND_ICONS = {
     BroadcastKind.ANNOUNCEMENT: "📣",
@@ -186,12 +186,6 @@ def _unsubscribed_text() -> str:
 
 async def compose(message: Message, state: FSMContext, **env: Any) -> None:
     await COMPOSE.start(message, state, env)
-
-
-async def _staff_councils(turn: Turn) -> list[Council]:
-    staff: Staff = turn.env["staff"]
-    council_ids = await scope_of(turn.session, staff)
-    return [c for c in await CouncilRepository(turn.session).all() if c.id in council_ids]
 
 
 def _announcement(message: Message) -> str:
@@ -325,7 +319,7 @@ COMPOSE = Wizard(
         CouncilStep(
             "council_id",
             prompt=__("Which council is the broadcast from?"),
-            councils=_staff_councils,
+            councils=staff_councils,
         ),
         TextsStep(
             "texts",

@@ -2,24 +2,22 @@
 contacts → audience → preview → publish now, at a set time, or keep as a draft), /events_admin,
 /event_publish, /event_edit, /event_cancel, /event_attended, /event_report, /event_registrants."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callback_ids import CallbackId
 from bot.clock import Clock
 from bot.config import LANGUAGES
 from bot.i18n import LANGUAGE_NAMES, N_, format_when
@@ -57,9 +55,25 @@ from db.repositories.councils import CouncilRepository
 from db.repositories.events import EventRepository
 from handlers.events import event_link, tell_promoted
 from handlers.filters import IsStaff
-from handlers.menu import council_keyboard
 from handlers.replies import send_lines
 from handlers.staff import staff_only
+from handlers.wizard import (
+    EXAMPLE_TIME,
+    SEND_TEXT,
+    STAY,
+    Again,
+    Choice,
+    CouncilStep,
+    MomentStep,
+    Step,
+    TextsStep,
+    TextStep,
+    Turn,
+    Wizard,
+    moment_of,
+    options,
+    staff_councils,
+)
 
 ADMIN_EVENT_COMMANDS = (
     "new_event",
@@ -71,23 +85,6 @@ ADMIN_EVENT_COMMANDS = (
     "event_report",
     "event_registrants",
 )
-EXAMPLE_TIME = "06.02.2027 15:00"
-
-
-class NewEvent(StatesGroup):
-    council = State()
-    text = State()
-    start = State()
-    end = State()
-    venue = State()
-    contacts = State()
-    audience = State()
-    confirm = State()
-    publish_at = State()
-
-
-class NewEventCouncil(CallbackData, prefix="nec"):
-    council_id: CallbackId
 
 
 class Finish(StrEnum):
@@ -95,10 +92,6 @@ class Finish(StrEnum):
     LATER = "later"
     DRAFT = "draft"
     CANCEL = "cancel"
-
-
-class NewEventDone(CallbackData, prefix="ned"):
-    choice: Finish
 
 
 def _language(user: User | None) -> str:
@@ -120,53 +113,8 @@ async def _event_and_council(
 # -- /new_event ----------------------------------------------------------------------------------
 
 
-async def new_event(
-    message: Message, state: FSMContext, session: AsyncSession, staff: Staff, user: User
-) -> None:
-    await state.clear()
-    council_ids = await scope_of(session, staff)
-    councils = [c for c in await CouncilRepository(session).all() if c.id in council_ids]
-    if len(councils) == 1:
-        await _ask_text(message, state, councils[0], 0)
-        return
-    await state.set_state(NewEvent.council)
-    await message.answer(
-        _("Which council holds the event?"),
-        reply_markup=council_keyboard(
-            councils, _language(user), lambda id_: NewEventCouncil(council_id=id_)
-        ),
-    )
-
-
-async def council_chosen(
-    query: CallbackQuery,
-    callback_data: NewEventCouncil,
-    state: FSMContext,
-    session: AsyncSession,
-    staff: Staff,
-) -> None:
-    council = await CouncilRepository(session).get(callback_data.council_id)
-    if council is None or not staff.can_act(council.id) or not isinstance(query.message, Message):
-        await query.answer(_("This button is no longer valid."), show_alert=True)
-        return
-    await query.answer()
-    await _ask_text(query.message, state, council, 0)
-
-
-async def _ask_text(message: Message, state: FSMContext, council: Council, index: int) -> None:
-    await state.set_state(NewEvent.text)
-    await state.update_data(council_id=council.id, tz=council.timezone)
-    await _ask_language(message, state, index)
-
-
-async def _ask_language(message: Message, state: FSMContext, index: int) -> None:
-    await state.update_data(index=index)
-    await message.answer(
-        _(
-            "Send the announcement in {language}: the title on the first line, the description "
-            "below it. Or /skip if there is none in this language."
-        ).format(language=LANGUAGE_NAMES[LANGUAGES[index]])
-    )
+async def new_event(message: Message, state: FSMContext, **env: Any) -> None:
+    await NEW_EVENT.start(message, state, env)
 
 
 def split_title(message: Message) -> tuple[str, str | None]:
@@ -184,329 +132,151 @@ def split_title(message: Message) -> tuple[str, str | None]:
     return first, html.unparse(rest, entities)
 
 
-async def text_received(message: Message, state: FSMContext) -> None:
-    if message.text is None:
-        await message.answer(_("Please send the text of the announcement, or /skip."))
-        return
+def _announcement(message: Message) -> list[str | None]:
     title, description = split_title(message)
-    try:
-        title = check_title(title)
-        description = check_description(description)
-    except EventError as error:
-        await message.answer(refusal(error))
-        return
-    data = await state.get_data()
-    texts = dict(data.get("texts", {}))
-    texts[LANGUAGES[data["index"]]] = [title, description]
-    await state.update_data(texts=texts)
-    await _next_text(message, state)
+    return [check_title(title), check_description(description)]
 
 
-async def text_skipped(message: Message, state: FSMContext) -> None:
-    await _next_text(message, state)
-
-
-async def _next_text(message: Message, state: FSMContext) -> None:
-    data = await state.get_data()
-    index = data["index"] + 1
-    if index < len(LANGUAGES):
-        await _ask_language(message, state, index)
-        return
-    if not data.get("texts"):
-        await message.answer(refusal(EventError(EventAdminRefusal.NO_TEXT)))
-        await _ask_language(message, state, 0)
-        return
-    await state.set_state(NewEvent.start)
-    await message.answer(
-        _("When does it start? Write the date and time like {example} ({tz}).").format(
-            example=EXAMPLE_TIME, tz=data["tz"]
-        )
+async def _start_prompt(turn: Turn) -> str:
+    return _("When does it start? Write the date and time like {example} ({tz}).").format(
+        example=EXAMPLE_TIME, tz=(await turn.council()).timezone
     )
 
 
-async def start_received(message: Message, state: FSMContext, clock: Clock) -> None:
-    data = await state.get_data()
-    try:
-        starts_at = parse_moment(message.text or "", ZoneInfo(data["tz"]))
-        check_times(starts_at, None, clock.now())
-    except EventError as error:
-        await message.answer(refusal(error))
-        return
-    await state.update_data(starts_at=starts_at.isoformat())
-    await state.set_state(NewEvent.end)
-    await message.answer(
-        _(
-            "When does it end? Write the date and time like {example}, or /skip. "
-            "A two-day event ends on its second day."
-        ).format(example="07.02.2027 18:00")
+async def _publish_prompt(turn: Turn) -> str:
+    return _("When should it be published? Write the date and time like {example} ({tz}).").format(
+        example=EXAMPLE_TIME, tz=(await turn.council()).timezone
     )
 
 
-async def end_received(message: Message, state: FSMContext, clock: Clock) -> None:
-    data = await state.get_data()
-    starts_at = datetime.fromisoformat(data["starts_at"])
-    try:
-        ends_at = parse_moment(message.text or "", ZoneInfo(data["tz"]))
-        check_times(starts_at, ends_at, clock.now())
-    except EventError as error:
-        await message.answer(refusal(error))
-        return
-    await state.update_data(ends_at=ends_at.isoformat())
-    await _ask_venue(message, state)
+async def _starts_in_future(turn: Turn, starts_at: datetime) -> None:
+    check_times(starts_at, None, turn.clock.now())
 
 
-async def end_skipped(message: Message, state: FSMContext) -> None:
-    await state.update_data(ends_at=None)
-    await _ask_venue(message, state)
+async def _ends_after_start(turn: Turn, ends_at: datetime) -> None:
+    starts_at = moment_of(turn.answers["starts_at"])
+    assert starts_at is not None
+    check_times(starts_at, ends_at, turn.clock.now())
 
 
-async def _ask_venue(message: Message, state: FSMContext) -> None:
-    await state.set_state(NewEvent.venue)
-    await message.answer(
-        _(
-            "Where? Send a venue as: name | address | places — address and places may be left "
-            "out. For example: {example}. An event in several places (every rural library of "
-            "a district) gets one message per venue."
-        ).format(example=html.quote("Central library | 10 Abay St | 40"))
-    )
+@dataclass
+class VenuesStep(Step):
+    """Venues one message each, until /done: an event in several places (every rural library
+    of a district) gets one message per venue."""
 
+    takes_done = True
 
-async def venue_received(message: Message, state: FSMContext) -> None:
-    data = await state.get_data()
-    venues = list(data.get("venues", []))
-    if len(venues) >= MAX_VENUES:
-        await message.answer(
-            _("That is the most venues one event can have ({count}). Send /done.").format(
-                count=MAX_VENUES
+    async def read(self, turn: Turn, message: Message) -> Any:
+        if message.text is None:
+            raise Again(str(SEND_TEXT))
+        venues = list(turn.answers.get("venue_list", []))
+        if len(venues) >= MAX_VENUES:
+            raise Again(
+                _("That is the most venues one event can have ({count}). Send /done.").format(
+                    count=MAX_VENUES
+                )
+            )
+        venue = parse_venue(message.text)
+        venues.append([venue.name, venue.address, venue.capacity])
+        turn.answers["venue_list"] = venues
+        await turn.message.answer(
+            _("Venue {number} added: {venue}. Send another venue, or /done.").format(
+                number=len(venues), venue=html.quote(venue.name)
             )
         )
-        return
-    try:
-        venue = parse_venue(message.text or "")
-    except EventError as error:
-        await message.answer(refusal(error))
-        return
-    venues.append([venue.name, venue.address, venue.capacity])
-    await state.update_data(venues=venues)
-    await message.answer(
-        _("Venue {number} added: {venue}. Send another venue, or /done.").format(
-            number=len(venues), venue=html.quote(venue.name)
-        )
-    )
+        return STAY
+
+    async def done(self, turn: Turn) -> Any:
+        venues = turn.answers.get("venue_list")
+        if not venues:
+            raise EventError(EventAdminRefusal.NO_VENUE)
+        return venues
 
 
-async def venues_done(message: Message, state: FSMContext) -> None:
-    data = await state.get_data()
-    if not data.get("venues"):
-        await message.answer(refusal(EventError(EventAdminRefusal.NO_VENUE)))
-        return
-    await state.set_state(NewEvent.contacts)
-    await message.answer(
-        _(
-            "Contacts for participants: person, phones and e-mail, separated by |, for example "
-            "{example}. Or /skip."
-        ).format(example=html.quote("Aigerim Sadykova | +7 701 123 45 67 | council@example.kz"))
-    )
+def _audience_note(text: str) -> str:
+    text = " ".join(text.split())
+    if not text:
+        raise EventError(EventAdminRefusal.EMPTY)
+    if len(text) > MAX_AUDIENCE:
+        raise EventError(EventAdminRefusal.TOO_LONG, length=len(text), maximum=MAX_AUDIENCE)
+    return text
 
 
-async def contacts_received(message: Message, state: FSMContext) -> None:
-    try:
-        contacts = parse_contacts(message.text or "")
-    except EventError as error:
-        await message.answer(refusal(error))
-        return
-    await state.update_data(contacts=list(contacts))
-    await _ask_audience(message, state)
-
-
-async def contacts_skipped(message: Message, state: FSMContext) -> None:
-    await state.update_data(contacts=[None, None, None])
-    await _ask_audience(message, state)
-
-
-async def _ask_audience(message: Message, state: FSMContext) -> None:
-    await state.set_state(NewEvent.audience)
-    await message.answer(
-        _("Who is it for (for example: teachers, young people, library readers)? Or /skip.")
-    )
-
-
-async def audience_received(
-    message: Message, state: FSMContext, session: AsyncSession, i18n: I18n
-) -> None:
-    text = " ".join((message.text or "").split())
-    if not text or len(text) > MAX_AUDIENCE:
-        await message.answer(
-            refusal(EventError(EventAdminRefusal.TOO_LONG, length=len(text), maximum=MAX_AUDIENCE))
-            if text
-            else refusal(EventError(EventAdminRefusal.EMPTY))
-        )
-        return
-    await state.update_data(audience=text)
-    await _preview(message, state, session, i18n)
-
-
-async def audience_skipped(
-    message: Message, state: FSMContext, session: AsyncSession, i18n: I18n
-) -> None:
-    await state.update_data(audience=None)
-    await _preview(message, state, session, i18n)
-
-
-def draft_from(data: dict[str, Any]) -> EventDraft:
-    person, phones, email = data.get("contacts") or [None, None, None]
-    texts = data["texts"]
+def draft_from(answers: dict[str, Any]) -> EventDraft:
+    person, phones, email = answers.get("contacts") or [None, None, None]
+    texts = answers["texts"]
+    starts_at = moment_of(answers["starts_at"])
+    assert starts_at is not None
     return EventDraft(
-        council_id=data["council_id"],
+        council_id=answers["council_id"],
         titles={language: text[0] for language, text in texts.items()},
         descriptions={language: text[1] for language, text in texts.items() if text[1]},
-        starts_at=datetime.fromisoformat(data["starts_at"]),
-        ends_at=datetime.fromisoformat(data["ends_at"]) if data.get("ends_at") else None,
-        venues=[VenueDraft(*venue) for venue in data["venues"]],
+        starts_at=starts_at,
+        ends_at=moment_of(answers.get("ends_at")),
+        venues=[VenueDraft(*venue) for venue in answers["venues"]],
         contact_person=person,
         contact_phones=phones,
         contact_email=email,
-        audience_note=data.get("audience"),
+        audience_note=answers.get("audience"),
     )
 
 
-async def _preview(message: Message, state: FSMContext, session: AsyncSession, i18n: I18n) -> None:
-    """Each language's announcement exactly as subscribers will read it, then the choice."""
-    data = await state.get_data()
-    council = await CouncilRepository(session).get(data["council_id"])
-    assert council is not None
-    draft = draft_from(data)
+async def _preview(turn: Turn) -> None:
+    """Each language's announcement exactly as subscribers will read it."""
+    council = await turn.council()
+    draft = draft_from(turn.answers)
     event, venues = draft.build(EventStatus.PUBLISHED)
-    longest = longest_announcement(i18n, event, venues, council)
+    longest = longest_announcement(turn.i18n, event, venues, council)
     if longest > MAX_MESSAGE:
         # Only with everything at its longest; the description is what can give.
-        await message.answer(
+        await turn.message.answer(
             refusal(EventError(EventAdminRefusal.TOO_LONG, length=longest, maximum=MAX_MESSAGE))
         )
-        await message.answer(_("Cancelled. Nothing was saved."))
-        await state.clear()
+        await turn.end(_("Cancelled. Nothing was saved."))
         return
     for language in LANGUAGES:
         fallback = "" if draft.titles.get(language) else " " + _("(no text: falls back)")
         header = _("Preview for readers of {language}:").format(language=LANGUAGE_NAMES[language])
-        with i18n.use_locale(language):
+        with turn.i18n.use_locale(language):
             text = announcement_text(event, venues, council, language)
-        await message.answer(header + fallback)
-        await message.answer(text)
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("Publish now"), callback_data=NewEventDone(choice=Finish.NOW))
-    builder.button(
-        text=_("Publish at a set time"), callback_data=NewEventDone(choice=Finish.LATER)
-    )
-    builder.button(text=_("Save as draft"), callback_data=NewEventDone(choice=Finish.DRAFT))
-    builder.button(text=_("Cancel"), callback_data=NewEventDone(choice=Finish.CANCEL))
-    builder.adjust(1)
-    await state.set_state(NewEvent.confirm)
-    await message.answer(
-        _("Publishing announces the event to the council's subscribers."),
-        reply_markup=builder.as_markup(),
-    )
+        await turn.message.answer(header + fallback)
+        await turn.message.answer(text)
 
 
-async def publish_or_draft_chosen(
-    query: CallbackQuery,
-    callback_data: NewEventDone,
-    state: FSMContext,
-    session: AsyncSession,
-    clock: Clock,
-    staff: Staff,
-    user: User,
-    bot: Bot,
-    event_jobs: EventJobs,
-) -> None:
-    message = await _preview_done(query)
-    if message is None:
+async def _later(turn: Turn) -> bool:
+    return bool(turn.answers["finish"] == Finish.LATER)
+
+
+async def _create(turn: Turn) -> None:
+    choice = Finish(turn.answers["finish"])
+    if choice == Finish.CANCEL:
+        await turn.message.answer(_("Cancelled. Nothing was saved."))
         return
-    publish_at = clock.now() if callback_data.choice == Finish.NOW else None
-    await _create(message, state, session, clock, staff, user, bot, event_jobs, publish_at)
-
-
-async def later_chosen(query: CallbackQuery, state: FSMContext) -> None:
-    message = await _preview_done(query)
-    if message is None:
-        return
-    data = await state.get_data()
-    await state.set_state(NewEvent.publish_at)
-    await message.answer(
-        _("When should it be published? Write the date and time like {example} ({tz}).").format(
-            example=EXAMPLE_TIME, tz=data["tz"]
-        )
-    )
-
-
-async def cancel_chosen(query: CallbackQuery, state: FSMContext) -> None:
-    message = await _preview_done(query)
-    if message is None:
-        return
-    await state.clear()
-    await message.answer(_("Cancelled. Nothing was saved."))
-
-
-async def _preview_done(query: CallbackQuery) -> Message | None:
-    """The preview's message, its buttons taken away (each works once)."""
-    if not isinstance(query.message, Message):
-        return None
-    await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
-    return query.message
-
-
-async def publish_at_received(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    clock: Clock,
-    staff: Staff,
-    user: User,
-    bot: Bot,
-    event_jobs: EventJobs,
-) -> None:
-    data = await state.get_data()
+    publish_at = {
+        Finish.NOW: turn.clock.now(),
+        Finish.DRAFT: None,
+        Finish.LATER: moment_of(turn.answers.get("publish_at")),
+    }[choice]
     try:
-        publish_at = parse_moment(message.text or "", ZoneInfo(data["tz"]))
-    except EventError as error:
-        await message.answer(refusal(error))
-        return
-    await _create(message, state, session, clock, staff, user, bot, event_jobs, publish_at)
-
-
-async def _create(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    clock: Clock,
-    staff: Staff,
-    user: User,
-    bot: Bot,
-    event_jobs: EventJobs,
-    publish_at: datetime | None,
-) -> None:
-    data = await state.get_data()
-    try:
-        event = await EventService(session, clock).create(
-            draft_from(data), staff, publish_at=publish_at
+        event = await EventService(turn.session, turn.clock).create(
+            draft_from(turn.answers), turn.env["staff"], publish_at=publish_at
         )
     except EventError as error:
-        await message.answer(refusal(error))
+        await turn.message.answer(refusal(error))
         # A time that passed while the secretary was typing: they give another one.
-        if publish_at is None or error.code not in (
+        if choice == Finish.LATER and error.code in (
             EventAdminRefusal.IN_THE_PAST,
             EventAdminRefusal.PUBLISH_AFTER_START,
         ):
-            await state.clear()
+            await turn.resume()
         return
-    await state.clear()
-    await message.answer(await _published_text(event, bot, user, session, clock.now()))
-    if (
-        event.status == EventStatus.PUBLISHED
-        and event.publish_at is not None
-        and event.publish_at <= clock.now()
-    ):
+    now = turn.clock.now()
+    await turn.message.answer(
+        await _published_text(event, turn.env["bot"], turn.user, turn.session, now)
+    )
+    publish_at = event.publish_at
+    if event.status == EventStatus.PUBLISHED and publish_at is not None and publish_at <= now:
+        event_jobs: EventJobs = turn.env["event_jobs"]
         await event_jobs.run()
 
 
@@ -534,12 +304,76 @@ async def _published_text(
     )
 
 
-async def wrong_input(message: Message) -> None:
-    await message.answer(_("Please use the buttons above, or /cancel to stop."))
-
-
-async def text_expected(message: Message) -> None:
-    await message.answer(_("Please send text, or /cancel to stop."))
+NEW_EVENT = Wizard(
+    "ne",
+    [
+        CouncilStep(
+            "council_id", prompt=__("Which council holds the event?"), councils=staff_councils
+        ),
+        TextsStep(
+            "texts",
+            prompt=__(
+                "Send the announcement in {language}: the title on the first line, the "
+                "description below it. Or /skip if there is none in this language."
+            ),
+            parse=_announcement,
+            missing=lambda: EventError(EventAdminRefusal.NO_TEXT),
+        ),
+        MomentStep("starts_at", prompt=_start_prompt, parse=parse_moment, check=_starts_in_future),
+        MomentStep(
+            "ends_at",
+            prompt=__(
+                "When does it end? Write the date and time like {example}, or /skip. "
+                "A two-day event ends on its second day."
+            ),
+            example="07.02.2027 18:00",
+            parse=parse_moment,
+            check=_ends_after_start,
+            skip=True,
+        ),
+        VenuesStep(
+            "venues",
+            prompt=__(
+                "Where? Send a venue as: name | address | places — address and places may be "
+                "left out. For example: {example}. An event in several places (every rural "
+                "library of a district) gets one message per venue."
+            ),
+            example=html.quote("Central library | 10 Abay St | 40"),
+        ),
+        TextStep(
+            "contacts",
+            prompt=__(
+                "Contacts for participants: person, phones and e-mail, separated by |, for "
+                "example {example}. Or /skip."
+            ),
+            example=html.quote("Aigerim Sadykova | +7 701 123 45 67 | council@example.kz"),
+            parse=lambda text: list(parse_contacts(text)),
+            skip=True,
+            skipped_value=[None, None, None],
+        ),
+        TextStep(
+            "audience",
+            prompt=__(
+                "Who is it for (for example: teachers, young people, library readers)? Or /skip."
+            ),
+            parse=_audience_note,
+            skip=True,
+        ),
+        Choice(
+            "finish",
+            prompt=__("Publishing announces the event to the council's subscribers."),
+            intro=_preview,
+            options=options(
+                (__("Publish now"), Finish.NOW),
+                (__("Publish at a set time"), Finish.LATER),
+                (__("Save as draft"), Finish.DRAFT),
+                (__("Cancel"), Finish.CANCEL),
+            ),
+        ),
+        MomentStep("publish_at", prompt=_publish_prompt, parse=parse_moment, applies_if=_later),
+    ],
+    finish=_create,
+)
 
 
 # -- managing events -----------------------------------------------------------------------------
@@ -767,7 +601,7 @@ def create_router() -> Router:
     staff = Router(name=f"{__name__}.staff")
     staff.message.filter(IsStaff())
     staff.callback_query.filter(IsStaff())
-    message, callback = staff.message.register, staff.callback_query.register
+    message = staff.message.register
     anywhere = StateFilter("*")
     message(new_event, Command("new_event"), anywhere)
     message(list_events, Command("events_admin"), anywhere)
@@ -777,41 +611,7 @@ def create_router() -> Router:
     message(record_attended, Command("event_attended"), anywhere)
     message(show_report, Command("event_report"), anywhere)
     message(export_registrants, Command("event_registrants"), anywhere)
-    callback(council_chosen, NewEventCouncil.filter(), NewEvent.council)
-    message(text_skipped, Command("skip"), NewEvent.text)
-    not_command = ~F.text.startswith("/")
-    message(text_received, NewEvent.text, not_command)
-    message(start_received, NewEvent.start, F.text, not_command)
-    message(end_skipped, Command("skip"), NewEvent.end)
-    message(end_received, NewEvent.end, F.text, not_command)
-    message(venues_done, Command("done"), NewEvent.venue)
-    message(venue_received, NewEvent.venue, F.text, not_command)
-    message(contacts_skipped, Command("skip"), NewEvent.contacts)
-    message(contacts_received, NewEvent.contacts, F.text, not_command)
-    message(audience_skipped, Command("skip"), NewEvent.audience)
-    message(audience_received, NewEvent.audience, F.text, not_command)
-    finished = NewEventDone.filter
-    callback(
-        publish_or_draft_chosen,
-        finished(F.choice.in_({Finish.NOW, Finish.DRAFT})),
-        NewEvent.confirm,
-    )
-    callback(later_chosen, finished(F.choice == Finish.LATER), NewEvent.confirm)
-    callback(cancel_chosen, finished(F.choice == Finish.CANCEL), NewEvent.confirm)
-    message(publish_at_received, NewEvent.publish_at, F.text, not_command)
-    message(wrong_input, StateFilter(NewEvent.council, NewEvent.confirm), not_command)
-    message(
-        text_expected,
-        StateFilter(
-            NewEvent.start,
-            NewEvent.end,
-            NewEvent.venue,
-            NewEvent.contacts,
-            NewEvent.audience,
-            NewEvent.publish_at,
-        ),
-        not_command,
-    )
+    staff.include_router(NEW_EVENT.router())
 
     others = Router(name=f"{__name__}.others")
     others.message.register(staff_only, Command(*ADMIN_EVENT_COMMANDS), anywhere)

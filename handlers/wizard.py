@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import LANGUAGES
 from bot.i18n import LANGUAGE_NAMES
+from bot.services.councils import Staff, scope_of
 from bot.services.errors import Refused
 from bot.views.refusals import refusal
 from db.models import Council, User
@@ -40,6 +41,7 @@ from db.repositories.councils import CouncilRepository
 
 # What a prompt may be: a (lazy) translated text, or one made for the turn.
 Text = Any | Callable[["Turn"], Awaitable[str]]
+EXAMPLE_TIME = "06.02.2027 15:00"
 USE_BUTTONS = __("Please use the buttons above, or /cancel to stop.")
 SEND_TEXT = __("Please send text, or /cancel to stop.")
 SEND_ANNOUNCEMENT = __("Please send the text of the announcement, or /skip.")
@@ -149,19 +151,29 @@ class Step:
 
     key: str
     prompt: Text = ""
-    # /skip is an answer (this value) when set.
+    # Fills {example} in the prompt.
+    example: str = ""
+    # /skip is an answer (`skipped_value`) when set.
     skip: bool = False
     skipped_value: Any = None
+    # The step is asked only when this says so (None: always).
+    applies_if: Callable[[Turn], Awaitable[bool]] | None = None
 
     async def applies(self, turn: Turn) -> bool:
-        return True
+        return self.applies_if is None or await self.applies_if(turn)
+
+    async def prompt_text(self, turn: Turn, **values: str) -> str:
+        text = await say(turn, self.prompt)
+        if self.example:
+            values["example"] = self.example
+        return text.format(**values) if values else text
 
     async def prefilled(self, turn: Turn) -> Any:
         """An answer that needs no asking, or STAY to ask."""
         return STAY
 
     async def ask(self, turn: Turn) -> None:
-        await turn.message.answer(await say(turn, self.prompt), reply_markup=self.markup(turn))
+        await turn.message.answer(await self.prompt_text(turn), reply_markup=self.markup(turn))
 
     def markup(self, turn: Turn) -> InlineKeyboardMarkup | None:
         return None
@@ -222,7 +234,7 @@ class Choice(Step):
                 callback_data=WizardPress(wizard=self.wizard, step=self.index, value=value),
             )
         builder.adjust(self.columns)
-        await turn.message.answer(await say(turn, self.prompt), reply_markup=builder.as_markup())
+        await turn.message.answer(await self.prompt_text(turn), reply_markup=builder.as_markup())
 
     async def pressed(self, turn: Turn, value: str) -> Any:
         if value not in {value for _label, value in await self.choices(turn)}:
@@ -265,6 +277,13 @@ class CouncilStep(Choice):
         return int(await super().pressed(turn, value))
 
 
+async def staff_councils(turn: Turn) -> list[Council]:
+    """The councils the staff member acts for."""
+    staff: Staff = turn.env["staff"]
+    council_ids = await scope_of(turn.session, staff)
+    return [c for c in await CouncilRepository(turn.session).all() if c.id in council_ids]
+
+
 @dataclass
 class TextsStep(Step):
     """A text in each language, each with /skip; at least one. `parse` reads a message into
@@ -281,8 +300,8 @@ class TextsStep(Step):
 
     async def _ask_language(self, turn: Turn, index: int) -> None:
         turn.answers[f"{self.key}_index"] = index
-        prompt = await say(turn, self.prompt)
-        await turn.message.answer(prompt.format(language=LANGUAGE_NAMES[LANGUAGES[index]]))
+        language = LANGUAGE_NAMES[LANGUAGES[index]]
+        await turn.message.answer(await self.prompt_text(turn, language=language))
 
     async def read(self, turn: Turn, message: Message) -> Any:
         if message.text is None:

@@ -109,6 +109,13 @@ async def test_publishing_at_a_set_time_and_drafts(
     alice = await citizen("en")
     first = await new_event(unsubscribed_admin, choice="Publish at a set time")
     assert first == 0, "it asks for the time first"
+    # A time that cannot be the publication's is refused, and the wizard waits for another.
+    await unsubscribed_admin.send("01.11.2026 09:00")
+    assert unsubscribed_admin.last_reply().text == (
+        "That time has already passed. Give a time in the future."
+    )
+    await unsubscribed_admin.send("28.11.2026 09:00")
+    assert unsubscribed_admin.last_reply().text == "The event must be published before it starts."
     await unsubscribed_admin.send("24.11.2026 09:00")
     assert unsubscribed_admin.last_reply().text.startswith(
         "Event #1 will be published and announced at 24 November 2026, 09:00."
