@@ -2,6 +2,8 @@
 /my with each question's history, rating an answer, one follow-up, and /privacy."""
 
 import secrets
+from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
@@ -47,43 +49,24 @@ from bot.views.refusals import refusal, refusal_alert
 from db.models import Council, QuestionStatus, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
-from handlers.menu import council_keyboard, main_menu
+from handlers.menu import main_menu
+from handlers.wizard import (
+    STAY,
+    Again,
+    Choice,
+    CouncilStep,
+    Step,
+    Turn,
+    Wizard,
+    options,
+)
 
 PER_PAGE = 5
 E_OTINISH = "https://eotinish.kz"
 
 
-class Ask(StatesGroup):
-    council = State()
-    topic = State()
-    text = State()
-    anonymity = State()
-    consent = State()
-    confirm = State()
-
-
 class FollowUp(StatesGroup):
     text = State()
-
-
-class AskCouncil(CallbackData, prefix="ac"):
-    council_id: CallbackId
-
-
-class AskTopic(CallbackData, prefix="at"):
-    topic_id: CallbackId
-
-
-class AskName(CallbackData, prefix="an"):
-    anonymous: bool
-
-
-class AskConsent(CallbackData, prefix="acs"):
-    agree: bool
-
-
-class AskConfirm(CallbackData, prefix="acf"):
-    send: bool
 
 
 class MyPage(CallbackData, prefix="myp"):
@@ -101,187 +84,103 @@ class Withdraw(CallbackData, prefix="pdw"):
 # -- /ask ---------------------------------------------------------------------------------
 
 
-async def start_asking(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    user: User,
-) -> None:
-    await state.clear()
-    councils = await CouncilRepository(session).all()
-    if not councils:
-        await message.answer(_("Questions cannot be sent yet: no council is set up."))
-        return
-    if len(councils) == 1:
-        await _choose_topic(message, state, session, settings, clock, user, councils[0])
-        return
-    markup = council_keyboard(councils, _language(user), lambda id_: AskCouncil(council_id=id_))
-    await state.set_state(Ask.council)
-    await message.answer(_("Which council is your question for?"), reply_markup=markup)
+async def start_asking(message: Message, state: FSMContext, **env: Any) -> None:
+    await ASK.start(message, state, env)
 
 
-async def council_chosen(
-    query: CallbackQuery,
-    callback_data: AskCouncil,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    user: User,
-) -> None:
-    council = await CouncilRepository(session).get(callback_data.council_id)
-    await query.answer()
-    if council is None or not isinstance(query.message, Message):
-        await _stale(query)
-        return
-    await query.message.edit_reply_markup(reply_markup=None)
-    await _choose_topic(query.message, state, session, settings, clock, user, council)
+async def _all_councils(turn: Turn) -> list[Council]:
+    return await CouncilRepository(turn.session).all()
 
 
-async def _choose_topic(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    user: User,
-    council: Council,
-) -> None:
-    try:
-        await QuestionService(session, settings, clock).check_can_ask(user.id, council)
-    except QuestionError as error:
-        await state.clear()
-        await message.answer(refusal(error), reply_markup=main_menu())
-        return
-    topics = await CouncilRepository(session).topics(council.id)
-    builder = InlineKeyboardBuilder()
-    for topic in topics:
-        builder.button(text=topic.name(_language(user)), callback_data=AskTopic(topic_id=topic.id))
-    builder.adjust(2)
-    await state.set_state(Ask.topic)
-    await state.update_data(council_id=council.id)
-    await message.answer(
-        _("Your question to: {council}\nChoose a topic:").format(
-            council=html.quote(council.name(_language(user)))
-        ),
-        reply_markup=builder.as_markup(),
+@dataclass
+class TopicStep(Choice):
+    """The council's topics; asked only of someone who may ask this council now."""
+
+    async def prefilled(self, turn: Turn) -> Any:
+        settings: Settings = turn.env["settings"]
+        service = QuestionService(turn.session, settings, turn.clock)
+        try:
+            await service.check_can_ask(turn.user.id, await turn.council())
+        except QuestionError as error:
+            await turn.end(refusal(error), reply_markup=main_menu())
+        return STAY
+
+    async def choices(self, turn: Turn) -> list[tuple[str, str]]:
+        topics = await CouncilRepository(turn.session).topics(turn.answers["council_id"])
+        return [(topic.name(turn.language), str(topic.id)) for topic in topics]
+
+    async def pressed(self, turn: Turn, value: str) -> Any:
+        return int(await super().pressed(turn, value))
+
+
+async def _topic_prompt(turn: Turn) -> str:
+    council = await turn.council()
+    return _("Your question to: {council}\nChoose a topic:").format(
+        council=html.quote(council.name(turn.language))
     )
 
 
-async def topic_chosen(
-    query: CallbackQuery, callback_data: AskTopic, state: FSMContext, session: AsyncSession
-) -> None:
-    data = await state.get_data()
-    topic = await CouncilRepository(session).topic(callback_data.topic_id)
-    if topic is None or topic.is_hidden or topic.council_id != data.get("council_id"):
-        await _stale(query)
-        return
-    await query.answer()
-    await state.update_data(topic_id=topic.id)
-    await state.set_state(Ask.text)
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(
-            _(
-                "Write your question ({minimum}–{maximum} characters). You may also send a photo "
-                "or a document with the question in its caption."
-            ).format(minimum=MIN_TEXT, maximum=MAX_TEXT)
-        )
+async def _text_prompt(_turn: Turn) -> str:
+    return _(
+        "Write your question ({minimum}–{maximum} characters). You may also send a photo "
+        "or a document with the question in its caption."
+    ).format(minimum=MIN_TEXT, maximum=MAX_TEXT)
 
 
-async def text_received(
-    message: Message, state: FSMContext, album: list[Message] | None = None
-) -> None:
-    parts = album or [message]
-    attachments = [found for part in parts if (found := _attachment(part)) is not None]
-    captions = [part.caption for part in parts if part.caption]
-    raw = (captions[0] if captions else None) if attachments else message.text
-    if raw is None:
-        await message.answer(
-            _("Please send your question as text, or a photo or document with a caption.")
-        )
-        return
-    try:
+@dataclass
+class QuestionTextStep(Step):
+    """The question: text, or a photo or document (an album too) with the text in a caption."""
+
+    async def read(self, turn: Turn, message: Message) -> Any:
+        album: list[Message] | None = turn.env.get("album")
+        parts = album or [message]
+        attachments = [found for part in parts if (found := _attachment(part)) is not None]
+        captions = [part.caption for part in parts if part.caption]
+        raw = (captions[0] if captions else None) if attachments else message.text
+        if raw is None:
+            raise Again(
+                _("Please send your question as text, or a photo or document with a caption.")
+            )
         text = check_text(raw)
-    except QuestionError as error:
-        await message.answer(refusal(error))
-        return
-    await state.update_data(text=text, attachments=attachments[:MAX_ATTACHMENTS])
-    await state.set_state(Ask.anonymity)
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("Show my name"), callback_data=AskName(anonymous=False))
-    builder.button(text=_("Stay anonymous"), callback_data=AskName(anonymous=True))
-    builder.adjust(1)
-    await message.answer(
-        _(
-            "Should the council see your name? If you stay anonymous, the secretaries see neither "
-            "your name nor your Telegram account."
-        ),
-        reply_markup=builder.as_markup(),
-    )
+        turn.answers["attachments"] = attachments[:MAX_ATTACHMENTS]
+        return text
 
 
-async def anonymity_chosen(
-    query: CallbackQuery,
-    callback_data: AskName,
-    state: FSMContext,
-    session: AsyncSession,
-    user: User,
-) -> None:
-    await query.answer()
-    await state.update_data(anonymous=callback_data.anonymous)
-    if not isinstance(query.message, Message):
-        return
-    await query.message.edit_reply_markup(reply_markup=None)
-    if user.consent_at is None:
-        builder = InlineKeyboardBuilder()
-        builder.button(text=_("I agree"), callback_data=AskConsent(agree=True))
-        builder.button(text=_("I do not agree"), callback_data=AskConsent(agree=False))
-        builder.adjust(2)
-        await state.set_state(Ask.consent)
-        await query.message.answer(consent_notice(), reply_markup=builder.as_markup())
-        return
-    await _preview(query.message, state, session, user)
+async def _no_consent_yet(turn: Turn) -> bool:
+    return turn.user.consent_at is None
 
 
-async def consent_given(
-    query: CallbackQuery,
-    callback_data: AskConsent,
-    state: FSMContext,
-    session: AsyncSession,
-    clock: Clock,
-    user: User,
-) -> None:
-    await query.answer()
-    if not isinstance(query.message, Message):
-        return
-    await query.message.edit_reply_markup(reply_markup=None)
-    if not callback_data.agree:
-        await state.clear()
-        await query.message.answer(
-            _("Without your consent we cannot accept a question. Nothing was sent."),
-            reply_markup=main_menu(),
+@dataclass
+class ConsentStep(Choice):
+    """Consent to keep the citizen's data, once: without it nothing is sent."""
+
+    async def taken(self, turn: Turn, value: Any) -> Any:
+        if value != "agree":
+            await turn.end(
+                _("Without your consent we cannot accept a question. Nothing was sent."),
+                reply_markup=main_menu(),
+            )
+            return STAY
+        from_user = turn.env["event_from_user"]
+        await PrivacyService(turn.session, turn.clock).consent(
+            turn.user, from_user.full_name, from_user.username
         )
-        return
-    await PrivacyService(session, clock).consent(
-        user, query.from_user.full_name, query.from_user.username
-    )
-    await _preview(query.message, state, session, user)
+        return value
 
 
-async def _preview(message: Message, state: FSMContext, session: AsyncSession, user: User) -> None:
-    data = await state.get_data()
-    councils = CouncilRepository(session)
-    council = await councils.get(data["council_id"])
-    topic = await councils.topic(data["topic_id"])
-    if council is None or topic is None:
-        await state.clear()
-        await message.answer(_("This button is no longer valid."))
-        return
-    language = _language(user)
-    author = _("anonymous") if data["anonymous"] else html.quote(user.full_name)
+async def _consent_prompt(_turn: Turn) -> str:
+    return consent_notice()
+
+
+async def _preview(turn: Turn) -> str:
+    """The question as the council will get it; sending it twice registers it once (`key`)."""
+    council = await turn.council()
+    topic = await CouncilRepository(turn.session).topic(turn.answers["topic_id"])
+    if topic is None:
+        raise Again(_("This button is no longer valid."))
+    language = turn.language
+    anonymous = turn.answers["anonymous"] == "anonymous"
+    author = _("anonymous") if anonymous else html.quote(turn.user.full_name)
     lines = [
         _("Please check your question:"),
         "",
@@ -289,54 +188,79 @@ async def _preview(message: Message, state: FSMContext, session: AsyncSession, u
         _("Topic: {topic}").format(topic=html.quote(topic.name(language))),
         _("From: {author}").format(author=author),
     ]
-    if count := len(data.get("attachments") or []):
+    if count := len(turn.answers.get("attachments") or []):
         lines.append(
             ngettext("Attachment: {count} file", "Attachments: {count} files", count).format(
                 count=count
             )
         )
-    lines += ["", html.quote(data["text"]), "", _not_an_appeal()]
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("Send"), callback_data=AskConfirm(send=True))
-    builder.button(text=_("Cancel"), callback_data=AskConfirm(send=False))
-    builder.adjust(2)
-    await state.update_data(key=secrets.token_hex(8))
-    await state.set_state(Ask.confirm)
-    await message.answer("\n".join(lines), reply_markup=builder.as_markup())
+    lines += ["", html.quote(turn.answers["text"]), "", _not_an_appeal()]
+    turn.answers["key"] = secrets.token_hex(8)
+    return "\n".join(lines)
 
 
-async def confirmed(
-    query: CallbackQuery,
-    callback_data: AskConfirm,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    user: User,
-    notifier: Notifier,
-) -> None:
-    data = await state.get_data()
-    await state.clear()
-    await query.answer()
-    if not isinstance(query.message, Message):
+async def _send(turn: Turn) -> None:
+    if turn.answers["confirm"] != "send":
+        await turn.message.answer(_("Cancelled. Nothing was sent."), reply_markup=main_menu())
         return
-    await query.message.edit_reply_markup(reply_markup=None)
-    if not callback_data.send:
-        await query.message.answer(_("Cancelled. Nothing was sent."), reply_markup=main_menu())
-        return
-    council = await CouncilRepository(session).get(data["council_id"])
-    if council is None:
-        await _stale(query)
-        return
+    answers = turn.answers
     draft = Draft(
-        council_id=council.id,
-        topic_id=data["topic_id"],
-        text=data["text"],
-        anonymous=data["anonymous"],
-        attachments=tuple((kind, file_id) for kind, file_id in data.get("attachments") or []),
-        key=data.get("key"),
+        council_id=answers["council_id"],
+        topic_id=answers["topic_id"],
+        text=answers["text"],
+        anonymous=answers["anonymous"] == "anonymous",
+        attachments=tuple((kind, file_id) for kind, file_id in answers.get("attachments") or []),
+        key=answers.get("key"),
     )
-    await _register(query.message, session, settings, clock, user, council, draft, notifier)
+    settings: Settings = turn.env["settings"]
+    notifier: Notifier = turn.env["notifier"]
+    await _register(
+        turn.message,
+        turn.session,
+        settings,
+        turn.clock,
+        turn.user,
+        await turn.council(),
+        draft,
+        notifier,
+    )
+
+
+ASK = Wizard(
+    "ask",
+    [
+        CouncilStep(
+            "council_id",
+            prompt=__("Which council is your question for?"),
+            councils=_all_councils,
+            none_text=__("Questions cannot be sent yet: no council is set up."),
+        ),
+        TopicStep("topic_id", prompt=_topic_prompt, columns=2),
+        QuestionTextStep("text", prompt=_text_prompt),
+        Choice(
+            "anonymous",
+            prompt=__(
+                "Should the council see your name? If you stay anonymous, the secretaries see "
+                "neither your name nor your Telegram account."
+            ),
+            options=options((__("Show my name"), "named"), (__("Stay anonymous"), "anonymous")),
+        ),
+        ConsentStep(
+            "consent",
+            prompt=_consent_prompt,
+            applies_if=_no_consent_yet,
+            options=options((__("I agree"), "agree"), (__("I do not agree"), "disagree")),
+            columns=2,
+        ),
+        Choice(
+            "confirm",
+            prompt=_preview,
+            options=options((__("Send"), "send"), (__("Cancel"), "cancel")),
+            columns=2,
+        ),
+    ],
+    finish=_send,
+)
 
 
 async def _register(
@@ -664,17 +588,7 @@ def create_router() -> Router:
     message(my_questions, F.text == __("📋 My questions"), StateFilter("*"))
     message(privacy, Command("privacy"))
 
-    callback(council_chosen, AskCouncil.filter(), Ask.council)
-    callback(topic_chosen, AskTopic.filter(), Ask.topic)
-    message(text_received, Ask.text, ~F.text.startswith("/"))
-    callback(anonymity_chosen, AskName.filter(), Ask.anonymity)
-    callback(consent_given, AskConsent.filter(), Ask.consent)
-    callback(confirmed, AskConfirm.filter(), Ask.confirm)
-    message(
-        _wrong_input,
-        StateFilter(Ask.council, Ask.topic, Ask.anonymity, Ask.consent, Ask.confirm),
-        ~F.text.startswith("/"),
-    )
+    router.include_router(ASK.router())
 
     callback(follow_up_pressed, FollowUpAction.filter(), StateFilter("*"))
     message(follow_up_text, FollowUp.text, ~F.text.startswith("/"))

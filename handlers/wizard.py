@@ -184,6 +184,11 @@ class Step:
     async def pressed(self, turn: Turn, value: str) -> Any:
         raise Again(_("This button is no longer valid."))
 
+    async def taken(self, turn: Turn, answer: Any) -> Any:
+        """What a pressed button's answer does once its buttons are gone (a consent is
+        recorded); the answer, or STAY."""
+        return answer
+
     async def skipped(self, turn: Turn) -> Any:
         return self.skipped_value
 
@@ -393,6 +398,12 @@ class Wizard:
         await self._enter(turn, 0)
 
     async def _enter(self, turn: Turn, index: int) -> None:
+        try:
+            await self._ask_from(turn, index)
+        except Again as again:  # what the wizard was built on is gone (a deleted council)
+            await turn.end(again.text)
+
+    async def _ask_from(self, turn: Turn, index: int) -> None:
         while index < len(self.steps):
             step = self.steps[index]
             if await step.applies(turn):
@@ -470,7 +481,7 @@ class Wizard:
         await query.answer()
         # A step's buttons work once.
         await query.message.edit_reply_markup(reply_markup=None)
-        await self._answer(turn, index, _given(answer))
+        await self._answer(turn, index, lambda: self.steps[index].taken(turn, answer))
 
     def router(self) -> Router:
         """The wizard's handlers: they take updates only while one of its steps waits."""
@@ -486,10 +497,3 @@ class Wizard:
             self.on_press, WizardPress.filter(F.wizard == self.name), every
         )
         return router
-
-
-def _given(answer: Any) -> Callable[[], Awaitable[Any]]:
-    async def given() -> Any:
-        return answer
-
-    return given
