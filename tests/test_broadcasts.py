@@ -416,3 +416,41 @@ async def test_two_lanes_at_high_rates_survive_a_crash_too(app, saule, telegram,
     assert set(got) | uncertain == set(ids)
     async with app.sessionmaker() as session:
         assert (await session.get(Broadcast, 1)).status == BroadcastStatus.DONE
+
+
+async def test_the_wizard_takes_only_what_its_current_step_asks(saule, citizen, app):
+    """Stickers, typed button labels, forged and old buttons, and words for a date: each gets
+    a clear answer, and the /broadcast wizard stays where it was."""
+    await citizen("en")
+    await saule.send("/broadcast")
+    await saule.send_sticker()
+    assert saule.last_reply().text == "Please send the text of the announcement, or /skip."
+    await saule.send("Round table on Friday")
+    assert saule.last_reply().text == "Send the text in Русский, or /skip if there is none."
+    await saule.send("/skip")
+    await saule.send("/skip")
+    await saule.send("/skip")  # no photo
+    audience = saule.last_reply()
+    assert audience.text == "Who should receive it?"
+
+    await saule.send("All subscribers")
+    assert saule.last_reply().text == "Please use the buttons above, or /cancel to stop."
+    await saule.press_data("wz:bc:3:fr", audience)
+    assert saule.alerts()[-1] == "This button is no longer valid."
+    await saule.press_data("wz:bc:5:send", audience)  # the confirmation's, not yet asked
+    assert saule.alerts()[-1] == "This button is no longer valid."
+    await saule.press("Only Қазақша", audience)
+    assert saule.last_reply().text.startswith("When? Press “Send now”")
+    await saule.press_data("wz:bc:3:all", audience)  # pressed again, after it was answered
+    assert saule.alerts()[-1] == "This button is no longer valid."
+
+    await saule.send("next Friday")
+    assert saule.last_reply().text == (
+        "Write the date and time like 06.02.2027 15:00, or press “Send now”."
+    )
+    await saule.press("Send now")
+    assert saule.last_reply().text == "Send to 0 subscribers now?", "only Kazakh readers"
+    await saule.press("Cancel")
+    assert saule.last_reply().text == "Cancelled. Nothing was sent."
+    async with app.sessionmaker() as session:
+        assert list(await session.scalars(select(Broadcast))) == []
