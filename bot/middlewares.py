@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import metrics
 from bot.cache import Caches
 from bot.clock import Clock
+from bot.services.container import Services
 from bot.transient import delay_before, is_transient
 from bot.update_ledger import UpdateLedger
 from db.models import User as DbUser
@@ -162,7 +163,8 @@ class CountUpdatesMiddleware(BaseMiddleware):
 
 
 class DatabaseMiddleware(BaseMiddleware):
-    """One session per update; what the handler leaves uncommitted is committed when it returns.
+    """One session per update, and the update's services bound to it (data["services"]);
+    what the handler leaves uncommitted is committed when it returns.
 
     Whoever needs to know: callables in session.info["after_commit"] run after each commit
     (db.engine.HookedSession), those in session.info["on_failure"] when the update fails."""
@@ -173,6 +175,7 @@ class DatabaseMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             data["session"] = session
+            data["services"] = Services(session, data["settings"], data["clock"])
             trace: Trace | None = data.get("trace")
             session.info["after_commit"] = [trace.count_commit] if trace is not None else []
             session.info["on_failure"] = []

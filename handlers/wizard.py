@@ -33,11 +33,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import LANGUAGES
 from bot.i18n import LANGUAGE_NAMES
-from bot.services.councils import Staff, scope_of
+from bot.services.container import Services
+from bot.services.councils import Staff
 from bot.services.errors import Refused
 from bot.views.refusals import refusal
 from db.models import Council, User
-from db.repositories.councils import CouncilRepository
 
 # What a prompt may be: a (lazy) translated text, or one made for the turn.
 Text = Any | Callable[["Turn"], Awaitable[str]]
@@ -83,6 +83,11 @@ class Turn:
     ended: bool = False
 
     @property
+    def services(self) -> Services:
+        services: Services = self.env["services"]
+        return services
+
+    @property
     def session(self) -> AsyncSession:
         session: AsyncSession = self.env["session"]
         return session
@@ -108,7 +113,7 @@ class Turn:
 
     async def council(self) -> Council:
         """The council the wizard is for (the `council_id` answer)."""
-        council = await CouncilRepository(self.session).get(self.answers["council_id"])
+        council = await self.services.councils.find(self.answers["council_id"])
         if council is None:  # deleted while the wizard ran
             raise Again(_("This button is no longer valid."))
         return council
@@ -285,8 +290,7 @@ class CouncilStep(Choice):
 async def staff_councils(turn: Turn) -> list[Council]:
     """The councils the staff member acts for."""
     staff: Staff = turn.env["staff"]
-    council_ids = await scope_of(turn.session, staff)
-    return [c for c in await CouncilRepository(turn.session).all() if c.id in council_ids]
+    return await turn.services.councils.acting_for(staff)
 
 
 @dataclass

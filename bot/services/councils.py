@@ -110,6 +110,30 @@ class CouncilService:
         self.settings = settings
         self.councils = CouncilRepository(session)
 
+    # -- reading ------------------------------------------------------------------------------
+
+    async def find(self, council_id: int) -> Council | None:
+        return await self.councils.get(council_id)
+
+    async def all(self) -> list[Council]:
+        return await self.councils.all()
+
+    async def acting_for(self, staff: Staff) -> list[Council]:
+        """The councils a staff member acts for (every council, for a superadmin)."""
+        council_ids = await scope_of(self.session, staff)
+        return [council for council in await self.councils.all() if council.id in council_ids]
+
+    async def topics(self, council_id: int, *, include_hidden: bool = False) -> list[Topic]:
+        return await self.councils.topics(council_id, include_hidden=include_hidden)
+
+    async def topic(self, topic_id: int) -> Topic | None:
+        return await self.councils.topic(topic_id)
+
+    async def secretaries(self, council_id: int) -> list[User]:
+        return await self.councils.secretaries(council_id)
+
+    # -- changing -----------------------------------------------------------------------------
+
     async def ensure_default(self, now: datetime) -> Council | None:
         """On first start, a single council from the settings, so the bot works out of the box."""
         if await self.councils.count():
