@@ -17,22 +17,18 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.callback_ids import CallbackId, CallbackPage
-from bot.clock import Clock
-from bot.config import Settings
 from bot.i18n import format_day
+from bot.services.container import Services
 from bot.services.errors import QuestionRefusal
-from bot.services.privacy import PrivacyService
 from bot.services.questions import (
     MAX_ATTACHMENTS,
     MAX_TEXT,
     MIN_TEXT,
     Draft,
     QuestionError,
-    QuestionService,
     check_text,
 )
 from bot.views import Plain, pack
@@ -47,8 +43,6 @@ from bot.views.notify import (
 from bot.views.paging import page_buttons
 from bot.views.refusals import refusal, refusal_alert
 from db.models import Council, QuestionStatus, User
-from db.repositories.councils import CouncilRepository
-from db.repositories.questions import QuestionRepository
 from handlers.menu import main_menu
 from handlers.wizard import (
     STAY,
@@ -89,7 +83,7 @@ async def start_asking(message: Message, state: FSMContext, **env: Any) -> None:
 
 
 async def _all_councils(turn: Turn) -> list[Council]:
-    return await CouncilRepository(turn.session).all()
+    return await turn.services.councils.all()
 
 
 @dataclass
@@ -97,16 +91,14 @@ class TopicStep(Choice):
     """The council's topics; asked only of someone who may ask this council now."""
 
     async def prefilled(self, turn: Turn) -> Any:
-        settings: Settings = turn.env["settings"]
-        service = QuestionService(turn.session, settings, turn.clock)
         try:
-            await service.check_can_ask(turn.user.id, await turn.council())
+            await turn.services.questions.check_can_ask(turn.user.id, await turn.council())
         except QuestionError as error:
             await turn.end(refusal(error), reply_markup=main_menu())
         return STAY
 
     async def choices(self, turn: Turn) -> list[tuple[str, str]]:
-        topics = await CouncilRepository(turn.session).topics(turn.answers["council_id"])
+        topics = await turn.services.councils.topics(turn.answers["council_id"])
         return [(topic.name(turn.language), str(topic.id)) for topic in topics]
 
     async def pressed(self, turn: Turn, value: str) -> Any:
@@ -162,9 +154,7 @@ class ConsentStep(Choice):
             )
             return STAY
         from_user = turn.env["event_from_user"]
-        await PrivacyService(turn.session, turn.clock).consent(
-            turn.user, from_user.full_name, from_user.username
-        )
+        await turn.services.privacy.consent(turn.user, from_user.full_name, from_user.username)
         return value
 
 
@@ -175,7 +165,7 @@ async def _consent_prompt(_turn: Turn) -> str:
 async def _preview(turn: Turn) -> str:
     """The question as the council will get it; sending it twice registers it once (`key`)."""
     council = await turn.council()
-    topic = await CouncilRepository(turn.session).topic(turn.answers["topic_id"])
+    topic = await turn.services.councils.topic(turn.answers["topic_id"])
     if topic is None:
         raise Again(_("This button is no longer valid."))
     language = turn.language
@@ -212,18 +202,8 @@ async def _send(turn: Turn) -> None:
         attachments=tuple((kind, file_id) for kind, file_id in answers.get("attachments") or []),
         key=answers.get("key"),
     )
-    settings: Settings = turn.env["settings"]
     notifier: Notifier = turn.env["notifier"]
-    await _register(
-        turn.message,
-        turn.session,
-        settings,
-        turn.clock,
-        turn.user,
-        await turn.council(),
-        draft,
-        notifier,
-    )
+    await _register(turn.message, turn.services, turn.user, await turn.council(), draft, notifier)
 
 
 ASK = Wizard(
@@ -265,27 +245,25 @@ ASK = Wizard(
 
 async def _register(
     message: Message,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     user: User,
     council: Council,
     draft: Draft,
     notifier: Notifier,
 ) -> None:
     try:
-        question = await QuestionService(session, settings, clock).create(user, council, draft)
+        question = await services.questions.create(user, council, draft)
     except QuestionError as error:
         await message.answer(refusal(error), reply_markup=main_menu())
         return
     # The question is safe in the database before anyone is told about it.
     metrics.QUESTIONS.inc()
-    topic = await CouncilRepository(session).topic(question.topic_id)
+    topic = await services.councils.topic(question.topic_id)
     assert topic is not None
     # Neither waits on the other: a receipt that fails (5xx, timeout, 429, blocked) never keeps
     # the question from the council, nor a failed card the receipt from the citizen.
     await notifier.receipt(message, question, council, topic, _language(user))
-    await notifier.post_card(session, question)
+    await notifier.post_card(services.session, question)
 
 
 # -- follow-up ----------------------------------------------------------------------------
@@ -295,14 +273,11 @@ async def follow_up_pressed(
     query: CallbackQuery,
     callback_data: FollowUpAction,
     state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     user: User,
 ) -> None:
-    service = QuestionService(session, settings, clock)
     try:
-        question = await service.check_followup(callback_data.question_id, user.id)
+        question = await services.questions.check_followup(callback_data.question_id, user.id)
     except QuestionError as error:
         await query.answer(refusal_alert(error), show_alert=True)
         return
@@ -320,26 +295,25 @@ async def follow_up_pressed(
 async def follow_up_text(
     message: Message,
     state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     user: User,
     notifier: Notifier,
 ) -> None:
     if message.text is None:
         await message.answer(_("Please send your follow-up as text."))
         return
-    service = QuestionService(session, settings, clock)
     try:
         text = check_text(message.text)
-        parent = await service.check_followup((await state.get_data())["parent_id"], user.id)
+        parent = await services.questions.check_followup(
+            (await state.get_data())["parent_id"], user.id
+        )
     except QuestionError as error:
         await message.answer(refusal(error))
         if error.code not in {QuestionRefusal.TOO_SHORT, QuestionRefusal.TOO_LONG}:
             await state.clear()
         return
     await state.clear()
-    council = await CouncilRepository(session).get(parent.council_id)
+    council = await services.councils.find(parent.council_id)
     assert council is not None
     draft = Draft(
         council_id=council.id,
@@ -348,7 +322,7 @@ async def follow_up_text(
         anonymous=parent.anonymous,
         parent_id=parent.id,
     )
-    await _register(message, session, settings, clock, user, council, draft, notifier)
+    await _register(message, services, user, council, draft, notifier)
 
 
 # -- rating -------------------------------------------------------------------------------
@@ -357,21 +331,19 @@ async def follow_up_text(
 async def rated(
     query: CallbackQuery,
     callback_data: RateAction,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     user: User,
 ) -> None:
-    service = QuestionService(session, settings, clock)
     try:
-        question = await service.rate(callback_data.question_id, user.id, callback_data.helpful)
+        question = await services.questions.rate(
+            callback_data.question_id, user.id, callback_data.helpful
+        )
     except QuestionError as error:
         await query.answer(refusal_alert(error), show_alert=True)
         return
     await query.answer(_("Thank you for your rating!"))
     if isinstance(query.message, Message):
-        followup = await QuestionRepository(session).followup_of(question.id)
-        can_follow_up = question.parent_id is None and followup is None
+        can_follow_up = await services.questions.can_follow_up(question)
         await query.message.edit_reply_markup(
             reply_markup=answer_keyboard(question, can_follow_up)
         )
@@ -383,34 +355,30 @@ async def rated(
 async def my_questions(
     message: Message,
     state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     user: User,
 ) -> None:
     await state.clear()
-    text, markup = await _my_page(session, settings, clock, user, 0)
+    text, markup = await _my_page(services, user, 0)
     await message.answer(text, reply_markup=markup)
 
 
 async def my_page(
     query: CallbackQuery,
     callback_data: MyPage,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     user: User,
 ) -> None:
     await query.answer()
-    text, markup = await _my_page(session, settings, clock, user, max(callback_data.page, 0))
+    text, markup = await _my_page(services, user, max(callback_data.page, 0))
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
 
 
 async def _my_page(
-    session: AsyncSession, settings: Settings, clock: Clock, user: User, page: int
+    services: Services, user: User, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    shown = await QuestionService(session, settings, clock).of_citizen(user.id, page, PER_PAGE)
+    shown = await services.questions.of_citizen(user.id, page, PER_PAGE)
     if shown.empty:
         return _("You have not asked any questions yet. To ask one: /ask"), None
     builder = InlineKeyboardBuilder()
@@ -430,20 +398,18 @@ async def _my_page(
 async def my_question(
     query: CallbackQuery,
     callback_data: MyQuestion,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     user: User,
 ) -> None:
-    service = QuestionService(session, settings, clock)
+    service = services.questions
     try:
         question = await service.own(callback_data.question_id, user.id)
     except QuestionError as error:
         await query.answer(refusal_alert(error), show_alert=True)
         return
     await query.answer()
-    council = await CouncilRepository(session).get(question.council_id)
-    topic = await CouncilRepository(session).topic(question.topic_id)
+    council = await services.councils.find(question.council_id)
+    topic = await services.councils.topic(question.topic_id)
     assert council is not None and topic is not None
     language = _language(user)
     tz = ZoneInfo(council.timezone)
@@ -465,8 +431,7 @@ async def my_question(
         parts += ["", _("Reason:"), Plain(question.resolution or "")]
     markup = None
     if question.status == QuestionStatus.ANSWERED:
-        followup = await QuestionRepository(session).followup_of(question.id)
-        markup = answer_keyboard(question, question.parent_id is None and followup is None)
+        markup = answer_keyboard(question, await service.can_follow_up(question))
     if isinstance(query.message, Message):
         # A long question with a long answer does not fit one message: it comes in several,
         # the buttons under the last.
@@ -500,29 +465,26 @@ async def privacy(message: Message, user: User) -> None:
 
 
 async def withdraw(
-    query: CallbackQuery, session: AsyncSession, clock: Clock, user: User, notifier: Notifier
+    query: CallbackQuery, services: Services, user: User, notifier: Notifier
 ) -> None:
-    service = PrivacyService(session, clock)
-    if user.consent_at is not None:
-        named = await service.withdraw(user)
+    forgotten = await services.privacy.forget(user)
+    if forgotten is None:
+        await _stale(query)
+        return
+    if forgotten.withdrawn:
         done = _(
             "Your consent is withdrawn. We erased your name and username, and your questions "
             "are now anonymous. Answers to open questions will still reach you here."
         )
-    elif user.full_name or user.username:
-        named = []
-        await service.erase(user)
-        done = _("We erased your name and username.")
     else:
-        await _stale(query)
-        return
+        done = _("We erased your name and username.")
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(done)
     # The cards already posted to the secretaries lose the name too.
-    for question in named:
-        await notifier.refresh_cards(session, question)
+    for question in forgotten.named:
+        await notifier.refresh_cards(services.session, question)
 
 
 def consent_notice() -> str:

@@ -27,16 +27,14 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callback_ids import CallbackId, CallbackPage
-from bot.clock import Clock
-from bot.config import Settings
 from bot.i18n import format_day
-from bot.services.councils import Staff, scope_of
+from bot.services.container import Services
+from bot.services.councils import Staff
 from bot.services.errors import CaseRefusal
 from bot.services.export import export_rows, to_csv, to_xlsx
-from bot.services.questions import QuestionError, QuestionService, status_refusal
+from bot.services.questions import QuestionError, QuestionService
 from bot.services.tickets import parse_ticket
 from bot.views import Plain, pack
 from bot.views.notify import (
@@ -52,9 +50,6 @@ from bot.views.notify import (
 from bot.views.paging import page_buttons
 from bot.views.refusals import refusal, refusal_alert
 from db.models import Question, QuestionStatus, User
-from db.repositories.councils import CouncilRepository
-from db.repositories.questions import QuestionRepository
-from db.repositories.users import UserRepository
 from handlers.filters import PRIVATE, IsStaff
 from handlers.replies import send_lines, send_messages
 
@@ -97,11 +92,11 @@ def _replied(message: Message) -> Message | None:
 class IsCardReply(Filter):
     """A reply to one of the bot's question cards: hands the handler that `question`."""
 
-    async def __call__(self, message: Message, session: AsyncSession) -> bool | dict[str, Any]:
+    async def __call__(self, message: Message, services: Services) -> bool | dict[str, Any]:
         replied = _replied(message)
         if replied is None:
             return False
-        question = await QuestionRepository(session).by_card(message.chat.id, replied.message_id)
+        question = await services.questions.by_card(message.chat.id, replied.message_id)
         return {"question": question} if question is not None else False
 
 
@@ -155,29 +150,19 @@ async def _question_from_args(
 
 
 async def staff_view(
-    session: AsyncSession, service: QuestionService, question: Question, language: str
+    services: Services, question: Question, language: str
 ) -> tuple[list[str], InlineKeyboardMarkup | None]:
     """A question as the staff see it: the card, then its history with who did what."""
-    councils = CouncilRepository(session)
-    council = await councils.get(question.council_id)
-    topic = await councils.topic(question.topic_id)
-    assert council is not None and topic is not None
-    users = UserRepository(session)
-    citizen = None if question.anonymous else await users.get(question.citizen_id)
-    parent = (
-        await QuestionRepository(session).get(question.parent_id) if question.parent_id else None
-    )
-    entries = await service.history(question)
-    actors = {entry.actor_id for entry in entries if entry.actor_id is not None}
-    names = {}
-    for actor_id in actors - {question.citizen_id}:
-        actor = await users.get(actor_id)
-        names[actor_id] = actor.full_name if actor else str(actor_id)
+    case = await services.questions.case(question)
     # The card's lines are each whole HTML (its user text is escaped), so they pack safely.
-    card = card_text(question, council, topic, citizen, language, parent)
+    card = card_text(question, case.council, case.topic, case.citizen, language, case.parent)
     parts: list[str | Plain] = [*card.split("\n"), "", _("History:")]
     parts += history_lines(
-        entries, language, ZoneInfo(council.timezone), names=names, citizen_id=question.citizen_id
+        case.history,
+        language,
+        ZoneInfo(case.council.timezone),
+        names=case.names,
+        citizen_id=question.citizen_id,
     )
     if question.status in (QuestionStatus.ANSWERED, QuestionStatus.REJECTED):
         label = _("Answer:") if question.status == QuestionStatus.ANSWERED else _("Reason:")
@@ -190,46 +175,37 @@ async def staff_view(
 
 async def inbox(
     message: Message,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     staff: Staff,
     user: User | None = None,
 ) -> None:
-    text, markup = await _inbox_page(session, settings, clock, staff, user, 0)
+    text, markup = await _inbox_page(services, staff, user, 0)
     await message.answer(text, reply_markup=markup)
 
 
 async def inbox_page(
     query: CallbackQuery,
     callback_data: InboxPage,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     staff: Staff,
     user: User | None = None,
 ) -> None:
     await query.answer()
-    text, markup = await _inbox_page(session, settings, clock, staff, user, callback_data.page)
+    text, markup = await _inbox_page(services, staff, user, callback_data.page)
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
 
 
 async def _inbox_page(
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    staff: Staff,
-    user: User | None,
-    page: int,
+    services: Services, staff: Staff, user: User | None, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    service = QuestionService(session, settings, clock)
-    council_ids = await scope_of(session, staff)
+    service = services.questions
+    council_ids = await service.scope(staff)
     shown = await service.inbox(council_ids, page, PER_PAGE)
     if shown.empty:
         return _("No open questions. 🎉"), None
     language = _language(user)
-    today = clock.now().astimezone(settings.tz).date()
+    today = services.clock.now().astimezone(services.settings.tz).date()
     builder = InlineKeyboardBuilder()
     for question in shown.items:
         mark = "⚠️ " if question.due_date < today else ""
@@ -248,20 +224,17 @@ async def _inbox_page(
 async def view_pressed(
     query: CallbackQuery,
     callback_data: StaffView,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     staff: Staff,
     user: User | None = None,
 ) -> None:
-    service = QuestionService(session, settings, clock)
     try:
-        question = await service.get_for(callback_data.question_id, staff)
+        question = await services.questions.get_for(callback_data.question_id, staff)
     except QuestionError as error:
         await query.answer(refusal_alert(error), show_alert=True)
         return
     await query.answer()
-    messages, markup = await staff_view(session, service, question, _language(user))
+    messages, markup = await staff_view(services, question, _language(user))
     if isinstance(query.message, Message):
         await send_messages(query.message.answer, messages, markup)
 
@@ -269,17 +242,15 @@ async def view_pressed(
 async def show_question(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     staff: Staff,
     user: User | None = None,
 ) -> None:
-    service = QuestionService(session, settings, clock)
-    found = await _question_from_args(message, command, service, staff, _("Usage: /q <ticket>"))
+    usage = _("Usage: /q <ticket>")
+    found = await _question_from_args(message, command, services.questions, staff, usage)
     if found is None:
         return
-    messages, markup = await staff_view(session, service, found[0], _language(user))
+    messages, markup = await staff_view(services, found[0], _language(user))
     await send_messages(message.answer, messages, markup)
 
 
@@ -294,27 +265,25 @@ def _status_usage(action: str) -> str:
 async def status_command(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     staff: Staff,
     notifier: Notifier,
 ) -> None:
     """/take <ticket>, /answer <ticket> <text>, /reject <ticket> <reason>."""
     action = command.command
-    service = QuestionService(session, settings, clock)
     usage = _status_usage(action)
     needs_text = action != "take"
-    found = await _question_from_args(message, command, service, staff, usage, needs_text)
+    found = await _question_from_args(
+        message, command, services.questions, staff, usage, needs_text
+    )
     if found is not None:
         question, text = found
-        await _act(message.answer, session, service, notifier, question, staff, action, text)
+        await _act(message.answer, services, notifier, question, staff, action, text)
 
 
 async def _act(
     reply: Any,
-    session: AsyncSession,
-    service: QuestionService,
+    services: Services,
     notifier: Notifier,
     question: Question,
     staff: Staff,
@@ -323,6 +292,7 @@ async def _act(
 ) -> bool:
     """Take, answer or reject; on success tell the citizen, refresh every card, and tell the one
     who acted what reached the citizen."""
+    service = services.questions
     try:
         if action == "take":
             await service.take(question, staff)
@@ -333,9 +303,9 @@ async def _act(
     except QuestionError as error:
         await reply(refusal(error))
         return False
-    outcome = await notifier.tell_citizen(session, question)
+    outcome = await notifier.tell_citizen(services.session, question)
     await reply(_confirmation(action, outcome).format(ticket=question.ticket))
-    await notifier.refresh_cards(session, question)
+    await notifier.refresh_cards(services.session, question)
     return True
 
 
@@ -378,14 +348,12 @@ def _confirmation(action: str, outcome: Outcome) -> str:
 async def ban_command(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     staff: Staff,
 ) -> None:
     """/ban <ticket> and /unban <ticket>: the citizen behind it, never named. The answers depend
     only on the ticket named (see QuestionService.ban)."""
-    service = QuestionService(session, settings, clock)
+    service = services.questions
     banning = command.command == "ban"
     usage = _("Usage: /ban <ticket>") if banning else _("Usage: /unban <ticket>")
     found = await _question_from_args(message, command, service, staff, usage)
@@ -408,29 +376,21 @@ async def ban_command(
 async def export_command(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
+    services: Services,
     staff: Staff,
     user: User | None = None,
 ) -> None:
-    period = _parse_period(command.args, settings.tz)
+    tz = services.settings.tz
+    period = _parse_period(command.args, tz)
     if period is None:
         await message.answer(html.quote(_("Usage: /export [YYYY-MM-DD YYYY-MM-DD]")))
         return
-    council_ids = await scope_of(session, staff)
-    questions = QuestionRepository(session)
-    rows = await questions.between(council_ids, *period)
-    councils = {council.id: council for council in await CouncilRepository(session).all()}
-    users = UserRepository(session)
-    citizens = {}
-    for question, _topic in rows:
-        if not question.anonymous and question.citizen_id not in citizens:
-            citizen = await users.get(question.citizen_id)
-            if citizen is not None:
-                citizens[citizen.id] = citizen
-    tickets = {question.id: question.ticket for question, _topic in rows}
-    table = export_rows(rows, councils, citizens, tickets, _language(user))
-    stamp = (period[0] or datetime(2000, 1, 1, tzinfo=settings.tz)).strftime("%Y%m%d")
+    council_ids = await services.questions.scope(staff)
+    export = await services.questions.export(council_ids, *period)
+    councils = {council.id: council for council in await services.councils.all()}
+    tickets = {question.id: question.ticket for question, _topic in export.rows}
+    table = export_rows(export.rows, councils, export.citizens, tickets, _language(user))
+    stamp = (period[0] or datetime(2000, 1, 1, tzinfo=tz)).strftime("%Y%m%d")
     caption = _("Questions exported: {count}").format(count=len(table))
     await message.answer_document(
         BufferedInputFile(to_xlsx(table), filename=f"questions-{stamp}.xlsx"), caption=caption
@@ -462,16 +422,13 @@ def _parse_period(
 
 async def stats_command(
     message: Message,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     staff: Staff,
     user: User | None = None,
 ) -> None:
-    service = QuestionService(session, settings, clock)
-    council_ids = await scope_of(session, staff)
-    today = clock.now().astimezone(settings.tz).date()
-    stats = await service.stats(council_ids, today)
+    council_ids = await services.questions.scope(staff)
+    today = services.clock.now().astimezone(services.settings.tz).date()
+    stats = await services.questions.stats(council_ids, today)
     language = _language(user)
     total = sum(stats.by_status.values())
     lines: list[str | Plain] = [_("<b>Questions: {total}</b>").format(total=total)]
@@ -501,33 +458,24 @@ async def stats_command(
 async def take_pressed(
     query: CallbackQuery,
     callback_data: CardAction,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     staff: Staff,
     notifier: Notifier,
 ) -> None:
-    service = QuestionService(session, settings, clock)
-    question = await service.get_for(callback_data.question_id, staff)
+    question = await services.questions.get_for(callback_data.question_id, staff)
     await query.answer()
-    await _act(_reply_in_chat(query), session, service, notifier, question, staff, "take")
+    await _act(_reply_in_chat(query), services, notifier, question, staff, "take")
 
 
 async def answer_or_reject_pressed(
     query: CallbackQuery,
     callback_data: CardAction,
     state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     staff: Staff,
 ) -> None:
     """Answer or Reject: a prompt the secretary replies to with the text (see _prompts)."""
-    question = await QuestionService(session, settings, clock).get_for(
-        callback_data.question_id, staff
-    )
-    if not question.is_open:
-        raise QuestionError(status_refusal(question.status))
+    question = await services.questions.open_for(callback_data.question_id, staff)
     await query.answer()
     if not isinstance(query.message, Message):
         return
@@ -600,24 +548,21 @@ async def _act_on_prompt(
     message: Message,
     prompt: Prompt,
     state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     staff: Staff,
     notifier: Notifier,
 ) -> None:
     if message.text is None:
         await message.reply(_("Please send text, or /cancel."))
         return
-    service = QuestionService(session, settings, clock)
     try:
-        question = await service.get_for(prompt.question_id, staff)
+        question = await services.questions.get_for(prompt.question_id, staff)
     except QuestionError as error:
         await _forget_prompt(state, prompt)
         await message.reply(refusal(error))
         return
     done = await _act(
-        message.reply, session, service, notifier, question, staff, prompt.action, message.text
+        message.reply, services, notifier, question, staff, prompt.action, message.text
     )
     if done or not question.is_open:
         await _forget_prompt(state, prompt)
@@ -629,16 +574,15 @@ async def _act_on_prompt(
 async def reply_to_card(
     message: Message,
     question: Question,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     staff: Staff,
     notifier: Notifier,
 ) -> None:
     """A reply to a card answers that card's question, whatever else is pending."""
-    service = QuestionService(session, settings, clock)
-    if not staff.can_act(question.council_id):
-        await message.reply(refusal(QuestionError(CaseRefusal.NOT_FOUND)))
+    try:
+        services.questions.check_scope(question, staff)
+    except QuestionError as error:
+        await message.reply(refusal(error))
         return
     if message.text is None:
         await message.reply(
@@ -647,29 +591,25 @@ async def reply_to_card(
             )
         )
         return
-    await _act(message.reply, session, service, notifier, question, staff, "answer", message.text)
+    await _act(message.reply, services, notifier, question, staff, "answer", message.text)
 
 
 async def reply_to_prompt(
     message: Message,
     prompt: Prompt,
     state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     staff: Staff,
     notifier: Notifier,
 ) -> None:
     """A reply to a prompt acts on the prompt's ticket."""
-    await _act_on_prompt(message, prompt, state, session, settings, clock, staff, notifier)
+    await _act_on_prompt(message, prompt, state, services, staff, notifier)
 
 
 async def typed_after_prompt(
     message: Message,
     state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     staff: Staff,
     notifier: Notifier,
 ) -> None:
@@ -679,7 +619,7 @@ async def typed_after_prompt(
         await state.set_state(None)
         await message.answer(refusal(QuestionError(CaseRefusal.NOT_FOUND)))
         return
-    await _act_on_prompt(message, prompt, state, session, settings, clock, staff, notifier)
+    await _act_on_prompt(message, prompt, state, services, staff, notifier)
 
 
 async def stray_reply(message: Message) -> None:

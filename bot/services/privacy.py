@@ -1,5 +1,7 @@
 """Consent to keep personal data (Law No. 94-V): given before the first question, withdrawable."""
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -7,6 +9,16 @@ from bot.services.transaction import transaction
 from db.models import AuditEntry, Question, User
 from db.repositories.questions import QuestionRepository
 from db.repositories.users import UserRepository
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What /privacy erased: with `withdrawn`, the consent too (else only a name kept before
+    consent was asked). `named`: the questions shown with the name, whose posted cards must now
+    lose it."""
+
+    withdrawn: bool
+    named: list[Question]
 
 
 class PrivacyService:
@@ -22,10 +34,30 @@ class PrivacyService:
         await self._audit(user, "consent_given")
 
     @transaction
+    async def forget(self, user: User) -> Forgotten | None:
+        """Withdraw the consent if given, else erase a name kept without it; None when there
+        is nothing to erase (a stale button)."""
+        if user.consent_at is not None:
+            return Forgotten(withdrawn=True, named=await self._withdraw(user))
+        if user.full_name or user.username:
+            await self._erase(user)
+            return Forgotten(withdrawn=False, named=[])
+        return None
+
+    @transaction
     async def withdraw(self, user: User) -> list[Question]:
         """Erase what identifies the user and make their questions anonymous. The Telegram id
         stays, so that answers to their open questions can still reach them. Returns the
         questions that were shown with the name, whose posted cards must now lose it."""
+        return await self._withdraw(user)
+
+    @transaction
+    async def erase(self, user: User) -> None:
+        """Without consent there is nothing to withdraw, but whatever identifies the user
+        (a name kept before this rule) is erased all the same."""
+        await self._erase(user)
+
+    async def _withdraw(self, user: User) -> list[Question]:
         user.consent_at = None
         user.full_name = ""
         user.username = None
@@ -33,10 +65,7 @@ class PrivacyService:
         await self._audit(user, "consent_withdrawn")
         return named
 
-    @transaction
-    async def erase(self, user: User) -> None:
-        """Without consent there is nothing to withdraw, but whatever identifies the user
-        (a name kept before this rule) is erased all the same."""
+    async def _erase(self, user: User) -> None:
         user.full_name = ""
         user.username = None
         await self._audit(user, "data_erased")

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.services.councils import Staff
+from bot.services.councils import Staff, scope_of
 from bot.services.errors import CaseRefusal, QuestionRefusal, Refused
 from bot.services.paging import Page, page_of
 from bot.services.tickets import TicketRef
@@ -28,7 +28,9 @@ from db.models import (
     Topic,
     User,
 )
+from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
+from db.repositories.users import UserRepository
 
 MIN_TEXT = 10
 # Telegram's own limit for an album.
@@ -94,6 +96,30 @@ class Stats:
     overdue: int
     rated: int
     helpful: int
+
+
+@dataclass(frozen=True)
+class Case:
+    """A question as the staff see it: what its card shows, and its history with who did what."""
+
+    question: Question
+    council: Council
+    topic: Topic
+    # Never for an anonymous question.
+    citizen: User | None
+    # The question this one follows up.
+    parent: Question | None
+    history: list[AuditEntry]
+    # The names of those in the history who acted on it, by id (not the citizen's).
+    names: dict[int, str]
+
+
+@dataclass(frozen=True)
+class Export:
+    """The questions of a period with their topics, and the citizens who may be named."""
+
+    rows: list[tuple[Question, Topic]]
+    citizens: dict[int, User]
 
 
 class QuestionService:
@@ -182,6 +208,12 @@ class QuestionService:
         assert rated is not None
         return rated
 
+    async def can_follow_up(self, question: Question) -> bool:
+        """Whether an answered question may still get its one follow-up: it is no follow-up
+        itself, and has none yet."""
+        followup = await self.questions.followup_of(question.id)
+        return question.parent_id is None and followup is None
+
     async def check_followup(self, question_id: int, citizen_id: int) -> Question:
         """The question a follow-up may be attached to: answered, and not followed up yet."""
         question = await self.own(question_id, citizen_id)
@@ -210,6 +242,55 @@ class QuestionService:
         if question is None or not staff.can_act(question.council_id):
             raise QuestionError(CaseRefusal.NOT_FOUND)
         return question
+
+    async def open_for(self, question_id: int, staff: Staff) -> Question:
+        """A question this staff member may still answer or reject."""
+        question = await self.get_for(question_id, staff)
+        if not question.is_open:
+            raise QuestionError(status_refusal(question.status))
+        return question
+
+    async def by_card(self, chat_id: int, message_id: int) -> Question | None:
+        """The question whose card is this message of the bot."""
+        return await self.questions.by_card(chat_id, message_id)
+
+    def check_scope(self, question: Question, staff: Staff) -> None:
+        """Raise QuestionError (NOT_FOUND) unless this staff member acts on its council."""
+        if not staff.can_act(question.council_id):
+            raise QuestionError(CaseRefusal.NOT_FOUND)
+
+    async def scope(self, staff: Staff) -> set[int]:
+        """The councils whose questions this staff member works on."""
+        return await scope_of(self.session, staff)
+
+    async def case(self, question: Question) -> Case:
+        councils = CouncilRepository(self.session)
+        council = await councils.get(question.council_id)
+        topic = await councils.topic(question.topic_id)
+        assert council is not None and topic is not None
+        users = UserRepository(self.session)
+        citizen = None if question.anonymous else await users.get(question.citizen_id)
+        parent = await self.questions.get(question.parent_id) if question.parent_id else None
+        entries = await self.history(question)
+        actors = {entry.actor_id for entry in entries if entry.actor_id is not None}
+        names = {}
+        for actor_id in actors - {question.citizen_id}:
+            actor = await users.get(actor_id)
+            names[actor_id] = actor.full_name if actor else str(actor_id)
+        return Case(question, council, topic, citizen, parent, entries, names)
+
+    async def export(
+        self, council_ids: set[int], start: datetime | None, end: datetime | None
+    ) -> Export:
+        rows = await self.questions.between(council_ids, start, end)
+        users = UserRepository(self.session)
+        citizens = {}
+        for question, _topic in rows:
+            if not question.anonymous and question.citizen_id not in citizens:
+                citizen = await users.get(question.citizen_id)
+                if citizen is not None:
+                    citizens[citizen.id] = citizen
+        return Export(rows, citizens)
 
     @transaction
     async def take(self, question: Question, staff: Staff) -> Question:
@@ -250,7 +331,7 @@ class QuestionService:
     @transaction
     async def ban(self, question: Question, staff: Staff) -> None:
         """Bar the author of this ticket from asking its council."""
-        self._check_scope(question, staff)
+        self.check_scope(question, staff)
         if not await self.questions.banned_through(question.id):
             await self._audit(question, staff.user_id, "banned")
         await self.questions.ban(question.council_id, question.citizen_id, self.clock.now())
@@ -259,7 +340,7 @@ class QuestionService:
     async def unban(self, question: Question, staff: Staff) -> bool:
         """Lift the ban made through this ticket; False if there was none. The author may ask
         again once no ticket of theirs bans them."""
-        self._check_scope(question, staff)
+        self.check_scope(question, staff)
         if not await self.questions.banned_through(question.id):
             return False
         await self._audit(question, staff.user_id, "unbanned")
@@ -293,10 +374,6 @@ class QuestionService:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _check_scope(self, question: Question, staff: Staff) -> None:
-        if not staff.can_act(question.council_id):
-            raise QuestionError(CaseRefusal.NOT_FOUND)
-
     async def _transition(
         self,
         question: Question,
@@ -306,7 +383,7 @@ class QuestionService:
         action: str,
         detail: str | None,
     ) -> None:
-        self._check_scope(question, staff)
+        self.check_scope(question, staff)
         if not await self.questions.transition(question.id, allowed, values):
             current = await self.questions.get(question.id)
             assert current is not None
