@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.config import Settings
 from bot.ics import event_ics
+from bot.services.container import Services
 from bot.services.events import (
     EventError,
     EventService,
@@ -48,11 +48,7 @@ from bot.views.event_cards import (
 from bot.views.notify import speaking
 from bot.views.paging import page_buttons
 from bot.views.refusals import refusal
-from db.models import Event, EventStatus, Registration, RegistrationStatus, User
-from db.repositories.broadcasts import SubscriptionRepository
-from db.repositories.councils import CouncilRepository
-from db.repositories.events import ACTIVE_REGISTRATION, EventRepository
-from db.repositories.users import UserRepository
+from db.models import Event, Registration, User
 from handlers.menu import show_picker
 
 logger = logging.getLogger(__name__)
@@ -68,36 +64,22 @@ async def event_link(bot: Bot, event_id: int) -> str:
     return f"https://t.me/{me.username}?start={EVENT_LINK_PREFIX}{event_id}"
 
 
-async def _citizen_councils(session: AsyncSession, user: User) -> set[int]:
-    """The councils whose events a citizen sees in /events: those they subscribe to, or every
-    council when they subscribe to none."""
-    subscribed = await SubscriptionRepository(session).active_councils(user.id)
-    return subscribed or {council.id for council in await CouncilRepository(session).all()}
-
-
 async def _card(
-    session: AsyncSession,
-    clock: Clock,
+    events: EventService,
     event: Event,
     user: User,
     source: int,
     page: Page[Event] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """A card in the user's language with the buttons that fit their registration."""
-    repo = EventRepository(session)
-    council = await CouncilRepository(session).get(event.council_id)
-    assert council is not None
-    venues = await repo.venues(event.id)
-    registration = await repo.registration(event.id, user.id)
-    if registration is not None and registration.status not in ACTIVE_REGISTRATION:
-        registration = None
-    place = None
-    if registration is not None and registration.status == RegistrationStatus.WAITING:
-        place = await repo.waiting_place(registration)
+    card = await events.card(event, user.id)
+    council, registration = card.council, card.registration
     language = user.language or council.default_language
-    text = card_text(event, venues, council, language, registration=registration, place=place)
+    text = card_text(
+        event, card.venues, council, language, registration=registration, place=card.place
+    )
     builder = InlineKeyboardBuilder()
-    if event.status == EventStatus.PUBLISHED and event.starts_at > clock.now():
+    if card.open:
         action = EventAction.LEAVE if registration else EventAction.GO
         builder.button(
             text=_(LEAVE) if registration else _(ATTEND),
@@ -113,18 +95,17 @@ async def _card(
 
 
 async def _page(
-    session: AsyncSession, clock: Clock, user: User, page: int
+    events: EventService, user: User, page: int
 ) -> tuple[str, InlineKeyboardMarkup] | None:
-    council_ids = await _citizen_councils(session, user)
-    shown = await EventService(session, clock).upcoming(council_ids, page)
+    shown = await events.upcoming_for(user.id, page)
     if not shown.items:  # none, or the last one ended just now
         return None
     [event] = shown.items
-    return await _card(session, clock, event, user, FROM_PAGE + shown.number, page=shown)
+    return await _card(events, event, user, FROM_PAGE + shown.number, page=shown)
 
 
-async def list_events(message: Message, session: AsyncSession, clock: Clock, user: User) -> None:
-    shown = await _page(session, clock, user, 0)
+async def list_events(message: Message, services: Services, user: User) -> None:
+    shown = await _page(services.events, user, 0)
     if shown is None:
         await message.answer(
             _("No upcoming events yet. Announcements of new ones come here (/subscribe).")
@@ -137,11 +118,10 @@ async def list_events(message: Message, session: AsyncSession, clock: Clock, use
 async def page_pressed(
     query: CallbackQuery,
     callback_data: EventsPage,
-    session: AsyncSession,
-    clock: Clock,
+    services: Services,
     user: User,
 ) -> None:
-    shown = await _page(session, clock, user, callback_data.page)
+    shown = await _page(services.events, user, callback_data.page)
     await query.answer()
     if not isinstance(query.message, Message):
         return
@@ -162,8 +142,7 @@ async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup) -> No
 async def open_link(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
+    services: Services,
     state: FSMContext,
     user: User,
     i18n: I18n,
@@ -175,39 +154,33 @@ async def open_link(
         await state.update_data(open_event=event_id)
         await show_picker(message, i18n)
         return
-    await send_card(message, session, clock, user, event_id)
+    await send_card(message, services.events, user, event_id)
 
 
-async def _visible(
-    message: Message, session: AsyncSession, clock: Clock, event_id: int
-) -> Event | None:
+async def _visible(message: Message, events: EventService, event_id: int) -> Event | None:
     """The event a citizen asked for, or None after telling them it is not available."""
     try:
-        return await EventService(session, clock).visible(event_id)
+        return await events.visible(event_id)
     except EventError as error:
         await message.answer(refusal(error))
         return None
 
 
-async def send_card(
-    message: Message, session: AsyncSession, clock: Clock, user: User, event_id: int
-) -> None:
-    event = await _visible(message, session, clock, event_id)
+async def send_card(message: Message, events: EventService, user: User, event_id: int) -> None:
+    event = await _visible(message, events, event_id)
     if event is None:
         return
-    text, markup = await _card(session, clock, event, user, FROM_CARD)
+    text, markup = await _card(events, event, user, FROM_CARD)
     await message.answer(text, reply_markup=markup)
 
 
 async def attend_pressed(
     query: CallbackQuery,
     callback_data: EventAct,
-    session: AsyncSession,
-    clock: Clock,
+    services: Services,
     user: User,
     bot: Bot,
     i18n: I18n,
-    settings: Settings,
 ) -> None:
     """I will attend: a place, or the waiting list (EventService.register); with several
     venues and none named, which venue."""
@@ -215,13 +188,12 @@ async def attend_pressed(
     if message is None:
         return
     venue_id = callback_data.venue_id if callback_data.action == EventAction.VENUE else None
+    events = services.events
     try:
-        result = await EventService(session, clock).register(
-            callback_data.event_id, user.id, venue_id
-        )
+        result = await events.register(callback_data.event_id, user.id, venue_id)
     except VenueNeeded:
         await query.answer()
-        await _ask_venue(message, session, callback_data)
+        await _ask_venue(message, events, callback_data)
         return
     except IntegrityError:
         # The same button pressed twice at once: the first press registered.
@@ -229,18 +201,17 @@ async def attend_pressed(
         return
     # Whoever got a place hears of it first: nothing said to the presser can keep it from them.
     if result.promoted is not None:
-        await tell_promoted(bot, i18n, session, result.promoted)
+        await tell_promoted(bot, i18n, events, result.promoted)
     await query.answer()
-    promise = await _promise(session, clock, settings, result, _language(user))
-    await _tell_registered(message, session, user, result, callback_data, promise)
-    await _refresh(message, session, clock, user, callback_data)
+    promise = await _promise(services, result, _language(user))
+    await _tell_registered(message, events, user, result, callback_data, promise)
+    await _refresh(message, events, user, callback_data)
 
 
 async def leave_pressed(
     query: CallbackQuery,
     callback_data: EventAct,
-    session: AsyncSession,
-    clock: Clock,
+    services: Services,
     user: User,
     bot: Bot,
     i18n: I18n,
@@ -248,19 +219,19 @@ async def leave_pressed(
     message = await _card_message(query)
     if message is None:
         return
-    promoted = await EventService(session, clock).unregister(callback_data.event_id, user.id)
+    events = services.events
+    promoted = await events.unregister(callback_data.event_id, user.id)
     if promoted is not None:
-        await tell_promoted(bot, i18n, session, promoted)
+        await tell_promoted(bot, i18n, events, promoted)
     # No title here: a pop-up holds 200 characters, a title up to the wizard's limit.
     await query.answer(_("Your registration is cancelled."), show_alert=True)
-    await _refresh(message, session, clock, user, callback_data)
+    await _refresh(message, events, user, callback_data)
 
 
 async def calendar_pressed(
     query: CallbackQuery,
     callback_data: EventAct,
-    session: AsyncSession,
-    clock: Clock,
+    services: Services,
     user: User,
     bot: Bot,
 ) -> None:
@@ -268,18 +239,18 @@ async def calendar_pressed(
     if message is None:
         return
     await query.answer()
-    await _send_calendar(message, session, clock, user, bot, callback_data.event_id)
-    await _refresh(message, session, clock, user, callback_data)
+    await _send_calendar(message, services.events, user, bot, callback_data.event_id)
+    await _refresh(message, services.events, user, callback_data)
 
 
 async def open_pressed(
-    query: CallbackQuery, callback_data: EventAct, session: AsyncSession, clock: Clock, user: User
+    query: CallbackQuery, callback_data: EventAct, services: Services, user: User
 ) -> None:
     message = await _card_message(query)
     if message is None:
         return
     await query.answer()
-    await send_card(message, session, clock, user, callback_data.event_id)
+    await send_card(message, services.events, user, callback_data.event_id)
 
 
 async def _card_message(query: CallbackQuery) -> Message | None:
@@ -291,16 +262,14 @@ async def _card_message(query: CallbackQuery) -> Message | None:
     return None
 
 
-async def _refresh(
-    message: Message, session: AsyncSession, clock: Clock, user: User, pressed: EventAct
-) -> None:
+async def _refresh(message: Message, events: EventService, user: User, pressed: EventAct) -> None:
     """Redraw the card the button was under, so it shows the registration as it is now."""
     if pressed.src == FROM_CARD:
-        event = await EventRepository(session).get(pressed.event_id)
+        event = await events.find(pressed.event_id)
         if event is not None:
-            await _edit(message, *await _card(session, clock, event, user, FROM_CARD))
+            await _edit(message, *await _card(events, event, user, FROM_CARD))
     elif pressed.src >= FROM_PAGE:
-        shown = await _page(session, clock, user, pressed.src - FROM_PAGE)
+        shown = await _page(events, user, pressed.src - FROM_PAGE)
         if shown is not None:
             await _edit(message, *shown)
 
@@ -309,8 +278,8 @@ def _language(user: User) -> str:
     return user.language or get_i18n().current_locale
 
 
-async def _ask_venue(message: Message, session: AsyncSession, pressed: EventAct) -> None:
-    venues = await EventRepository(session).venues(pressed.event_id)
+async def _ask_venue(message: Message, events: EventService, pressed: EventAct) -> None:
+    venues = await events.venues(pressed.event_id)
     builder = InlineKeyboardBuilder()
     for venue in venues:
         builder.button(
@@ -326,28 +295,23 @@ async def _ask_venue(message: Message, session: AsyncSession, pressed: EventAct)
     await message.answer(_("Which venue will you come to?"), reply_markup=builder.as_markup())
 
 
-async def _promise(
-    session: AsyncSession, clock: Clock, settings: Settings, result: Registered, language: str
-) -> str:
-    event = result.event or await EventRepository(session).get(result.registration.event_id)
-    assert event is not None
-    leads = upcoming_leads(event, settings.reminder_leads, clock.now())
+async def _promise(services: Services, result: Registered, language: str) -> str:
+    event = await services.events.event_of(result)
+    leads = upcoming_leads(event, services.settings.reminder_leads, services.clock.now())
     return reminder_promise(leads, language)
 
 
 async def _tell_registered(
     message: Message,
-    session: AsyncSession,
+    events: EventService,
     user: User,
     result: Registered,
     pressed: EventAct,
     promise: str,
 ) -> None:
-    registration, venue = result.registration, result.venue
-    event = result.event or await EventRepository(session).get(registration.event_id)
-    assert event is not None
-    council = await CouncilRepository(session).get(event.council_id)
-    assert council is not None
+    venue = result.venue
+    event = await events.event_of(result)
+    council = await events.council_of(event)
     language = user.language or council.default_language
     title = title_of(event, language, council)
     if result.place is None:
@@ -396,16 +360,11 @@ def _registered_buttons(event_id: int, locale: str) -> InlineKeyboardMarkup:
 
 
 async def tell_promoted(
-    bot: Bot, i18n: I18n, session: AsyncSession, registration: Registration
+    bot: Bot, i18n: I18n, events: EventService, registration: Registration
 ) -> None:
     """The first in the waiting list got a freed place: tell them, in their language."""
-    repo = EventRepository(session)
-    event = await repo.get(registration.event_id)
-    venue = await repo.venue(registration.venue_id)
-    user = await UserRepository(session).get(registration.user_id)
-    assert event is not None and venue is not None and user is not None
-    council = await CouncilRepository(session).get(event.council_id)
-    assert council is not None
+    told = await events.promotion(registration)
+    event, venue, user, council = told.event, told.venue, told.user, told.council
     language = user.language or council.default_language
     with speaking(i18n, language):
         text = "\n".join(
@@ -429,18 +388,12 @@ async def tell_promoted(
 
 
 async def _send_calendar(
-    message: Message, session: AsyncSession, clock: Clock, user: User, bot: Bot, event_id: int
+    message: Message, events: EventService, user: User, bot: Bot, event_id: int
 ) -> None:
-    event = await _visible(message, session, clock, event_id)
+    event = await _visible(message, events, event_id)
     if event is None:
         return
-    repo = EventRepository(session)
-    council = await CouncilRepository(session).get(event.council_id)
-    assert council is not None
-    venues = await repo.venues(event.id)
-    registration = await repo.registration(event.id, user.id)
-    if registration is not None and registration.status in ACTIVE_REGISTRATION:
-        venues = [venue for venue in venues if venue.id == registration.venue_id]
+    council, venues = await events.calendar(event, user.id)
     language = pick_language(
         event, user.language or council.default_language, council.default_language
     )
@@ -453,7 +406,7 @@ async def _send_calendar(
         timezone=council.timezone,
         link=await event_link(bot, event.id),
         host=me.username or "bot",
-        now=clock.now(),
+        now=events.clock.now(),
     )
     await message.answer_document(
         BufferedInputFile(content, filename=f"event-{event.id}.ics"),
@@ -471,7 +424,8 @@ async def show_pending_event(
     event_id = data.get("open_event")
     if event_id is not None:
         await state.update_data(open_event=None)
-        await send_card(message, session, clock, user, int(event_id))
+        # handlers/language.py passes the session and the clock: the events service is made here.
+        await send_card(message, EventService(session, clock), user, int(event_id))
 
 
 def create_router() -> Router:

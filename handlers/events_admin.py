@@ -16,15 +16,14 @@ from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.text_decorations import html_decoration as html
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.config import LANGUAGES
 from bot.i18n import LANGUAGE_NAMES, N_, format_when
 from bot.jobs.broadcaster import Broadcaster
 from bot.jobs.events import EventAnnouncer, EventJobs
 from bot.numbers import parse_number
-from bot.services.councils import Staff, scope_of
+from bot.services.container import Services
+from bot.services.councils import Staff
 from bot.services.errors import EventAdminRefusal
 from bot.services.events import (
     MAX_AUDIENCE,
@@ -32,7 +31,7 @@ from bot.services.events import (
     MAX_VENUES,
     EventDraft,
     EventError,
-    EventService,
+    Stage,
     VenueDraft,
     check_description,
     check_times,
@@ -50,9 +49,7 @@ from bot.views.event_cards import (
     when_text,
 )
 from bot.views.refusals import refusal
-from db.models import Council, Event, EventStatus, RegistrationStatus, User
-from db.repositories.councils import CouncilRepository
-from db.repositories.events import EventRepository
+from db.models import Council, Event, EventStatus, User
 from handlers.events import event_link, tell_promoted
 from handlers.filters import IsStaff
 from handlers.replies import send_lines
@@ -98,16 +95,19 @@ def _language(user: User | None) -> str:
     return (user.language if user else None) or get_i18n().current_locale
 
 
-async def _event_and_council(
-    session: AsyncSession, clock: Clock, staff: Staff, raw: str
-) -> tuple[Event, Council]:
+def _bot(message: Message) -> Bot:
+    """The bot the command came to (aiogram binds every update's objects to it)."""
+    bot = message.bot
+    assert bot is not None
+    return bot
+
+
+async def _event_and_council(services: Services, staff: Staff, raw: str) -> tuple[Event, Council]:
+    """The event a command names (`12` or `#12`) and its council."""
     event_id = parse_number(raw.strip().lstrip("#"))
     if event_id is None:
         raise EventError(EventAdminRefusal.NOT_FOUND)
-    event = await EventService(session, clock).for_staff(event_id, staff)
-    council = await CouncilRepository(session).get(event.council_id)
-    assert council is not None
-    return event, council
+    return await services.events.for_staff_with_council(event_id, staff)
 
 
 # -- /new_event ----------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ async def _create(turn: Turn) -> None:
         Finish.LATER: moment_of(turn.answers.get("publish_at")),
     }[choice]
     try:
-        event = await EventService(turn.session, turn.clock).create(
+        event = await turn.services.events.create(
             draft_from(turn.answers), turn.env["staff"], publish_at=publish_at
         )
     except EventError as error:
@@ -272,7 +272,7 @@ async def _create(turn: Turn) -> None:
         return
     now = turn.clock.now()
     await turn.message.answer(
-        await _published_text(event, turn.env["bot"], turn.user, turn.session, now)
+        await _published_text(event, turn.env["bot"], turn.user, turn.services, now)
     )
     publish_at = event.publish_at
     if event.status == EventStatus.PUBLISHED and publish_at is not None and publish_at <= now:
@@ -281,10 +281,9 @@ async def _create(turn: Turn) -> None:
 
 
 async def _published_text(
-    event: Event, bot: Bot, user: User, session: AsyncSession, now: datetime
+    event: Event, bot: Bot, user: User, services: Services, now: datetime
 ) -> str:
-    council = await CouncilRepository(session).get(event.council_id)
-    assert council is not None
+    council = await services.events.council_of(event)
     link = await event_link(bot, event.id)
     if event.status == EventStatus.DRAFT:
         text = _("Event #{id} is saved as a draft. To publish it: /event_publish {id}")
@@ -378,37 +377,32 @@ NEW_EVENT = Wizard(
 
 # -- managing events -----------------------------------------------------------------------------
 
-STATUS_ICONS = {EventStatus.DRAFT: "📝", EventStatus.PUBLISHED: "📢", EventStatus.CANCELLED: "✖️"}
+STAGE_ICONS = {
+    Stage.DRAFT: "📝",
+    Stage.SCHEDULED: "🕒",
+    Stage.PUBLISHED: "📢",
+    Stage.HELD: "✔️",
+    Stage.CANCELLED: "✖️",
+}
 
 
-async def list_events(
-    message: Message, session: AsyncSession, clock: Clock, staff: Staff, user: User
-) -> None:
-    council_ids = await scope_of(session, staff)
-    repo = EventRepository(session)
-    events = await repo.of_councils(council_ids)
-    if not events:
+async def list_events(message: Message, services: Services, staff: Staff, user: User) -> None:
+    summaries = await services.events.overview(staff)
+    if not summaries:
         await message.answer(_("No events yet. To announce one: /new_event"))
         return
-    councils = {c.id: c for c in await CouncilRepository(session).all()}
     language = _language(user)
     lines = [_("Events, latest first:")]
-    for event in events:
-        council = councils[event.council_id]
-        counts = await repo.registration_counts(event.id)
-        icon = STATUS_ICONS[event.status]
-        if event.status == EventStatus.PUBLISHED and event.announced_at is None:
-            icon = "🕒"
-        if event.status == EventStatus.PUBLISHED and event.starts_at <= clock.now():
-            icon = "✔️"
+    for summary in summaries:
+        event, council = summary.event, summary.council
         lines.append(
             _("#{id} {icon} {when} — {title} (registered {count}, waiting {waiting})").format(
                 id=event.id,
-                icon=icon,
+                icon=STAGE_ICONS[summary.stage],
                 when=when_text(event, language, ZoneInfo(council.timezone)),
                 title=title_of(event, language, council),
-                count=sum(n for (_, s), n in counts.items() if s == RegistrationStatus.REGISTERED),
-                waiting=sum(n for (_, s), n in counts.items() if s == RegistrationStatus.WAITING),
+                count=summary.registered,
+                waiting=summary.waiting,
             )
         )
     lines += ["", _("📝 draft · 🕒 to be published · 📢 published · ✔️ held · ✖️ cancelled")]
@@ -418,11 +412,9 @@ async def list_events(
 async def publish_event(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
+    services: Services,
     staff: Staff,
     user: User,
-    bot: Bot,
     event_jobs: EventJobs,
 ) -> None:
     raw, _sep, when = (command.args or "").strip().partition(" ")
@@ -430,13 +422,14 @@ async def publish_event(
         await message.answer(html.quote(_("Usage: /event_publish <id> [DD.MM.YYYY HH:MM]")))
         return
     try:
-        event, council = await _event_and_council(session, clock, staff, raw)
+        event, council = await _event_and_council(services, staff, raw)
         at = parse_moment(when, ZoneInfo(council.timezone)) if when.strip() else None
-        event = await EventService(session, clock).publish(event.id, staff, at)
+        event = await services.events.publish(event.id, staff, at)
     except EventError as error:
         await message.answer(refusal(error))
         return
-    await message.answer(await _published_text(event, bot, user, session, clock.now()))
+    text = await _published_text(event, _bot(message), user, services, services.clock.now())
+    await message.answer(text)
     await event_jobs.run()
 
 
@@ -455,10 +448,8 @@ EDIT_USAGE = N_(
 async def edit_event(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
+    services: Services,
     staff: Staff,
-    bot: Bot,
     i18n: I18n,
     broadcaster: Broadcaster,
 ) -> None:
@@ -469,15 +460,15 @@ async def edit_event(
     raw, what = parts[0], parts[1].lower()
     value = parts[2] if len(parts) > 2 else ""
     try:
-        event, council = await _event_and_council(session, clock, staff, raw)
-        edited = await EventService(session, clock).edit(
+        event, council = await _event_and_council(services, staff, raw)
+        edited = await services.events.edit(
             event.id, staff, what, value, ZoneInfo(council.timezone), EventAnnouncer(i18n)
         )
     except EventError as error:
         await message.answer(refusal(error))
         return
     for registration in edited.promoted:
-        await tell_promoted(bot, i18n, session, registration)
+        await tell_promoted(_bot(message), i18n, services.events, registration)
     if edited.notice is not None:
         text = _("Event #{id} is changed; everyone registered is being told.")
         await broadcaster.tick()
@@ -489,8 +480,7 @@ async def edit_event(
 async def cancel_event(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
+    services: Services,
     staff: Staff,
     i18n: I18n,
     broadcaster: Broadcaster,
@@ -500,10 +490,8 @@ async def cancel_event(
         await message.answer(html.quote(_("Usage: /event_cancel <id> <reason>")))
         return
     try:
-        event, _council = await _event_and_council(session, clock, staff, raw)
-        cancelled = await EventService(session, clock).cancel(
-            event.id, staff, reason, EventAnnouncer(i18n)
-        )
+        event, _council = await _event_and_council(services, staff, raw)
+        cancelled = await services.events.cancel(event.id, staff, reason, EventAnnouncer(i18n))
     except EventError as error:
         await message.answer(refusal(error))
         return
@@ -517,7 +505,7 @@ async def cancel_event(
 
 
 async def record_attended(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, staff: Staff
+    message: Message, command: CommandObject, services: Services, staff: Staff
 ) -> None:
     parts = (command.args or "").split()
     numbers = [parse_number(part) for part in parts[1:]]
@@ -528,8 +516,8 @@ async def record_attended(
         )
         return
     try:
-        event, _council = await _event_and_council(session, clock, staff, parts[0])
-        await EventService(session, clock).record_attendance(event.id, staff, counts)
+        event, _council = await _event_and_council(services, staff, parts[0])
+        await services.events.record_attendance(event.id, staff, counts)
     except EventError as error:
         await message.answer(refusal(error))
         return
@@ -539,14 +527,13 @@ async def record_attended(
 async def show_report(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
+    services: Services,
     staff: Staff,
     user: User,
 ) -> None:
     try:
-        event, council = await _event_and_council(session, clock, staff, command.args or "")
-        report = await EventService(session, clock).report(event.id, staff)
+        event, council = await _event_and_council(services, staff, command.args or "")
+        report = await services.events.report(event.id, staff)
     except EventError as error:
         await message.answer(refusal(error))
         return
@@ -556,19 +543,18 @@ async def show_report(
 async def export_registrants(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
+    services: Services,
     staff: Staff,
 ) -> None:
     try:
-        event, council = await _event_and_council(session, clock, staff, command.args or "")
+        event, council = await _event_and_council(services, staff, command.args or "")
     except EventError as error:
         await message.answer(refusal(error))
         return
-    repo = EventRepository(session)
+    registrants, venues = await services.events.registrants(event)
     rows = registrant_rows(
-        await repo.registrants(event.id),
-        await repo.venues(event.id),
+        registrants,
+        venues,
         ZoneInfo(council.timezone),
         registered=_("registered"),
         waiting=_("waiting"),

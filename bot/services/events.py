@@ -11,6 +11,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import partial
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -21,7 +22,7 @@ from bot.clock import Clock
 from bot.config import LANGUAGES, format_leads, parse_leads
 from bot.numbers import parse_number
 from bot.services.broadcasts import parse_when
-from bot.services.councils import Staff
+from bot.services.councils import Staff, scope_of
 from bot.services.errors import EventAdminRefusal, EventRefusal, Refused
 from bot.services.paging import Page, page_of
 from bot.services.transaction import transaction
@@ -36,10 +37,13 @@ from db.models import (
     EventVenue,
     Registration,
     RegistrationStatus,
+    User,
 )
+from db.repositories.broadcasts import SubscriptionRepository
 from db.repositories.councils import CouncilRepository
 from db.repositories.events import ACTIVE_REGISTRATION, REGISTERED_ACTION, EventRepository
 from db.repositories.questions import QuestionRepository
+from db.repositories.users import UserRepository
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 1500
@@ -195,6 +199,51 @@ class EventReport:
         """How many came, over the venues with a figure; None before any is recorded."""
         counts = [f.venue.attended for f in self.venues if f.venue.attended is not None]
         return sum(counts) if counts else None
+
+
+class Stage(StrEnum):
+    """Where an event stands, as a secretary's list shows it."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"  # published, its announcement still to go out
+    PUBLISHED = "published"
+    HELD = "held"  # published, and started by now
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    """One line of a secretary's list of events."""
+
+    event: Event
+    council: Council
+    stage: Stage
+    registered: int
+    waiting: int
+
+
+@dataclass(frozen=True)
+class CitizenCard:
+    """What a citizen's card of an event shows: the event, its council and venues, the
+    citizen's registration if it is active (with the place in the waiting list when waiting),
+    and whether "I will attend" can still be pressed."""
+
+    event: Event
+    council: Council
+    venues: list[EventVenue]
+    registration: Registration | None
+    place: int | None
+    open: bool
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A waiting citizen got a freed place: what they are told about."""
+
+    event: Event
+    venue: EventVenue
+    user: User
+    council: Council
 
 
 # -- checking what secretaries type ------------------------------------------------------------
@@ -354,6 +403,43 @@ class EventService:
         if event is None or not staff.can_act(event.council_id):
             raise EventError(EventAdminRefusal.NOT_FOUND)
         return event
+
+    async def for_staff_with_council(self, event_id: int, staff: Staff) -> tuple[Event, Council]:
+        """The event (as `for_staff`) and its council."""
+        event = await self.for_staff(event_id, staff)
+        return event, await self.council_of(event)
+
+    async def overview(self, staff: Staff) -> list[EventSummary]:
+        """The latest events of the councils a staff member acts for, with their registrations."""
+        council_ids = await scope_of(self.session, staff)
+        events = await self.events.of_councils(council_ids)
+        if not events:
+            return []
+        councils = {c.id: c for c in await CouncilRepository(self.session).all()}
+        now = self.clock.now()
+        summaries = []
+        for event in events:
+            counts = await self.events.registration_counts(event.id)
+            summaries.append(
+                EventSummary(
+                    event=event,
+                    council=councils[event.council_id],
+                    stage=_stage(event, now),
+                    registered=sum(
+                        n for (_, s), n in counts.items() if s == RegistrationStatus.REGISTERED
+                    ),
+                    waiting=sum(
+                        n for (_, s), n in counts.items() if s == RegistrationStatus.WAITING
+                    ),
+                )
+            )
+        return summaries
+
+    async def registrants(
+        self, event: Event
+    ) -> tuple[list[tuple[Registration, User]], list[EventVenue]]:
+        """Everyone registered for or waiting for the event, with their users; and its venues."""
+        return await self.events.registrants(event.id), await self.events.venues(event.id)
 
     @transaction
     async def publish(self, event_id: int, staff: Staff, at: datetime | None) -> Event:
@@ -702,6 +788,60 @@ class EventService:
             await self.events.release_place(registration.venue_id)
         return promoted
 
+    async def seen_councils(self, user_id: int) -> set[int]:
+        """The councils whose events a citizen sees in /events: those they subscribe to, or every
+        council when they subscribe to none."""
+        subscribed = await SubscriptionRepository(self.session).active_councils(user_id)
+        return subscribed or {c.id for c in await CouncilRepository(self.session).all()}
+
+    async def upcoming_for(self, user_id: int, page: int) -> Page[Event]:
+        """`upcoming` of the councils a citizen sees."""
+        return await self.upcoming(await self.seen_councils(user_id), page)
+
+    async def find(self, event_id: int) -> Event | None:
+        return await self.events.get(event_id)
+
+    async def venues(self, event_id: int) -> list[EventVenue]:
+        return await self.events.venues(event_id)
+
+    async def event_of(self, registered: Registered) -> Event:
+        """The event of a registration just made."""
+        event = registered.event or await self.events.get(registered.registration.event_id)
+        assert event is not None
+        return event
+
+    async def card(self, event: Event, user_id: int) -> CitizenCard:
+        """What a citizen's card of the event shows (CitizenCard)."""
+        council = await self.council_of(event)
+        venues = await self.events.venues(event.id)
+        registration = await self.events.registration(event.id, user_id)
+        if registration is not None and registration.status not in ACTIVE_REGISTRATION:
+            registration = None
+        place = None
+        if registration is not None and registration.status == RegistrationStatus.WAITING:
+            place = await self.events.waiting_place(registration)
+        is_open = event.status == EventStatus.PUBLISHED and event.starts_at > self.clock.now()
+        return CitizenCard(event, council, venues, registration, place, is_open)
+
+    async def calendar(self, event: Event, user_id: int) -> tuple[Council, list[EventVenue]]:
+        """The event's council, and the venues its calendar file gives: the citizen's venue
+        when they are registered, else every venue."""
+        council = await self.council_of(event)
+        venues = await self.events.venues(event.id)
+        registration = await self.events.registration(event.id, user_id)
+        if registration is not None and registration.status in ACTIVE_REGISTRATION:
+            venues = [venue for venue in venues if venue.id == registration.venue_id]
+        return council, venues
+
+    async def promotion(self, registration: Registration) -> Promotion:
+        """What a citizen who got a freed place is told about."""
+        event = await self.events.get(registration.event_id)
+        venue = await self.events.venue(registration.venue_id)
+        user = await UserRepository(self.session).get(registration.user_id)
+        assert event is not None and venue is not None and user is not None
+        council = await self.council_of(event)
+        return Promotion(event, venue, user, council)
+
     async def council_of(self, event: Event) -> Council:
         council = await CouncilRepository(self.session).get(event.council_id)
         assert council is not None
@@ -719,6 +859,18 @@ class EventService:
                 detail=f"event {event.id}" + (f": {detail}" if detail else ""),
             )
         )
+
+
+def _stage(event: Event, now: datetime) -> Stage:
+    if event.status == EventStatus.DRAFT:
+        return Stage.DRAFT
+    if event.status == EventStatus.CANCELLED:
+        return Stage.CANCELLED
+    if event.starts_at <= now:
+        return Stage.HELD
+    if event.announced_at is None:
+        return Stage.SCHEDULED
+    return Stage.PUBLISHED
 
 
 # The fields /event_edit changes, each by its own method of EventService.
