@@ -5,20 +5,17 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
-from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cache import Caches
-from bot.clock import Clock
-from bot.config import Settings
 from bot.numbers import parse_number
-from bot.services.councils import INVITE_PREFIX, CouncilError, CouncilService, parse_names
+from bot.services.container import Services
+from bot.services.councils import INVITE_PREFIX, CouncilError, parse_names
 from bot.services.errors import CouncilRefusal
 from bot.views.refusals import refusal
 from db.models import Council, User
-from db.repositories.councils import CouncilRepository
 from handlers.filters import PRIVATE, IsSuperadmin
 from handlers.menu import send_main_menu, show_picker
 from handlers.replies import send_lines
@@ -49,28 +46,26 @@ def _actor(message: Message) -> int:
 
 
 async def _council_from(
-    message: Message, session: AsyncSession, raw: str | None, usage: str
+    message: Message, services: Services, raw: str | None, usage: str
 ) -> Council | None:
     """The council named by id, or the only one when there is just one and none is named."""
-    councils = CouncilRepository(session)
     if raw is None or not raw.strip():
-        every = await councils.all()
-        if len(every) == 1:
-            return every[0]
-        await message.answer(html.quote(usage))
-        return None
+        only = await services.councils.only()
+        if only is None:
+            await message.answer(html.quote(usage))
+        return only
     council_id = parse_number(raw)
     if council_id is None:
         await message.answer(html.quote(usage))
         return None
-    council = await councils.get(council_id)
+    council = await services.councils.find(council_id)
     if council is None:
         await message.answer(refusal(CouncilError(CouncilRefusal.NO_COUNCIL)))
     return council
 
 
-async def list_councils(message: Message, session: AsyncSession) -> None:
-    councils = await CouncilRepository(session).all()
+async def list_councils(message: Message, services: Services) -> None:
+    councils = await services.councils.all()
     lines = [_("Councils:")]
     for council in councils:
         group = _("staff group bound") if council.staff_chat_id else _("no staff group")
@@ -78,20 +73,14 @@ async def list_councils(message: Message, session: AsyncSession) -> None:
     await send_lines(message.answer, lines)
 
 
-async def add_council(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-) -> None:
+async def add_council(message: Message, command: CommandObject, services: Services) -> None:
     names = parse_names(command.args or "")
     if names is None:
         await message.answer(
             html.quote(_("Usage: /council_add <Kazakh name> | <Russian name> | <English name>"))
         )
         return
-    council = await CouncilService(session, settings).create(names, clock.now(), _actor(message))
+    council = await services.councils.create(names, services.clock.now(), _actor(message))
     await message.answer(
         _("Council {id} created with the default topics: {name}").format(
             id=council.id, name=html.quote(council.name(_language()))
@@ -99,24 +88,20 @@ async def add_council(
     )
 
 
-async def list_topics(message: Message, command: CommandObject, session: AsyncSession) -> None:
-    council = await _council_from(message, session, command.args, _("Usage: /topics <council id>"))
+async def list_topics(message: Message, command: CommandObject, services: Services) -> None:
+    council = await _council_from(
+        message, services, command.args, _("Usage: /topics <council id>")
+    )
     if council is None:
         return
     lines = [_("Topics of {council}:").format(council=html.quote(council.name(_language())))]
-    for topic in await CouncilRepository(session).topics(council.id, include_hidden=True):
+    for topic in await services.councils.topics(council.id, include_hidden=True):
         hidden = " ({})".format(_("hidden")) if topic.is_hidden else ""
         lines.append(f"{topic.id}. {html.quote(topic.name(_language()))}{hidden}")
     await send_lines(message.answer, lines)
 
 
-async def add_topic(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-) -> None:
+async def add_topic(message: Message, command: CommandObject, services: Services) -> None:
     usage = _("Usage: /topic_add <council id> <Kazakh> | <Russian> | <English>")
     raw, _sep, rest = (command.args or "").strip().partition(" ")
     council_id, names = parse_number(raw), parse_names(rest)
@@ -124,11 +109,11 @@ async def add_topic(
         await message.answer(html.quote(usage))
         return
     try:
-        topic = await CouncilService(session, settings).add_topic(
+        topic = await services.councils.add_topic(
             council_id,
             names,
             _actor(message),
-            clock.now(),
+            services.clock.now(),
         )
     except CouncilError as error:
         await message.answer(refusal(error))
@@ -138,13 +123,7 @@ async def add_topic(
     )
 
 
-async def rename_topic(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-) -> None:
+async def rename_topic(message: Message, command: CommandObject, services: Services) -> None:
     usage = _("Usage: /topic_rename <topic id> <Kazakh> | <Russian> | <English>")
     raw, _sep, rest = (command.args or "").strip().partition(" ")
     topic_id, names = parse_number(raw), parse_names(rest)
@@ -152,11 +131,11 @@ async def rename_topic(
         await message.answer(html.quote(usage))
         return
     try:
-        topic = await CouncilService(session, settings).rename_topic(
+        topic = await services.councils.rename_topic(
             topic_id,
             names,
             _actor(message),
-            clock.now(),
+            services.clock.now(),
         )
     except CouncilError as error:
         await message.answer(refusal(error))
@@ -168,32 +147,18 @@ async def rename_topic(
     )
 
 
-async def hide_topic(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-) -> None:
-    await _set_hidden(message, command, session, settings, clock, hidden=True)
+async def hide_topic(message: Message, command: CommandObject, services: Services) -> None:
+    await _set_hidden(message, command, services, hidden=True)
 
 
-async def show_topic(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-) -> None:
-    await _set_hidden(message, command, session, settings, clock, hidden=False)
+async def show_topic(message: Message, command: CommandObject, services: Services) -> None:
+    await _set_hidden(message, command, services, hidden=False)
 
 
 async def _set_hidden(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     *,
     hidden: bool,
 ) -> None:
@@ -204,11 +169,11 @@ async def _set_hidden(
         )
         return
     try:
-        topic = await CouncilService(session, settings).set_topic_hidden(
+        topic = await services.councils.set_topic_hidden(
             topic_id,
             hidden,
             _actor(message),
-            clock.now(),
+            services.clock.now(),
         )
     except CouncilError as error:
         await message.answer(refusal(error))
@@ -224,18 +189,18 @@ async def _set_hidden(
 async def invite(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     bot: Bot,
 ) -> None:
-    council = await _council_from(message, session, command.args, _("Usage: /invite <council id>"))
+    council = await _council_from(
+        message, services, command.args, _("Usage: /invite <council id>")
+    )
     if council is None:
         return
-    payload = await CouncilService(session, settings).create_invite(
+    payload = await services.councils.create_invite(
         council.id,
         _actor(message),
-        clock.now(),
+        services.clock.now(),
     )
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={payload}"
@@ -247,15 +212,13 @@ async def invite(
     )
 
 
-async def list_secretaries(
-    message: Message, command: CommandObject, session: AsyncSession
-) -> None:
+async def list_secretaries(message: Message, command: CommandObject, services: Services) -> None:
     council = await _council_from(
-        message, session, command.args, _("Usage: /secretaries <council id>")
+        message, services, command.args, _("Usage: /secretaries <council id>")
     )
     if council is None:
         return
-    people = await CouncilRepository(session).secretaries(council.id)
+    people = await services.councils.secretaries(council.id)
     lines = [_("Secretaries of {council}:").format(council=html.quote(council.name(_language())))]
     if not people:
         lines.append(_("none yet — send an /invite link"))
@@ -266,28 +229,22 @@ async def list_secretaries(
     await send_lines(message.answer, lines)
 
 
-async def revoke(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-) -> None:
+async def revoke(message: Message, command: CommandObject, services: Services) -> None:
     usage = _("Usage: /revoke <user id> [council id]")
     raw, _sep, rest = (command.args or "").strip().partition(" ")
     user_id = parse_number(raw)
     if user_id is None:
         await message.answer(html.quote(usage))
         return
-    council = await _council_from(message, session, rest or None, usage)
+    council = await _council_from(message, services, rest or None, usage)
     if council is None:
         return
     try:
-        await CouncilService(session, settings).revoke(
+        await services.councils.revoke(
             council.id,
             user_id,
             _actor(message),
-            clock.now(),
+            services.clock.now(),
         )
     except CouncilError as error:
         await message.answer(refusal(error))
@@ -299,21 +256,15 @@ async def revoke(
     )
 
 
-async def bind(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-) -> None:
+async def bind(message: Message, command: CommandObject, services: Services) -> None:
     if message.chat.type not in {"group", "supergroup"}:
         await message.answer(_("Run /bind inside the council's staff group."))
         return
-    council = await _council_from(message, session, command.args, _("Usage: /bind <council id>"))
+    council = await _council_from(message, services, command.args, _("Usage: /bind <council id>"))
     if council is None:
         return
-    await CouncilService(session, settings).bind(
-        council.id, message.chat.id, _actor(message), clock.now()
+    await services.councils.bind(
+        council.id, message.chat.id, _actor(message), services.clock.now()
     )
     await message.answer(
         _("New questions to {council} will be posted in this group.").format(
@@ -326,19 +277,16 @@ async def accept_invite(
     message: Message,
     command: CommandObject,
     state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    services: Services,
     user: User,
-    i18n: I18n,
     caches: Caches,
 ) -> None:
     await state.clear()
     try:
-        council = await CouncilService(session, settings).accept_invite(
+        council = await services.councils.accept_invite(
             command.args or "",
             user,
-            clock.now(),
+            services.clock.now(),
             full_name=message.from_user.full_name if message.from_user else "",
             username=message.from_user.username if message.from_user else None,
         )
@@ -352,7 +300,7 @@ async def accept_invite(
         )
     )
     if user.language is None:
-        await show_picker(message, i18n)
+        await show_picker(message, get_i18n())
     else:
         await send_main_menu(message, user)
 

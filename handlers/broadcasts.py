@@ -16,11 +16,9 @@ from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.text_decorations import html_decoration as html
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callback_ids import CallbackId
-from bot.clock import Clock
-from bot.config import LANGUAGES, Settings
+from bot.config import LANGUAGES
 from bot.i18n import LANGUAGE_NAMES, format_when
 from bot.jobs.broadcaster import (
     Broadcaster,
@@ -33,18 +31,16 @@ from bot.numbers import parse_number
 from bot.services.broadcasts import (
     BroadcastDraft,
     BroadcastError,
-    BroadcastService,
-    SubscriptionService,
     check_text,
+    council_tz,
     parse_when,
     pick_text,
 )
-from bot.services.councils import Staff, scope_of
+from bot.services.container import Services
+from bot.services.councils import Staff
 from bot.services.errors import BroadcastRefusal
 from bot.views.refusals import refusal
 from db.models import Broadcast, BroadcastKind, BroadcastStatus, Council, User
-from db.repositories.broadcasts import BroadcastRepository, SubscriptionRepository
-from db.repositories.councils import CouncilRepository
 from handlers.filters import IsStaff
 from handlers.menu import council_keyboard
 from handlers.replies import send_lines
@@ -90,20 +86,18 @@ def _language(user: User | None) -> str:
 # -- subscribing --------------------------------------------------------------------------
 
 
-async def subscribe_newcomer(
-    message: Message, session: AsyncSession, clock: Clock, user: User, settings: Settings
-) -> None:
+async def subscribe_newcomer(message: Message, services: Services, user: User) -> None:
     """On the first language choice: with one council, subscribe; with several, ask which.
     Staff are not subscribed: they are no audience unless they subscribe themselves."""
-    offer = await SubscriptionService(session, clock).subscribe_newcomer(user.id, settings)
+    offer = await services.subscriptions.subscribe_newcomer(user.id, services.settings)
     if offer:
         await _offer(message, offer, user)
 
 
-async def subscribe(message: Message, session: AsyncSession, clock: Clock, user: User) -> None:
-    councils = await CouncilRepository(session).all()
+async def subscribe(message: Message, services: Services, user: User) -> None:
+    councils = await services.councils.all()
     if len(councils) == 1:
-        await _subscribe(message, session, clock, user, councils[0])
+        await _subscribe(message, services, user, councils[0])
     else:
         await _offer(message, councils, user)
 
@@ -120,22 +114,19 @@ async def _offer(message: Message, councils: list[Council], user: User) -> None:
 async def subscribe_pressed(
     query: CallbackQuery,
     callback_data: SubscribeTo,
-    session: AsyncSession,
-    clock: Clock,
+    services: Services,
     user: User,
 ) -> None:
-    council = await CouncilRepository(session).get(callback_data.council_id)
+    council = await services.councils.find(callback_data.council_id)
     if council is None or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await query.answer()
-    await _subscribe(query.message, session, clock, user, council)
+    await _subscribe(query.message, services, user, council)
 
 
-async def _subscribe(
-    message: Message, session: AsyncSession, clock: Clock, user: User, council: Council
-) -> None:
-    await SubscriptionService(session, clock).subscribe(user.id, council.id)
+async def _subscribe(message: Message, services: Services, user: User, council: Council) -> None:
+    await services.subscriptions.subscribe(user.id, council.id)
     await message.answer(
         _("You are subscribed to the announcements of {council}. To stop: /unsubscribe").format(
             council=html.quote(council.name(_language(user)))
@@ -143,22 +134,21 @@ async def _subscribe(
     )
 
 
-async def unsubscribe(message: Message, session: AsyncSession, clock: Clock, user: User) -> None:
-    await SubscriptionService(session, clock).unsubscribe_everywhere(user.id)
+async def unsubscribe(message: Message, services: Services, user: User) -> None:
+    await services.subscriptions.unsubscribe_everywhere(user.id)
     await message.answer(_unsubscribed_text())
 
 
 async def unsubscribe_pressed(
     query: CallbackQuery,
     callback_data: Unsubscribe,
-    session: AsyncSession,
-    clock: Clock,
+    services: Services,
     user: User,
 ) -> None:
-    if await CouncilRepository(session).get(callback_data.council_id) is None:
+    if await services.councils.find(callback_data.council_id) is None:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
-    await SubscriptionService(session, clock).unsubscribe(user.id, callback_data.council_id)
+    await services.subscriptions.unsubscribe(user.id, callback_data.council_id)
     await query.answer(_unsubscribed_text(), show_alert=True)
     if isinstance(query.message, Message):
         # Only Unsubscribe goes: "I will attend" and "Add to calendar" still apply.
@@ -263,9 +253,7 @@ async def _preview(turn: Turn) -> None:
 
 async def _send_to_how_many(turn: Turn) -> str:
     council = await turn.council()
-    count = await SubscriptionRepository(turn.session).count_audience(
-        council.id, _audience(turn), council.default_language
-    )
+    count = await turn.services.subscriptions.audience(council, _audience(turn))
     if when := moment_of(turn.answers["when"]):
         return ngettext(
             "Send to {count} subscriber at {when}?",
@@ -290,9 +278,7 @@ async def _create(turn: Turn) -> None:
         scheduled_at=scheduled or turn.clock.now(),
     )
     try:
-        broadcast = await BroadcastService(turn.session, turn.clock).create(
-            draft, turn.env["staff"]
-        )
+        broadcast = await turn.services.broadcasts.create(draft, turn.env["staff"])
     except BroadcastError as error:
         await turn.message.answer(refusal(error))
         return
@@ -347,25 +333,16 @@ COMPOSE = Wizard(
 # -- listing and cancelling ---------------------------------------------------------------
 
 
-async def list_broadcasts(
-    message: Message, session: AsyncSession, staff: Staff, user: User
-) -> None:
-    council_ids = await scope_of(session, staff)
-    repo = BroadcastRepository(session)
-    broadcasts = await repo.of_councils(council_ids)
-    if not broadcasts:
+async def list_broadcasts(message: Message, services: Services, staff: Staff, user: User) -> None:
+    reports = await services.broadcasts.reports(staff)
+    if not reports:
         await message.answer(_("No broadcasts yet. To make one: /broadcast"))
         return
-    councils = {c.id: c for c in await CouncilRepository(session).all()}
     lines = [_("Broadcasts, newest first:")]
-    for broadcast in broadcasts:
-        counts = await repo.counts(broadcast.id)
+    for report in reports:
+        broadcast, counts = report.broadcast, report.counts
         total = sum(counts.values())
-        when = format_when(
-            broadcast.scheduled_at,
-            _language(user),
-            ZoneInfo(councils[broadcast.council_id].timezone),
-        )
+        when = format_when(broadcast.scheduled_at, _language(user), council_tz(report.council))
         lines.append(
             _(
                 "#{id} {status} {when}: sent {sent}/{total}, blocked {blocked}, failed {failed}"
@@ -385,8 +362,7 @@ async def list_broadcasts(
 async def cancel_broadcast(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
-    clock: Clock,
+    services: Services,
     staff: Staff,
 ) -> None:
     broadcast_id = parse_number((command.args or "").strip().lstrip("#"))
@@ -394,7 +370,7 @@ async def cancel_broadcast(
         await message.answer(html.quote(_("Usage: /broadcast_cancel <id>")))
         return
     try:
-        status = await BroadcastService(session, clock).cancel(broadcast_id, staff)
+        status = await services.broadcasts.cancel(broadcast_id, staff)
     except BroadcastError as error:
         await message.answer(refusal(error))
         return

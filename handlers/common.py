@@ -7,20 +7,16 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.text_decorations import html_decoration as html
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cache import Caches
 from bot.commands import ADMIN_COMMANDS, CITIZEN_COMMANDS, STAFF_COMMANDS
-from bot.config import Settings
-from bot.services.councils import staff_of
+from bot.services.container import Services
 from handlers.menu import main_menu
 from handlers.replies import send_lines
 
 
-async def show_help(
-    message: Message, session: AsyncSession, settings: Settings, caches: Caches
-) -> None:
-    staff = await staff_of(session, settings, message.chat.id, caches.secretaries)
+async def show_help(message: Message, services: Services, caches: Caches) -> None:
+    staff = await services.councils.staff_of(message.chat.id, caches.secretaries)
     lines = [_("What I can do:")]
     lines += [f"/{command} — {_(description)}" for command, description in CITIZEN_COMMANDS]
     if staff.is_staff:

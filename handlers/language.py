@@ -7,12 +7,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import LANGUAGES, Settings
+from bot.config import LANGUAGES
 from bot.i18n import LANGUAGE_NAMES
-from bot.services.users import UserService
+from bot.services.container import Services
 from db.models import User
 from handlers.broadcasts import subscribe_newcomer
 from handlers.events import show_pending_event
@@ -27,17 +25,15 @@ async def language_chosen(
     query: CallbackQuery,
     callback_data: LanguageCallback,
     user: User,
-    session: AsyncSession,
+    services: Services,
     i18n: I18n,
-    clock: Clock,
     state: FSMContext,
-    settings: Settings,
 ) -> None:
     if callback_data.code not in LANGUAGES:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     first_choice = user.language is None
-    await UserService(session).choose_language(user, callback_data.code)
+    await services.users.choose_language(user, callback_data.code)
     with i18n.use_locale(callback_data.code):
         await query.answer()
         if isinstance(query.message, Message):
@@ -46,9 +42,11 @@ async def language_chosen(
             )
             await send_main_menu(query.message, user, first_time=first_choice)
             if first_choice:
-                await subscribe_newcomer(query.message, session, clock, user, settings)
+                await subscribe_newcomer(query.message, services, user)
                 # Someone who came by an event's link sees that event now.
-                await show_pending_event(query.message, session, clock, user, state)
+                await show_pending_event(
+                    query.message, services.session, services.clock, user, state
+                )
 
 
 def create_router() -> Router:

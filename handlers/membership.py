@@ -3,17 +3,16 @@
 from aiogram import F, Router
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.repositories.users import UserRepository
-
-
-async def blocked(event: ChatMemberUpdated, session: AsyncSession) -> None:
-    await UserRepository(session).set_active(event.from_user.id, False)
+from bot.services.container import Services
 
 
-async def unblocked(event: ChatMemberUpdated, session: AsyncSession) -> None:
-    await UserRepository(session).set_active(event.from_user.id, True)
+async def blocked(event: ChatMemberUpdated, services: Services) -> None:
+    await services.users.set_active(event.from_user.id, False)
+
+
+async def unblocked(event: ChatMemberUpdated, services: Services) -> None:
+    await services.users.set_active(event.from_user.id, True)
 
 
 def create_router() -> Router:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
-from bot.services.councils import Staff, staff_of
+from bot.services.councils import Staff, scope_of, staff_of
 from bot.services.errors import BroadcastRefusal, Refused
 from bot.services.transaction import transaction
 from db.models import AuditEntry, Broadcast, BroadcastStatus, Council
@@ -62,6 +62,15 @@ class BroadcastDraft:
     scheduled_at: datetime
 
 
+@dataclass(frozen=True)
+class BroadcastReport:
+    """A broadcast as /broadcasts lists it: its council and how many deliveries went how."""
+
+    broadcast: Broadcast
+    council: Council
+    counts: dict[str, int]
+
+
 class SubscriptionService:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self.session = session
@@ -93,6 +102,13 @@ class SubscriptionService:
     async def unsubscribe(self, user_id: int, council_id: int) -> bool:
         return await SubscriptionRepository(self.session).set_active(
             user_id, council_id, False, self.clock.now()
+        )
+
+    async def audience(self, council: Council, language: str | None) -> int:
+        """How many subscribers of `council` an announcement reaches: all of them, or only the
+        readers of `language` (the council's default language for those who never chose)."""
+        return await SubscriptionRepository(self.session).count_audience(
+            council.id, language, council.default_language
         )
 
     @transaction
@@ -134,6 +150,21 @@ class BroadcastService:
         )
         await self._audit(broadcast, staff.user_id, "broadcast_created")
         return broadcast
+
+    async def reports(self, staff: Staff) -> list[BroadcastReport]:
+        """The latest broadcasts of the councils a staff member works on, newest first."""
+        broadcasts = await self.broadcasts.of_councils(await scope_of(self.session, staff))
+        if not broadcasts:
+            return []
+        councils = {council.id: council for council in await CouncilRepository(self.session).all()}
+        return [
+            BroadcastReport(
+                broadcast,
+                councils[broadcast.council_id],
+                await self.broadcasts.counts(broadcast.id),
+            )
+            for broadcast in broadcasts
+        ]
 
     @transaction
     async def cancel(self, broadcast_id: int, staff: Staff) -> BroadcastStatus:

@@ -132,6 +132,15 @@ class CouncilService:
     async def secretaries(self, council_id: int) -> list[User]:
         return await self.councils.secretaries(council_id)
 
+    async def staff_of(self, user_id: int, secretaries: SecretaryIds | None = None) -> Staff:
+        """What a user may do (see `staff_of`): with `secretaries`, a citizen costs no query."""
+        return await staff_of(self.session, self.settings, user_id, secretaries)
+
+    async def only(self) -> Council | None:
+        """The council a command means when it names none: the only one, if there is just one."""
+        every = await self.councils.all()
+        return every[0] if len(every) == 1 else None
+
     # -- changing -----------------------------------------------------------------------------
 
     async def ensure_default(self, now: datetime) -> Council | None:

@@ -14,3 +14,8 @@ class UserService:
     @transaction
     async def choose_language(self, user: User, language: str) -> None:
         await UserRepository(self.session).set_language(user, language)
+
+    @transaction
+    async def set_active(self, user_id: int, active: bool) -> None:
+        """Whether the user can be written to: not when they blocked the bot."""
+        await UserRepository(self.session).set_active(user_id, active)
