@@ -17,9 +17,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.ics import event_ics
 from bot.services.container import Services
 from bot.services.events import (
@@ -417,15 +415,14 @@ async def _send_calendar(
 
 
 async def show_pending_event(
-    message: Message, session: AsyncSession, clock: Clock, user: User, state: FSMContext
+    message: Message, services: Services, user: User, state: FSMContext
 ) -> None:
     """After a newcomer who came by an event link picks a language, show them that event."""
     data = await state.get_data()
     event_id = data.get("open_event")
     if event_id is not None:
         await state.update_data(open_event=None)
-        # handlers/language.py passes the session and the clock: the events service is made here.
-        await send_card(message, EventService(session, clock), user, int(event_id))
+        await send_card(message, services.events, user, int(event_id))
 
 
 def create_router() -> Router:

@@ -44,9 +44,7 @@ async def language_chosen(
             if first_choice:
                 await subscribe_newcomer(query.message, services, user)
                 # Someone who came by an event's link sees that event now.
-                await show_pending_event(
-                    query.message, services.session, services.clock, user, state
-                )
+                await show_pending_event(query.message, services, user, state)
 
 
 def create_router() -> Router:
