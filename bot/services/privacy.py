@@ -44,20 +44,10 @@ class PrivacyService:
             return Forgotten(withdrawn=False, named=[])
         return None
 
-    @transaction
-    async def withdraw(self, user: User) -> list[Question]:
+    async def _withdraw(self, user: User) -> list[Question]:
         """Erase what identifies the user and make their questions anonymous. The Telegram id
         stays, so that answers to their open questions can still reach them. Returns the
         questions that were shown with the name, whose posted cards must now lose it."""
-        return await self._withdraw(user)
-
-    @transaction
-    async def erase(self, user: User) -> None:
-        """Without consent there is nothing to withdraw, but whatever identifies the user
-        (a name kept before this rule) is erased all the same."""
-        await self._erase(user)
-
-    async def _withdraw(self, user: User) -> list[Question]:
         user.consent_at = None
         user.full_name = ""
         user.username = None
@@ -66,6 +56,8 @@ class PrivacyService:
         return named
 
     async def _erase(self, user: User) -> None:
+        """Without consent there is nothing to withdraw, but whatever identifies the user (a
+        name kept before this rule) is erased all the same."""
         user.full_name = ""
         user.username = None
         await self._audit(user, "data_erased")
