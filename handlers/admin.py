@@ -108,16 +108,12 @@ async def add_topic(message: Message, command: CommandObject, services: Services
     if council_id is None or names is None:
         await message.answer(html.quote(usage))
         return
-    try:
-        topic = await services.councils.add_topic(
-            council_id,
-            names,
-            _actor(message),
-            services.clock.now(),
-        )
-    except CouncilError as error:
-        await message.answer(refusal(error))
-        return
+    topic = await services.councils.add_topic(
+        council_id,
+        names,
+        _actor(message),
+        services.clock.now(),
+    )
     await message.answer(
         _("Topic {id} added: {name}").format(id=topic.id, name=html.quote(topic.name(_language())))
     )
@@ -130,16 +126,12 @@ async def rename_topic(message: Message, command: CommandObject, services: Servi
     if topic_id is None or names is None:
         await message.answer(html.quote(usage))
         return
-    try:
-        topic = await services.councils.rename_topic(
-            topic_id,
-            names,
-            _actor(message),
-            services.clock.now(),
-        )
-    except CouncilError as error:
-        await message.answer(refusal(error))
-        return
+    topic = await services.councils.rename_topic(
+        topic_id,
+        names,
+        _actor(message),
+        services.clock.now(),
+    )
     await message.answer(
         _("Topic {id} renamed: {name}").format(
             id=topic.id, name=html.quote(topic.name(_language()))
@@ -168,16 +160,12 @@ async def _set_hidden(
             html.quote(_("Usage: /topic_hide <topic id> or /topic_show <topic id>"))
         )
         return
-    try:
-        topic = await services.councils.set_topic_hidden(
-            topic_id,
-            hidden,
-            _actor(message),
-            services.clock.now(),
-        )
-    except CouncilError as error:
-        await message.answer(refusal(error))
-        return
+    topic = await services.councils.set_topic_hidden(
+        topic_id,
+        hidden,
+        _actor(message),
+        services.clock.now(),
+    )
     text = (
         _("Topic {id} is hidden from citizens.")
         if hidden
@@ -239,16 +227,12 @@ async def revoke(message: Message, command: CommandObject, services: Services) -
     council = await _council_from(message, services, rest or None, usage)
     if council is None:
         return
-    try:
-        await services.councils.revoke(
-            council.id,
-            user_id,
-            _actor(message),
-            services.clock.now(),
-        )
-    except CouncilError as error:
-        await message.answer(refusal(error))
-        return
+    await services.councils.revoke(
+        council.id,
+        user_id,
+        _actor(message),
+        services.clock.now(),
+    )
     await message.answer(
         _("The user is no longer a secretary of {council}.").format(
             council=html.quote(council.name(_language()))
@@ -282,17 +266,13 @@ async def accept_invite(
     caches: Caches,
 ) -> None:
     await state.clear()
-    try:
-        council = await services.councils.accept_invite(
-            command.args or "",
-            user,
-            services.clock.now(),
-            full_name=message.from_user.full_name if message.from_user else "",
-            username=message.from_user.username if message.from_user else None,
-        )
-    except CouncilError as error:
-        await message.answer(refusal(error))
-        return
+    council = await services.councils.accept_invite(
+        command.args or "",
+        user,
+        services.clock.now(),
+        full_name=message.from_user.full_name if message.from_user else "",
+        username=message.from_user.username if message.from_user else None,
+    )
     caches.forget(user.id)  # known "not a secretary" until now, here and on other replicas
     await message.answer(
         _("You are now a secretary of {council}. Your commands: /help").format(

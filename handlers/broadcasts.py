@@ -369,11 +369,7 @@ async def cancel_broadcast(
     if broadcast_id is None:
         await message.answer(html.quote(_("Usage: /broadcast_cancel <id>")))
         return
-    try:
-        status = await services.broadcasts.cancel(broadcast_id, staff)
-    except BroadcastError as error:
-        await message.answer(refusal(error))
-        return
+    status = await services.broadcasts.cancel(broadcast_id, staff)
     if status == BroadcastStatus.CANCELLED:
         await message.answer(
             _("Broadcast #{id} is cancelled; nothing was sent.").format(id=broadcast_id)

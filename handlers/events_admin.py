@@ -421,13 +421,9 @@ async def publish_event(
     if not raw:
         await message.answer(html.quote(_("Usage: /event_publish <id> [DD.MM.YYYY HH:MM]")))
         return
-    try:
-        event, council = await _event_and_council(services, staff, raw)
-        at = parse_moment(when, ZoneInfo(council.timezone)) if when.strip() else None
-        event = await services.events.publish(event.id, staff, at)
-    except EventError as error:
-        await message.answer(refusal(error))
-        return
+    event, council = await _event_and_council(services, staff, raw)
+    at = parse_moment(when, ZoneInfo(council.timezone)) if when.strip() else None
+    event = await services.events.publish(event.id, staff, at)
     text = await _published_text(event, _bot(message), user, services, services.clock.now())
     await message.answer(text)
     await event_jobs.run()
@@ -459,14 +455,10 @@ async def edit_event(
         return
     raw, what = parts[0], parts[1].lower()
     value = parts[2] if len(parts) > 2 else ""
-    try:
-        event, council = await _event_and_council(services, staff, raw)
-        edited = await services.events.edit(
-            event.id, staff, what, value, ZoneInfo(council.timezone), EventAnnouncer(i18n)
-        )
-    except EventError as error:
-        await message.answer(refusal(error))
-        return
+    event, council = await _event_and_council(services, staff, raw)
+    edited = await services.events.edit(
+        event.id, staff, what, value, ZoneInfo(council.timezone), EventAnnouncer(i18n)
+    )
     for registration in edited.promoted:
         await tell_promoted(_bot(message), i18n, services.events, registration)
     if edited.notice is not None:
@@ -489,12 +481,8 @@ async def cancel_event(
     if not raw:
         await message.answer(html.quote(_("Usage: /event_cancel <id> <reason>")))
         return
-    try:
-        event, _council = await _event_and_council(services, staff, raw)
-        cancelled = await services.events.cancel(event.id, staff, reason, EventAnnouncer(i18n))
-    except EventError as error:
-        await message.answer(refusal(error))
-        return
+    event, _council = await _event_and_council(services, staff, raw)
+    cancelled = await services.events.cancel(event.id, staff, reason, EventAnnouncer(i18n))
     if cancelled.notice is not None:
         await broadcaster.tick()
     await message.answer(
@@ -515,12 +503,8 @@ async def record_attended(
             html.quote(_("Usage: /event_attended <id> <number> (one number per venue)"))
         )
         return
-    try:
-        event, _council = await _event_and_council(services, staff, parts[0])
-        await services.events.record_attendance(event.id, staff, counts)
-    except EventError as error:
-        await message.answer(refusal(error))
-        return
+    event, _council = await _event_and_council(services, staff, parts[0])
+    await services.events.record_attendance(event.id, staff, counts)
     await message.answer(_("Recorded. The report: /event_report {id}").format(id=event.id))
 
 
@@ -531,12 +515,8 @@ async def show_report(
     staff: Staff,
     user: User,
 ) -> None:
-    try:
-        event, council = await _event_and_council(services, staff, command.args or "")
-        report = await services.events.report(event.id, staff)
-    except EventError as error:
-        await message.answer(refusal(error))
-        return
+    event, council = await _event_and_council(services, staff, command.args or "")
+    report = await services.events.report(event.id, staff)
     await send_lines(message.answer, report_text(report, council, _language(user)).split("\n"))
 
 
@@ -546,11 +526,7 @@ async def export_registrants(
     services: Services,
     staff: Staff,
 ) -> None:
-    try:
-        event, council = await _event_and_council(services, staff, command.args or "")
-    except EventError as error:
-        await message.answer(refusal(error))
-        return
+    event, council = await _event_and_council(services, staff, command.args or "")
     registrants, venues = await services.events.registrants(event)
     rows = registrant_rows(
         registrants,

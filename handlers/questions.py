@@ -41,7 +41,7 @@ from bot.views.notify import (
     status_name,
 )
 from bot.views.paging import page_buttons
-from bot.views.refusals import refusal, refusal_alert
+from bot.views.refusals import refusal
 from db.models import Council, QuestionStatus, User
 from handlers.menu import main_menu
 from handlers.wizard import (
@@ -276,11 +276,7 @@ async def follow_up_pressed(
     services: Services,
     user: User,
 ) -> None:
-    try:
-        question = await services.questions.check_followup(callback_data.question_id, user.id)
-    except QuestionError as error:
-        await query.answer(refusal_alert(error), show_alert=True)
-        return
+    question = await services.questions.check_followup(callback_data.question_id, user.id)
     await query.answer()
     await state.set_state(FollowUp.text)
     await state.update_data(parent_id=question.id)
@@ -334,13 +330,9 @@ async def rated(
     services: Services,
     user: User,
 ) -> None:
-    try:
-        question = await services.questions.rate(
-            callback_data.question_id, user.id, callback_data.helpful
-        )
-    except QuestionError as error:
-        await query.answer(refusal_alert(error), show_alert=True)
-        return
+    question = await services.questions.rate(
+        callback_data.question_id, user.id, callback_data.helpful
+    )
     await query.answer(_("Thank you for your rating!"))
     if isinstance(query.message, Message):
         can_follow_up = await services.questions.can_follow_up(question)
@@ -402,11 +394,7 @@ async def my_question(
     user: User,
 ) -> None:
     service = services.questions
-    try:
-        question = await service.own(callback_data.question_id, user.id)
-    except QuestionError as error:
-        await query.answer(refusal_alert(error), show_alert=True)
-        return
+    question = await service.own(callback_data.question_id, user.id)
     await query.answer()
     council = await services.councils.find(question.council_id)
     topic = await services.councils.topic(question.topic_id)

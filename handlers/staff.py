@@ -48,7 +48,7 @@ from bot.views.notify import (
     status_name,
 )
 from bot.views.paging import page_buttons
-from bot.views.refusals import refusal, refusal_alert
+from bot.views.refusals import refusal
 from db.models import Question, QuestionStatus, User
 from handlers.filters import PRIVATE, IsStaff
 from handlers.replies import send_lines, send_messages
@@ -228,11 +228,7 @@ async def view_pressed(
     staff: Staff,
     user: User | None = None,
 ) -> None:
-    try:
-        question = await services.questions.get_for(callback_data.question_id, staff)
-    except QuestionError as error:
-        await query.answer(refusal_alert(error), show_alert=True)
-        return
+    question = await services.questions.get_for(callback_data.question_id, staff)
     await query.answer()
     messages, markup = await staff_view(services, question, _language(user))
     if isinstance(query.message, Message):
