@@ -16,7 +16,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
-from sqlalchemy.exc import IntegrityError
 
 from bot.ics import event_ics
 from bot.services.container import Services
@@ -192,10 +191,6 @@ async def attend_pressed(
     except VenueNeeded:
         await query.answer()
         await _ask_venue(message, events, callback_data)
-        return
-    except IntegrityError:
-        # The same button pressed twice at once: the first press registered.
-        await query.answer(_("Done already."), show_alert=True)
         return
     # Whoever got a place hears of it first: nothing said to the presser can keep it from them.
     if result.promoted is not None:

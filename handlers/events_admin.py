@@ -26,13 +26,13 @@ from bot.services.container import Services
 from bot.services.councils import Staff
 from bot.services.errors import EventAdminRefusal
 from bot.services.events import (
-    MAX_AUDIENCE,
     MAX_MESSAGE,
     MAX_VENUES,
     EventDraft,
     EventError,
     Stage,
     VenueDraft,
+    check_audience,
     check_description,
     check_times,
     check_title,
@@ -193,15 +193,6 @@ class VenuesStep(Step):
         return venues
 
 
-def _audience_note(text: str) -> str:
-    text = " ".join(text.split())
-    if not text:
-        raise EventError(EventAdminRefusal.EMPTY)
-    if len(text) > MAX_AUDIENCE:
-        raise EventError(EventAdminRefusal.TOO_LONG, length=len(text), maximum=MAX_AUDIENCE)
-    return text
-
-
 def draft_from(answers: dict[str, Any]) -> EventDraft:
     person, phones, email = answers.get("contacts") or [None, None, None]
     texts = answers["texts"]
@@ -355,7 +346,7 @@ NEW_EVENT = Wizard(
             prompt=__(
                 "Who is it for (for example: teachers, young people, library readers)? Or /skip."
             ),
-            parse=_audience_note,
+            parse=check_audience,
             skip=True,
         ),
         Choice(

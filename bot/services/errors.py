@@ -53,6 +53,7 @@ class EventRefusal(StrEnum):
     CANCELLED = "cancelled"
     REGISTRATION_CLOSED = "registration_closed"
     NOT_REGISTERED = "not_registered"
+    DONE_ALREADY = "done_already"
 
 
 class EventAdminRefusal(StrEnum):

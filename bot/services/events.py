@@ -16,6 +16,7 @@ from functools import partial
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -258,12 +259,19 @@ def parse_moment(text: str, tz: ZoneInfo) -> datetime:
 
 
 def check_title(title: str) -> str:
-    title = " ".join(title.split())
-    if not title:
+    return _one_line(title, MAX_TITLE)
+
+
+def check_audience(text: str) -> str:
+    """Who an event is for, in a line."""
+    return _one_line(text, MAX_AUDIENCE)
+
+
+def _one_line(text: str, maximum: int) -> str:
+    text = _limited(text, maximum)
+    if not text:
         raise EventError(EventAdminRefusal.EMPTY)
-    if len(title) > MAX_TITLE:
-        raise EventError(EventAdminRefusal.TOO_LONG, length=len(title), maximum=MAX_TITLE)
-    return title
+    return text
 
 
 def check_description(description: str | None) -> str | None:
@@ -704,7 +712,11 @@ class EventService:
     async def register(self, event_id: int, user_id: int, venue_id: int | None) -> Registered:
         """ "I will attend": a place at the venue, or the venue's waiting list when it is full.
         Choosing another venue moves the registration there."""
-        result = await self._register(event_id, user_id, venue_id)
+        try:
+            result = await self._register(event_id, user_id, venue_id)
+        except IntegrityError:
+            # The same button pressed twice at once (two replicas): the first press registered.
+            raise EventError(EventRefusal.DONE_ALREADY) from None
         if result.registration.status == RegistrationStatus.WAITING:
             # Counted once the registration is committed: on PostgreSQL the venue row is locked
             # until then, and the next press waits for it.

@@ -63,6 +63,7 @@ EVENTS: Mapping[EventRefusal, Any] = {
         "This event has already started; registration is closed."
     ),
     EventRefusal.NOT_REGISTERED: __("You are not registered for this event."),
+    EventRefusal.DONE_ALREADY: __("Done already."),
 }
 
 EVENT_ADMIN: Mapping[EventAdminRefusal, Any] = {
