@@ -84,7 +84,7 @@ class App:
             await self.dispatcher.storage.redis.ping()  # an unreachable REDIS_URL fails here
         await upgrade(self.engine)
         async with self.sessionmaker() as session:
-            await CouncilService(session, self.settings).ensure_default(self.clock.now())
+            await CouncilService(session, self.settings, self.clock).ensure_default()
             await session.commit()
         await set_command_menus(self.bot, self.i18n, self.settings.default_language)
         if self.caches.invalidations is not None:

@@ -80,7 +80,7 @@ async def add_council(message: Message, command: CommandObject, services: Servic
             html.quote(_("Usage: /council_add <Kazakh name> | <Russian name> | <English name>"))
         )
         return
-    council = await services.councils.create(names, services.clock.now(), _actor(message))
+    council = await services.councils.create(names, _actor(message))
     await message.answer(
         _("Council {id} created with the default topics: {name}").format(
             id=council.id, name=html.quote(council.name(_language()))
@@ -112,7 +112,6 @@ async def add_topic(message: Message, command: CommandObject, services: Services
         council_id,
         names,
         _actor(message),
-        services.clock.now(),
     )
     await message.answer(
         _("Topic {id} added: {name}").format(id=topic.id, name=html.quote(topic.name(_language())))
@@ -130,7 +129,6 @@ async def rename_topic(message: Message, command: CommandObject, services: Servi
         topic_id,
         names,
         _actor(message),
-        services.clock.now(),
     )
     await message.answer(
         _("Topic {id} renamed: {name}").format(
@@ -164,7 +162,6 @@ async def _set_hidden(
         topic_id,
         hidden,
         _actor(message),
-        services.clock.now(),
     )
     text = (
         _("Topic {id} is hidden from citizens.")
@@ -188,7 +185,6 @@ async def invite(
     payload = await services.councils.create_invite(
         council.id,
         _actor(message),
-        services.clock.now(),
     )
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={payload}"
@@ -231,7 +227,6 @@ async def revoke(message: Message, command: CommandObject, services: Services) -
         council.id,
         user_id,
         _actor(message),
-        services.clock.now(),
     )
     await message.answer(
         _("The user is no longer a secretary of {council}.").format(
@@ -247,9 +242,7 @@ async def bind(message: Message, command: CommandObject, services: Services) -> 
     council = await _council_from(message, services, command.args, _("Usage: /bind <council id>"))
     if council is None:
         return
-    await services.councils.bind(
-        council.id, message.chat.id, _actor(message), services.clock.now()
-    )
+    await services.councils.bind(council.id, message.chat.id, _actor(message))
     await message.answer(
         _("New questions to {council} will be posted in this group.").format(
             council=html.quote(council.name(council.default_language))
@@ -269,7 +262,6 @@ async def accept_invite(
     council = await services.councils.accept_invite(
         command.args or "",
         user,
-        services.clock.now(),
         full_name=message.from_user.full_name if message.from_user else "",
         username=message.from_user.username if message.from_user else None,
     )

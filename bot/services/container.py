@@ -42,7 +42,7 @@ class Services:
 
     @cached_property
     def councils(self) -> CouncilService:
-        return CouncilService(self.session, self.settings)
+        return CouncilService(self.session, self.settings, self.clock)
 
     @cached_property
     def privacy(self) -> PrivacyService:

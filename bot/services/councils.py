@@ -2,11 +2,11 @@
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cache import SecretaryIds
+from bot.clock import Clock
 from bot.config import Settings
 from bot.services.errors import CouncilRefusal, Refused
 from bot.services.transaction import transaction
@@ -105,9 +105,10 @@ def parse_names(text: str) -> tuple[str, str, str] | None:
 
 
 class CouncilService:
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings, clock: Clock) -> None:
         self.session = session
         self.settings = settings
+        self.clock = clock
         self.councils = CouncilRepository(session)
 
     # -- reading ------------------------------------------------------------------------------
@@ -143,7 +144,7 @@ class CouncilService:
 
     # -- changing -----------------------------------------------------------------------------
 
-    async def ensure_default(self, now: datetime) -> Council | None:
+    async def ensure_default(self) -> Council | None:
         """On first start, a single council from the settings, so the bot works out of the box."""
         if await self.councils.count():
             return None
@@ -152,12 +153,10 @@ class CouncilService:
             self.settings.council_name_ru,
             self.settings.council_name_en,
         )
-        return await self.create(names, now)
+        return await self.create(names)
 
     @transaction
-    async def create(
-        self, names: tuple[str, str, str], now: datetime, actor_id: int | None = None
-    ) -> Council:
+    async def create(self, names: tuple[str, str, str], actor_id: int | None = None) -> Council:
         council = await self.councils.add(
             Council(
                 name_kk=names[0],
@@ -165,14 +164,14 @@ class CouncilService:
                 name_en=names[2],
                 timezone=self.settings.timezone,
                 default_language=self.settings.default_language,
-                created_at=now,
+                created_at=self.clock.now(),
             )
         )
         for position, (kk, ru, en) in enumerate(DEFAULT_TOPICS, start=1):
             await self.councils.add_topic(
                 Topic(council_id=council.id, name_kk=kk, name_ru=ru, name_en=en, position=position)
             )
-        await self._audit(actor_id, council.id, "council_created", names[1], now)
+        await self._audit(actor_id, council.id, "council_created", names[1])
         return council
 
     async def council(self, council_id: int) -> Council:
@@ -183,47 +182,50 @@ class CouncilService:
 
     @transaction
     async def add_topic(
-        self, council_id: int, names: tuple[str, str, str], actor_id: int, now: datetime
+        self, council_id: int, names: tuple[str, str, str], actor_id: int
     ) -> Topic:
         await self.council(council_id)
         topic = await self.councils.add_topic(
             Topic(council_id=council_id, name_kk=names[0], name_ru=names[1], name_en=names[2])
         )
-        await self._audit(actor_id, council_id, "topic_added", names[1], now)
+        await self._audit(actor_id, council_id, "topic_added", names[1])
         return topic
 
     @transaction
     async def rename_topic(
-        self, topic_id: int, names: tuple[str, str, str], actor_id: int, now: datetime
+        self, topic_id: int, names: tuple[str, str, str], actor_id: int
     ) -> Topic:
         topic = await self._topic(topic_id)
         topic.name_kk, topic.name_ru, topic.name_en = names
-        await self._audit(actor_id, topic.council_id, "topic_renamed", names[1], now)
+        await self._audit(actor_id, topic.council_id, "topic_renamed", names[1])
         return topic
 
     @transaction
-    async def set_topic_hidden(
-        self, topic_id: int, hidden: bool, actor_id: int, now: datetime
-    ) -> Topic:
+    async def set_topic_hidden(self, topic_id: int, hidden: bool, actor_id: int) -> Topic:
         topic = await self._topic(topic_id)
         topic.is_hidden = hidden
         action = "topic_hidden" if hidden else "topic_shown"
-        await self._audit(actor_id, topic.council_id, action, topic.name_ru, now)
+        await self._audit(actor_id, topic.council_id, action, topic.name_ru)
         return topic
 
     @transaction
-    async def create_invite(self, council_id: int, actor_id: int, now: datetime) -> str:
+    async def create_invite(self, council_id: int, actor_id: int) -> str:
         await self.council(council_id)
         token = secrets.token_urlsafe(16)
         await self.councils.add_invite(
-            Invite(token=token, council_id=council_id, created_by=actor_id, created_at=now)
+            Invite(
+                token=token,
+                council_id=council_id,
+                created_by=actor_id,
+                created_at=self.clock.now(),
+            )
         )
-        await self._audit(actor_id, council_id, "invite_created", None, now)
+        await self._audit(actor_id, council_id, "invite_created", None)
         return f"{INVITE_PREFIX}{token}"
 
     @transaction
     async def accept_invite(
-        self, payload: str, user: User, now: datetime, *, full_name: str, username: str | None
+        self, payload: str, user: User, *, full_name: str, username: str | None
     ) -> Council:
         """Use a one-time invite: whoever opens it first becomes a secretary of its council.
         A secretary's name is kept: the council's history says who did what."""
@@ -232,29 +234,29 @@ class CouncilService:
         if invite is None or invite.used_at is not None:
             raise CouncilError(CouncilRefusal.INVITE_INVALID)
         invite.used_by = user_id
-        invite.used_at = now
+        invite.used_at = self.clock.now()
         council = await self.council(invite.council_id)
         if not await self.councils.is_secretary(council.id, user_id):
-            await self.councils.add_secretary(council.id, user_id, now)
+            await self.councils.add_secretary(council.id, user_id, self.clock.now())
         await UserRepository(self.session).remember_name(user, full_name, username)
-        await self._audit(user_id, council.id, "secretary_added", str(user_id), now)
+        await self._audit(user_id, council.id, "secretary_added", str(user_id))
         return council
 
     @transaction
-    async def revoke(self, council_id: int, user_id: int, actor_id: int, now: datetime) -> None:
+    async def revoke(self, council_id: int, user_id: int, actor_id: int) -> None:
         await self.council(council_id)
         if not await self.councils.remove_secretary(council_id, user_id):
             raise CouncilError(CouncilRefusal.NOT_SECRETARY)
-        await self._audit(actor_id, council_id, "secretary_revoked", str(user_id), now)
+        await self._audit(actor_id, council_id, "secretary_revoked", str(user_id))
 
     @transaction
-    async def bind(self, council_id: int, chat_id: int, actor_id: int, now: datetime) -> Council:
+    async def bind(self, council_id: int, chat_id: int, actor_id: int) -> Council:
         council = await self.council(council_id)
         previous = await self.councils.by_staff_chat(chat_id)
         if previous is not None and previous.id != council_id:
             previous.staff_chat_id = None
         council.staff_chat_id = chat_id
-        await self._audit(actor_id, council_id, "staff_chat_bound", str(chat_id), now)
+        await self._audit(actor_id, council_id, "staff_chat_bound", str(chat_id))
         return council
 
     async def _topic(self, topic_id: int) -> Topic:
@@ -264,10 +266,14 @@ class CouncilService:
         return topic
 
     async def _audit(
-        self, actor_id: int | None, council_id: int, action: str, detail: str | None, now: datetime
+        self, actor_id: int | None, council_id: int, action: str, detail: str | None
     ) -> None:
         await QuestionRepository(self.session).audit(
             AuditEntry(
-                at=now, actor_id=actor_id, council_id=council_id, action=action, detail=detail
+                at=self.clock.now(),
+                actor_id=actor_id,
+                council_id=council_id,
+                action=action,
+                detail=detail,
             )
         )
