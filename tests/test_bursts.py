@@ -30,6 +30,7 @@ from db.models import (
     RegistrationStatus,
     User,
 )
+from db.repositories.events import EventRepository
 from db.repositories.users import UserRepository
 from tests.conftest import ADMIN_ID, TOKEN
 from tests.fake_api import FakeBotApi
@@ -311,7 +312,7 @@ async def test_the_same_press_handled_twice_at_once_takes_one_place(app):
     registers; the other meets the unique registration and leaves nothing behind, not even the
     place it took on the way (on PostgreSQL that is one statement; see EventRepository.enrol)."""
     event_id = await add_event(app, capacity=40)
-    citizen_id = 600_000
+    citizen_id = 6_000_000_001  # Telegram ids pass 2**31
     async with app.sessionmaker() as session:
         await UserRepository(session).touch(
             citizen_id, full_name="", username=None, telegram_language="ru", now=app.clock.now()
@@ -346,3 +347,47 @@ async def test_the_same_press_handled_twice_at_once_takes_one_place(app):
     assert statuses == [RegistrationStatus.REGISTERED]
     assert taken == 1
     assert audited == 1
+
+
+async def test_a_returning_citizen_pressing_twice_at_once_takes_one_place(app, monkeypatch):
+    """A citizen who cancelled presses "I will attend" again, twice at once on two replicas:
+    their one registration comes back with one place, never two."""
+    event_id = await add_event(app, capacity=40)
+    citizen_id = 6_000_000_002
+    async with app.sessionmaker() as session:
+        await UserRepository(session).touch(
+            citizen_id, full_name="", username=None, telegram_language="ru", now=app.clock.now()
+        )
+        await session.commit()
+    async with app.sessionmaker() as session:
+        await EventService(session, app.clock).register(event_id, citizen_id, None)
+    async with app.sessionmaker() as session:
+        await EventService(session, app.clock).unregister(event_id, citizen_id)
+
+    take_place = EventRepository.take_place
+
+    async def slow_take_place(self: EventRepository, venue_id: int) -> bool:
+        await asyncio.sleep(0.05)  # both presses have read the cancelled registration by now
+        return await take_place(self, venue_id)
+
+    monkeypatch.setattr(EventRepository, "take_place", slow_take_place)
+
+    async def press_attend() -> Registered:
+        async with app.sessionmaker() as session:
+            return await EventService(session, app.clock).register(event_id, citizen_id, None)
+
+    outcomes = await asyncio.gather(press_attend(), press_attend(), return_exceptions=True)
+
+    again = [o for o in outcomes if isinstance(o, Registered) and not o.already]
+    assert len(again) == 1 and again[0].place is None
+    second = next(o for o in outcomes if o is not again[0])
+    # It finds the registration changed under it ("Done already."), or SQLite's one writer
+    # refuses it first (the retry middleware would try again, to find it registered).
+    assert (
+        isinstance(second, EventError) and second.code == EventRefusal.DONE_ALREADY
+    ) or isinstance(second, OperationalError)
+    async with app.sessionmaker() as session:
+        statuses = list(await session.scalars(select(Registration.status)))
+        taken = await session.scalar(select(EventVenue.taken))
+    assert statuses == [RegistrationStatus.REGISTERED]
+    assert taken == 1

@@ -715,7 +715,10 @@ class EventService:
         try:
             result = await self._register(event_id, user_id, venue_id)
         except IntegrityError:
-            # The same button pressed twice at once (two replicas): the first press registered.
+            # The same button pressed twice at once (two replicas) and the first press
+            # registered; anything else (a venue removed meanwhile) is not "done already".
+            if await self.events.registration(event_id, user_id) is None:
+                raise
             raise EventError(EventRefusal.DONE_ALREADY) from None
         if result.registration.status == RegistrationStatus.WAITING:
             # Counted once the registration is committed: on PostgreSQL the venue row is locked
@@ -757,9 +760,13 @@ class EventService:
             )
             return Registered(registration, venue, None, event=event)
         promoted = None
+        if registration.status in ACTIVE_REGISTRATION and registration.venue_id == venue.id:
+            return Registered(registration, venue, None, already=True, event=event)
+        # Someone registered before: their row changes. Claimed first, so that of two presses
+        # of theirs at once only one acts; the other would take a second place.
+        if not await self.events.claim_registration(registration, now):
+            raise EventError(EventRefusal.DONE_ALREADY)
         if registration.status in ACTIVE_REGISTRATION:
-            if registration.venue_id == venue.id:
-                return Registered(registration, venue, None, already=True, event=event)
             promoted = await self._leave(registration)
         status = (
             RegistrationStatus.REGISTERED

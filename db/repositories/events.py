@@ -3,6 +3,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    BigInteger,
     Integer,
     String,
     Table,
@@ -103,7 +104,7 @@ _ENROL_POSTGRESQL = (
     .bindparams(
         bindparam("event_id", type_=Integer),
         bindparam("venue_id", type_=Integer),
-        bindparam("user_id", type_=Integer),
+        bindparam("user_id", type_=BigInteger),  # Telegram ids pass 2**31
         bindparam("council_id", type_=Integer),
         bindparam("now", type_=UTCDateTime()),
         bindparam("registered", value=RegistrationStatus.REGISTERED.value, type_=String),
@@ -252,6 +253,22 @@ class EventRepository:
 
     async def registration(self, event_id: int, user_id: int) -> Registration | None:
         return await self.session.scalar(_REGISTRATION, {"event_id": event_id, "user_id": user_id})
+
+    async def claim_registration(self, registration: Registration, now: datetime) -> bool:
+        """Take the registration for a change if it is still as it was read (its status and
+        venue): one conditional UPDATE, so that of two presses of the same citizen at once only
+        the first changes it; the second finds it changed (False)."""
+        result = await self.session.execute(
+            update(Registration)
+            .where(
+                Registration.id == registration.id,
+                Registration.status == registration.status,
+                Registration.venue_id == registration.venue_id,
+            )
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(affected(result))
 
     async def enrol(
         self, event: Event, venue_id: int, user_id: int, now: datetime
