@@ -209,14 +209,21 @@ async def _when_prompt(turn: Turn) -> str:
     )
 
 
+def _when_hint() -> str:
+    return _("Write the date and time like {example}, or press “Send now”.").format(
+        example=EXAMPLE_TIME
+    )
+
+
+async def _when_again(_turn: Turn) -> str:
+    """What a sticker or a file at the "When?" step is told."""
+    return _when_hint()
+
+
 def _parse_when(text: str, zone: ZoneInfo) -> datetime:
     moment = parse_when(text, zone)
     if moment is None:
-        raise Again(
-            _("Write the date and time like {example}, or press “Send now”.").format(
-                example=EXAMPLE_TIME
-            )
-        )
+        raise Again(_when_hint())
     return moment
 
 
@@ -316,7 +323,12 @@ COMPOSE = Wizard(
         PhotoStep("photo", prompt=__("Send a photo to go with the text, or /skip."), skip=True),
         Choice("audience", prompt=__("Who should receive it?"), options=_audiences),
         MomentStep(
-            "when", prompt=_when_prompt, parse=_parse_when, check=_not_past, now=__("Send now")
+            "when",
+            prompt=_when_prompt,
+            parse=_parse_when,
+            check=_not_past,
+            now=__("Send now"),
+            not_text=_when_again,
         ),
         Choice(
             "confirm",

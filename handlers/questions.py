@@ -524,10 +524,6 @@ async def _stale(query: CallbackQuery) -> None:
     await query.answer(_("This button is no longer valid."), show_alert=True)
 
 
-async def _wrong_input(message: Message) -> None:
-    await message.answer(_("Please use the buttons above, or /cancel to stop."))
-
-
 def create_router() -> Router:
     router = Router(name=__name__)
     message, callback = router.message.register, router.callback_query.register

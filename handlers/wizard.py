@@ -28,7 +28,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.support import LazyProxy
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import LANGUAGES
@@ -44,6 +43,7 @@ Text = Any | Callable[["Turn"], Awaitable[str]]
 EXAMPLE_TIME = "06.02.2027 15:00"
 USE_BUTTONS = __("Please use the buttons above, or /cancel to stop.")
 SEND_TEXT = __("Please send text, or /cancel to stop.")
+NO_COUNCIL = __("There is no council you can act for.")
 SEND_ANNOUNCEMENT = __("Please send the text of the announcement, or /skip.")
 
 
@@ -88,11 +88,6 @@ class Turn:
         return services
 
     @property
-    def session(self) -> AsyncSession:
-        session: AsyncSession = self.env["session"]
-        return session
-
-    @property
     def clock(self) -> Clock:
         clock: Clock = self.env["clock"]
         return clock
@@ -129,8 +124,9 @@ class Turn:
             await self.message.answer(text, **kwargs)
 
     async def resume(self) -> None:
-        """After `finish`: wait at the last step again for another answer (a publication time
-        that passed while it was typed)."""
+        """After `finish`: wait at the wizard's last step again for another answer (a
+        publication time that passed while it was typed). Only the last step can be resumed:
+        `finish` runs after it."""
         self.ended = False
         await self.state.set_state(self.env["wizard_state"])
         await self.state.set_data(self.answers)
@@ -267,7 +263,7 @@ class CouncilStep(Choice):
     `none_text`. `councils` gives those the user may choose."""
 
     councils: Callable[[Turn], Awaitable[list[Council]]] | None = None
-    none_text: Text = ""
+    none_text: Text = field(default_factory=lambda: NO_COUNCIL)
 
     async def _councils(self, turn: Turn) -> list[Council]:
         assert self.councils is not None
@@ -344,6 +340,7 @@ class MomentStep(Step):
     parse: Callable[[str, ZoneInfo], datetime] | None = None
     check: Callable[[Turn, datetime], Awaitable[None]] | None = None
     now: Any = None
+    not_text: Text = field(default_factory=lambda: SEND_TEXT)
     wizard: str = ""
     index: int = 0
 
@@ -359,7 +356,7 @@ class MomentStep(Step):
 
     async def read(self, turn: Turn, message: Message) -> Any:
         if message.text is None:
-            raise Again(str(SEND_TEXT))
+            raise Again(await say(turn, self.not_text))
         assert self.parse is not None
         moment = self.parse(message.text, await turn.zone())
         if self.check is not None:
@@ -393,12 +390,10 @@ class Wizard:
             state = State(step.key, group_name=f"wizard_{self.name}")
             self.states.append(state)
 
-    async def start(
-        self, message: Message, state: FSMContext, env: dict[str, Any], **answers: Any
-    ) -> None:
-        """Begin at the first step, with `answers` already given."""
+    async def start(self, message: Message, state: FSMContext, env: dict[str, Any]) -> None:
+        """Begin at the first step (whatever conversation was going on ends)."""
         await state.clear()
-        turn = Turn(message, state, dict(answers), env)
+        turn = Turn(message, state, {}, env)
         await self._enter(turn, 0)
 
     async def _enter(self, turn: Turn, index: int) -> None:

@@ -448,6 +448,10 @@ async def test_the_wizard_takes_only_what_its_current_step_asks(saule, citizen, 
     assert saule.last_reply().text == (
         "Write the date and time like 06.02.2027 15:00, or press “Send now”."
     )
+    await saule.send_sticker()
+    assert saule.last_reply().text == (
+        "Write the date and time like 06.02.2027 15:00, or press “Send now”."
+    )
     await saule.press("Send now")
     assert saule.last_reply().text == "Send to 0 subscribers now?", "only Kazakh readers"
     await saule.press("Cancel")
