@@ -26,6 +26,7 @@ STAFF_COMMANDS: list[tuple[str, str]] = [
     ("take", N_("<ticket> — take into work")),
     ("answer", N_("<ticket> <text> — answer (or reply to a question card)")),
     ("reject", N_("<ticket> <reason> — reject")),
+    ("note", N_("<ticket> <text> — an internal note, seen only by the staff")),
     ("ban", N_("<ticket> — bar the author from asking this council")),
     ("unban", N_("<ticket> — lift the ban")),
     ("export", N_("[YYYY-MM-DD YYYY-MM-DD] — questions as XLSX and CSV")),

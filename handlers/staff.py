@@ -54,7 +54,18 @@ from handlers.filters import PRIVATE, IsStaff
 from handlers.replies import send_lines, send_messages
 
 PER_PAGE = 5
-STAFF_COMMANDS = ("inbox", "q", "take", "answer", "reject", "ban", "unban", "export", "stats")
+STAFF_COMMANDS = (
+    "inbox",
+    "q",
+    "take",
+    "answer",
+    "reject",
+    "note",
+    "ban",
+    "unban",
+    "export",
+    "stats",
+)
 # Prompts after Answer / Reject remembered per person and chat; older ones are forgotten.
 MAX_PROMPTS = 10
 
@@ -369,6 +380,25 @@ async def ban_command(
     await message.answer(text.format(ticket=question.ticket))
 
 
+async def note_command(
+    message: Message, command: CommandObject, services: Services, staff: Staff
+) -> None:
+    """/note <ticket> <text>: an internal note, in the ticket's history for the staff only."""
+    usage = _("Usage: /note <ticket> <text>")
+    found = await _question_from_args(
+        message, command, services.questions, staff, usage, needs_text=True
+    )
+    if found is None:
+        return
+    question, text = found
+    await services.questions.note(question, staff, text)
+    await message.answer(
+        _("Note added to {ticket}. Only the council's staff see it.").format(
+            ticket=question.ticket
+        )
+    )
+
+
 async def export_command(
     message: Message,
     command: CommandObject,
@@ -649,6 +679,7 @@ def create_router() -> Router:
     message(inbox, Command("inbox"), anywhere)
     message(show_question, Command("q"), anywhere)
     message(status_command, Command("take", "answer", "reject"), anywhere)
+    message(note_command, Command("note"), anywhere)
     message(ban_command, Command("ban", "unban"), anywhere)
     message(export_command, Command("export"), anywhere)
     message(stats_command, Command("stats"), anywhere)

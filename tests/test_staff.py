@@ -12,7 +12,7 @@ from bot.app import create_app
 from db.models import Council, Question, QuestionStatus
 from tests.chat import ChatUser
 from tests.conftest import ADMIN_ID, ALMATY
-from tests.flows import GROUP, ask, invite, stored
+from tests.flows import GROUP, ask, ask_in, invite, stored
 from tests.telegram_rules import visible_text
 
 
@@ -417,3 +417,67 @@ async def test_usage_lines_reach_the_user(admin, make_user, citizen):
     )
     await saule.send("/event_cancel 1")
     assert saule.last_reply().text == "No such event among your councils'."
+
+
+# -- internal notes -----------------------------------------------------------------------------
+
+
+async def test_an_internal_note_is_for_the_staff_only(admin, make_user, citizen, app):
+    """A note stays in the ticket's history for the staff, in their language and escaped; the
+    citizen's history never shows it; citizens and another council's secretary cannot add one."""
+    saule = await invite(admin, make_user, "Saule")
+    alice = await citizen("ru", "Алия")
+    await ask_in(app, alice, "ru")
+
+    await saule.send("/note 1 Called the akimat: <b>repair</b> planned for May.")
+    assert (
+        saule.last_reply().text == "Note added to №2026-000001. Only the council's staff see it."
+    )
+    await saule.send("/q 1")
+    assert history_of(saule.last_reply().text)[-1] == (
+        "internal note (Saule): Called the akimat: &lt;b&gt;repair&lt;/b&gt; planned for May."
+    )
+    await alice.send("/my")
+    await alice.press(alice.last_reply().buttons[0])
+    assert "akimat" not in alice.last_reply().text
+    assert "заметка" not in alice.last_reply().text
+
+    # A Kazakh-speaking secretary reads the same note with the action in Kazakh.
+    dana = await invite(admin, make_user, "Dana")
+    await dana.send("/language")
+    await dana.press("Қазақша")
+    await dana.send("/q 1")
+    assert "ішкі жазба (Saule): Called the akimat" in dana.last_reply().text
+
+    # Bad input leaves the history as it was.
+    await saule.send("/note 1")
+    assert saule.last_reply().text == "Usage: /note &lt;ticket&gt; &lt;text&gt;"
+    await saule.send("/note 1 " + "x" * 1001)
+    assert saule.last_reply().text == "The text is too long: 1001 characters, at most 1000."
+    await saule.send("/note 99 A note for nobody")
+    assert saule.last_reply().text == "No such ticket among your council's questions."
+    await alice.send("/note 1 Мне тоже есть что сказать")
+    assert alice.last_reply().text == "Эта команда только для секретарей совета."
+
+    await admin.send("/council_add Ауыл кеңесі | Сельский совет | Village council")
+    council_b = int(re.search(r"Council (\d+)", admin.last_reply().text).group(1))
+    berik = await invite(admin, make_user, "Berik", council_id=council_b)
+    await berik.send("/note 1 Not my council")
+    assert berik.last_reply().text == "No such ticket among your council's questions."
+    await saule.send("/q 1")
+    notes = [line for line in history_of(saule.last_reply().text) if "note" in line]
+    assert len(notes) == 1
+
+
+async def test_the_longest_notes_still_fit_the_history(admin, make_user, citizen, app):
+    """Five notes at the limit, each all characters HTML must escape: /q still shows every
+    one, in as many messages as Telegram's 4 096 characters need."""
+    saule = await invite(admin, make_user, "Saule")
+    alice = await citizen("en")
+    await ask(alice)
+    for _ in range(5):
+        await saule.send("/note 1 " + "<" * 1000)
+    await saule.send("/q 1")
+    shown = "\n".join(reply.text for reply in saule.replies())
+    assert len(saule.replies()) > 1, "more than one message's worth"
+    assert shown.count("internal note (Saule): " + "&lt;" * 1000) == 5

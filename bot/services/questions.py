@@ -36,6 +36,8 @@ MIN_TEXT = 10
 # Telegram's own limit for an album.
 MAX_ATTACHMENTS = 10
 MAX_TEXT = 3000
+# An internal note is one line of a ticket's history, which must fit one message with the rest.
+MAX_NOTE = 1000
 
 
 class QuestionError(Refused):
@@ -348,6 +350,14 @@ class QuestionService:
             await self.questions.unban(question.council_id, question.citizen_id)
         return True
 
+    @transaction
+    async def note(self, question: Question, staff: Staff, text: str) -> None:
+        """An internal note on the ticket: in its history for the staff, never shown to the
+        citizen (their history leaves notes out) nor put in an export."""
+        self.check_scope(question, staff)
+        text = check_answer(text, maximum=MAX_NOTE)
+        await self._audit(question, staff.user_id, "note", text)
+
     async def history(self, question: Question) -> list[AuditEntry]:
         return await self.questions.history(question.id)
 
@@ -421,12 +431,12 @@ def status_refusal(status: QuestionStatus) -> CaseRefusal:
     }[status]
 
 
-def check_answer(text: str | None, minimum: int = 1) -> str:
+def check_answer(text: str | None, minimum: int = 1, maximum: int = MAX_TEXT) -> str:
     text = (text or "").strip()
     if visible_length(text) < minimum:
         raise QuestionError(CaseRefusal.EMPTY_ANSWER)
-    if telegram_length(text) > MAX_TEXT:
-        raise QuestionError(CaseRefusal.TOO_LONG, maximum=MAX_TEXT, length=telegram_length(text))
+    if telegram_length(text) > maximum:
+        raise QuestionError(CaseRefusal.TOO_LONG, maximum=maximum, length=telegram_length(text))
     return text
 
 

@@ -63,8 +63,10 @@ HISTORY_ACTIONS = {
     "rated": N_("rated"),
     "banned": N_("author banned"),
     "unbanned": N_("author unbanned"),
+    "note": N_("internal note"),
 }
-# What a citizen sees of a question's history: never who on the staff did what, nor bans.
+# What a citizen sees of a question's history: never who on the staff did what, nor bans,
+# nor the staff's internal notes.
 CITIZEN_ACTIONS = {"asked", "followup", "taken", "answered", "rejected", "rated"}
 
 
@@ -204,6 +206,8 @@ def history_lines(
                 line += " ({})".format(_("citizen"))
             else:
                 line += f" ({html.quote(names.get(entry.actor_id, str(entry.actor_id)))})"
+        if entry.action == "note" and entry.detail:  # staff only: not a citizen action
+            line += ": " + html.quote(entry.detail)
         lines.append(line)
     return lines
 
