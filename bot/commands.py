@@ -26,6 +26,7 @@ STAFF_COMMANDS: list[tuple[str, str]] = [
     ("take", N_("<ticket> — take into work")),
     ("answer", N_("<ticket> <text> — answer (or reply to a question card)")),
     ("reject", N_("<ticket> <reason> — reject")),
+    ("extend", N_("<ticket> <date or +N> <reason> — extend the answer period, with a reason")),
     ("note", N_("<ticket> <text> — an internal note, seen only by the staff")),
     ("ban", N_("<ticket> — bar the author from asking this council")),
     ("unban", N_("<ticket> — lift the ban")),

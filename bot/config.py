@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     max_open_questions: int = Field(default=5, ge=1)
     max_questions_per_day: int = Field(default=3, ge=1)
     answer_working_days: int = Field(default=15, ge=1)
+    # A reasoned extension may move the answer date to at most this many months after receipt.
+    max_extension_months: int = Field(default=2, ge=1, le=12)
     digest_hour: int = Field(default=9, ge=0, le=23)
 
     broadcast_rate: int = Field(default=25, ge=1, le=1000)

@@ -162,6 +162,9 @@ class Question(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[int | None] = mapped_column(Integer)
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A reasoned extension of the answer period (due_date is then the new date).
+    extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    extension_reason: Mapped[str | None] = mapped_column(Text)
 
     @property
     def ticket(self) -> str:

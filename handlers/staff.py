@@ -60,6 +60,7 @@ STAFF_COMMANDS = (
     "take",
     "answer",
     "reject",
+    "extend",
     "note",
     "ban",
     "unban",
@@ -220,8 +221,9 @@ async def _inbox_page(
     builder = InlineKeyboardBuilder()
     for question in shown.items:
         mark = "⚠️ " if question.due_date < today else ""
+        extended = " ⏳" if question.extended_at is not None else ""
         builder.button(
-            text=f"{mark}{question.ticket} · {format_day(question.due_date, language)}",
+            text=f"{mark}{question.ticket} · {format_day(question.due_date, language)}{extended}",
             callback_data=StaffView(question_id=question.id),
         )
     builder.adjust(1)
@@ -378,6 +380,44 @@ async def ban_command(
     else:
         text = _("No ban was made through {ticket}.")
     await message.answer(text.format(ticket=question.ticket))
+
+
+async def extend_command(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    staff: Staff,
+    notifier: Notifier,
+    user: User | None = None,
+) -> None:
+    """/extend <ticket> <DD.MM.YYYY or +N> <reason>: a reasoned extension; the citizen is told
+    at once, and the one who acted whether it reached them."""
+    usage = _("Usage: /extend <ticket> <DD.MM.YYYY or +N working days> <reason>")
+    found = await _question_from_args(
+        message, command, services.questions, staff, usage, needs_text=True
+    )
+    if found is None:
+        return
+    question, rest = found
+    when, _sep, reason = rest.partition(" ")
+    if not reason.strip():
+        await message.answer(html.quote(usage))
+        return
+    await services.questions.extend(question, staff, when, reason)
+    outcome = await notifier.tell_extension(services.session, question)
+    day = format_day(question.due_date, _language(user))
+    text = {
+        Outcome.DELIVERED: _("{ticket} is now due {day}; the citizen has been told why."),
+        Outcome.BLOCKED: _(
+            "{ticket} is now due {day}, but the citizen has blocked the bot and was not told."
+        ),
+        Outcome.FAILED: _(
+            "{ticket} is now due {day}, but the citizen could not be told now; they will see "
+            "the new date in /my."
+        ),
+    }[outcome]
+    await message.answer(text.format(ticket=question.ticket, day=day))
+    await notifier.refresh_cards(services.session, question)
 
 
 async def note_command(
@@ -679,6 +719,7 @@ def create_router() -> Router:
     message(inbox, Command("inbox"), anywhere)
     message(show_question, Command("q"), anywhere)
     message(status_command, Command("take", "answer", "reject"), anywhere)
+    message(extend_command, Command("extend"), anywhere)
     message(note_command, Command("note"), anywhere)
     message(ban_command, Command("ban", "unban"), anywhere)
     message(export_command, Command("export"), anywhere)

@@ -9,6 +9,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.app import create_app
+from bot.i18n import format_day
+from bot.services.workdays import add_working_days
 from db.models import Council, Question, QuestionStatus
 from tests.chat import ChatUser
 from tests.conftest import ADMIN_ID, ALMATY
@@ -481,3 +483,86 @@ async def test_the_longest_notes_still_fit_the_history(admin, make_user, citizen
     shown = "\n".join(reply.text for reply in saule.replies())
     assert len(saule.replies()) > 1, "more than one message's worth"
     assert shown.count("internal note (Saule): " + "&lt;" * 1000) == 5
+
+
+# -- a reasoned extension -----------------------------------------------------------------------
+
+
+async def test_a_reasoned_extension_tells_the_citizen_in_their_language(
+    admin, make_user, citizen, app, telegram
+):
+    """APC art. 76: the answer period is extended with a reason, at most two months from
+    receipt; the citizen hears the new date and the reason at once, in Russian here."""
+    saule = await invite(admin, make_user, "Saule")
+    alice = await citizen("ru", "Алия")
+    await ask_in(app, alice, "ru")
+    [question] = await stored(app)
+    due = question.due_date
+    new_due = add_working_days(due, 10)
+
+    await saule.send("/extend 1 +10 Запрошены сведения у акимата <района>")
+    assert told(saule) == (
+        f"№2026-000001 is now due {format_day(new_due, 'en')}; the citizen has been told why."
+    )
+    assert alice.inbox()[-1].text == (
+        f"⏳ Срок ответа на ваш вопрос №2026-000001 продлён до {format_day(new_due, 'ru')}.\n"
+        "Причина: Запрошены сведения у акимата &lt;района&gt;"
+    )
+    [question] = await stored(app)
+    assert question.due_date == new_due and question.extended_at is not None
+
+    await saule.send("/q 1")
+    view = saule.last_reply().text
+    assert f"Answer due: {format_day(new_due, 'en')} (extended)" in view
+    assert history_of(view)[-1] == (
+        "answer period extended (Saule): Запрошены сведения у акимата &lt;района&gt;"
+    )
+    await alice.send("/my")
+    await alice.press(alice.last_reply().buttons[0])
+    assert "срок ответа продлён" in alice.last_reply().text
+    assert "Saule" not in alice.last_reply().text
+
+    # Bad input changes nothing.
+    for command, reply in [
+        (
+            "/extend 1 +10",
+            "Usage: /extend &lt;ticket&gt; &lt;DD.MM.YYYY or +N working days&gt; &lt;reason&gt;",
+        ),
+        ("/extend 1 01.12.2026 Reason", "The new date must be later than the current one."),
+        (
+            "/extend 1 30.04.2027 Reason",
+            "An extension may reach at most 2 months after the question was received.",
+        ),
+        (
+            "/extend 1 soon Reason",
+            "Give the new date as DD.MM.YYYY, or a number of working days to add, like +10.",
+        ),
+        (
+            "/extend 1 +1234567890123456789012345 Reason",
+            "Give the new date as DD.MM.YYYY, or a number of working days to add, like +10.",
+        ),
+        ("/extend 1 +1 ..", "The text is empty or too short."),
+    ]:
+        await saule.send(command)
+        assert saule.last_reply().text == reply, command
+    await alice.send("/extend 1 +1 Хочу ещё подумать")
+    assert alice.last_reply().text == "Эта команда только для секретарей совета."
+    [question] = await stored(app)
+    assert question.due_date == new_due
+
+    await saule.send("/export")
+    xlsx = load_workbook(
+        io.BytesIO(telegram.sent(saule.id, "sendDocument")[0].method.document.data)
+    )
+    header, row = list(xlsx.active.iter_rows(values_only=True))
+    exported = dict(zip(header, row, strict=True))
+    assert exported["due"] == new_due.isoformat()
+    assert exported["extension_reason"] == "Запрошены сведения у акимата <района>"
+    assert exported["extended"]
+
+    # Within two months of receipt a second extension is allowed; after the answer, none.
+    await saule.send("/extend 1 +1 One more document is awaited")
+    assert told(saule).startswith("№2026-000001 is now due")
+    await saule.send("/answer 1 The road is repaired in May.")
+    await saule.send("/extend 1 +1 Too late")
+    assert saule.last_reply().text == "This question has already been answered."

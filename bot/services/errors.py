@@ -44,6 +44,9 @@ class CaseRefusal(StrEnum):
     ALREADY_REJECTED = "already_rejected"
     EMPTY_ANSWER = "empty_answer"
     TOO_LONG = "too_long"
+    EXTENSION_BAD_DATE = "extension_bad_date"
+    EXTENSION_NOT_LATER = "extension_not_later"
+    EXTENSION_TOO_LONG = "extension_too_long"
 
 
 class EventRefusal(StrEnum):

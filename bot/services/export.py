@@ -34,6 +34,9 @@ COLUMNS = [
     "citizen",
     "question",
     "follow_up_to",
+    # A reasoned extension: when it was made (the due column has the new date) and why.
+    "extended",
+    "extension_reason",
 ]
 
 
@@ -67,6 +70,8 @@ def export_rows(
                 _identity(citizen),
                 question.text,
                 tickets.get(question.parent_id, "") if question.parent_id else "",
+                _local(question.extended_at, tz),
+                question.extension_reason or "",
             ]
         )
     return table

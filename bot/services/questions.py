@@ -8,16 +8,18 @@ from datetime import date, datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.numbers import parse_number
 from bot.services.councils import Staff, scope_of
 from bot.services.errors import CaseRefusal, QuestionRefusal, Refused
 from bot.services.paging import Page, page_of
 from bot.services.tickets import TicketRef
 from bot.services.transaction import transaction
-from bot.services.workdays import due_date
+from bot.services.workdays import add_working_days, due_date
 from db.models import (
     OPEN_STATUSES,
     AuditEntry,
@@ -351,6 +353,25 @@ class QuestionService:
         return True
 
     @transaction
+    async def extend(self, question: Question, staff: Staff, when: str, reason: str) -> Question:
+        """A reasoned extension of the answer period (APC art. 76): `when` is the new date
+        (DD.MM.YYYY) or +N working days after the current one; the new date is later than the
+        current one and at most `max_extension_months` after receipt, however many extensions
+        it takes. The question stays in its status."""
+        self.check_scope(question, staff)
+        new_due = parse_extension(when, question.due_date)
+        if new_due <= question.due_date:
+            raise QuestionError(CaseRefusal.EXTENSION_NOT_LATER)
+        months = self.settings.max_extension_months
+        received = question.created_at.astimezone(self.settings.tz).date()
+        if new_due > received + relativedelta(months=months):
+            raise QuestionError(CaseRefusal.EXTENSION_TOO_LONG, months=months)
+        reason = check_answer(reason, minimum=3, maximum=MAX_NOTE)
+        values = {"due_date": new_due, "extended_at": self.clock.now(), "extension_reason": reason}
+        await self._transition(question, staff, OPEN_STATUSES, values, "extended", reason)
+        return question
+
+    @transaction
     async def note(self, question: Question, staff: Staff, text: str) -> None:
         """An internal note on the ticket: in its history for the staff, never shown to the
         citizen (their history leaves notes out) nor put in an export."""
@@ -429,6 +450,20 @@ def status_refusal(status: QuestionStatus) -> CaseRefusal:
         QuestionStatus.ANSWERED: CaseRefusal.ALREADY_ANSWERED,
         QuestionStatus.REJECTED: CaseRefusal.ALREADY_REJECTED,
     }[status]
+
+
+def parse_extension(text: str, due: date) -> date:
+    """The new answer date: DD.MM.YYYY, or +N working days after `due` (N from 1 to 99)."""
+    text = text.strip()
+    if text.startswith("+"):
+        days = parse_number(text[1:])
+        if days is None or not 1 <= days <= 99:
+            raise QuestionError(CaseRefusal.EXTENSION_BAD_DATE)
+        return add_working_days(due, days)
+    try:
+        return datetime.strptime(text, "%d.%m.%Y").date()
+    except ValueError:
+        raise QuestionError(CaseRefusal.EXTENSION_BAD_DATE) from None
 
 
 def check_answer(text: str | None, minimum: int = 1, maximum: int = MAX_TEXT) -> str:

@@ -64,10 +64,11 @@ HISTORY_ACTIONS = {
     "banned": N_("author banned"),
     "unbanned": N_("author unbanned"),
     "note": N_("internal note"),
+    "extended": N_("answer period extended"),
 }
 # What a citizen sees of a question's history: never who on the staff did what, nor bans,
 # nor the staff's internal notes.
-CITIZEN_ACTIONS = {"asked", "followup", "taken", "answered", "rejected", "rated"}
+CITIZEN_ACTIONS = {"asked", "followup", "taken", "answered", "rejected", "rated", "extended"}
 
 
 class Outcome(enum.Enum):
@@ -169,7 +170,8 @@ def card_text(
         _("Council: {council}").format(council=html.quote(council.name(language))),
         _("Topic: {topic}").format(topic=html.quote(topic.name(language))),
         _("Received: {when}").format(when=format_when(question.created_at, language, tz)),
-        _("Answer due: {day}").format(day=format_day(question.due_date, language)),
+        _("Answer due: {day}").format(day=format_day(question.due_date, language))
+        + (" " + _("(extended)") if question.extended_at is not None else ""),
         _("Status: {status}").format(status=status_name(question.status)),
         _("From: {author}").format(author=author_line(question, citizen)),
     ]
@@ -206,7 +208,7 @@ def history_lines(
                 line += " ({})".format(_("citizen"))
             else:
                 line += f" ({html.quote(names.get(entry.actor_id, str(entry.actor_id)))})"
-        if entry.action == "note" and entry.detail:  # staff only: not a citizen action
+        if entry.action in ("note", "extended") and entry.detail and names is not None:
             line += ": " + html.quote(entry.detail)
         lines.append(line)
     return lines
@@ -357,6 +359,32 @@ class Notifier:
                 return Outcome.BLOCKED
             except TelegramAPIError as exc:
                 logger.warning("news of %s to its citizen not delivered: %s", question.id, exc)
+                return Outcome.FAILED
+            return Outcome.DELIVERED
+
+    async def tell_extension(self, session: AsyncSession, question: Question) -> Outcome:
+        """Tell the citizen, in their language, the new answer date and the reason for it."""
+        citizen = await UserRepository(session).get(question.citizen_id)
+        if citizen is None:
+            return Outcome.FAILED
+        language = citizen.language or self.default_language
+        with speaking(self.i18n, language):
+            text = "\n".join(
+                [
+                    _(
+                        "⏳ The answer period for your question {ticket} is extended to {day}."
+                    ).format(ticket=question.ticket, day=format_day(question.due_date, language)),
+                    _("Reason: {reason}").format(
+                        reason=html.quote(question.extension_reason or "")
+                    ),
+                ]
+            )
+            try:
+                await self.bot.send_message(citizen.id, text)
+            except TelegramForbiddenError:
+                return Outcome.BLOCKED
+            except TelegramAPIError as exc:
+                logger.warning("extension of %s not delivered: %s", question.id, exc)
                 return Outcome.FAILED
             return Outcome.DELIVERED
 

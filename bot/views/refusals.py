@@ -54,6 +54,13 @@ CASEWORK: Mapping[CaseRefusal, Any] = {
     CaseRefusal.ALREADY_REJECTED: __("This question has already been rejected."),
     CaseRefusal.EMPTY_ANSWER: __("The text is empty or too short."),
     CaseRefusal.TOO_LONG: __("The text is too long: {length} characters, at most {maximum}."),
+    CaseRefusal.EXTENSION_BAD_DATE: __(
+        "Give the new date as DD.MM.YYYY, or a number of working days to add, like +10."
+    ),
+    CaseRefusal.EXTENSION_NOT_LATER: __("The new date must be later than the current one."),
+    CaseRefusal.EXTENSION_TOO_LONG: __(
+        "An extension may reach at most {months} months after the question was received."
+    ),
 }
 
 EVENTS: Mapping[EventRefusal, Any] = {
