@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
-from bot.services.questions import MAX_TEXT, Draft, QuestionService
+from bot.services.questions import MAX_NOTE, MAX_TEXT, Draft, QuestionService
 from bot.views import Plain, pack, visible_length
 from db.models import Council, Topic, User
 from tests.conftest import ADMIN_ID, ALMATY
@@ -19,15 +19,16 @@ LANGUAGES = ["kk", "ru", "en"]
 # 3 000 characters that grow when escaped, with 4-byte emoji (two UTF-16 units each).
 
 
-def longest(text: str) -> str:
-    """The longest prefix the bot accepts: MAX_TEXT UTF-16 units, as Telegram counts."""
-    while len(text.encode("utf-16-le")) // 2 > MAX_TEXT:
+def longest(text: str, limit: int = MAX_TEXT) -> str:
+    """The longest prefix the bot accepts: `limit` UTF-16 units, as Telegram counts."""
+    while len(text.encode("utf-16-le")) // 2 > limit:
         text = text[:-1]
     return text.rstrip()
 
 
 QUESTION = longest("Жол <жөндеу> & 😀 " * 200)
 ANSWER = longest("Answer & <details> 🚧 мамыр " * 200)
+REASON = longest("Себеп <b> & 😀 " * 100, MAX_NOTE)  # the longest reason for an extension
 LONGEST_NAME = "Ә<" * 64  # 128 characters: the longest council or topic name accepted
 
 
@@ -62,6 +63,14 @@ async def test_longest_question_and_answer_in_q_and_my(citizen, secretary, app, 
     await alice.press(said(app, language, "I agree"))
     await alice.press(said(app, language, "Send"))
     card = saule.inbox()[-1]
+    assert squeezed(QUESTION) in squeezed(visible([card.text]))
+
+    # The longest reason for an extension reaches the citizen whole, and the card, marked
+    # extended, is still redrawn.
+    await saule.send(f"/extend 1 +5 {REASON}")
+    assert squeezed(REASON) in squeezed(visible([alice.inbox()[-1].text]))
+    card = next(reply for reply in saule.inbox() if reply.text.startswith("📨"))
+    assert said(app, language, "(extended)") in card.text
     assert squeezed(QUESTION) in squeezed(visible([card.text]))
 
     await saule.send(f"/answer 1 {ANSWER}")
