@@ -352,15 +352,7 @@ class Notifier:
                 )
             else:
                 raise ValueError(f"nothing to tell about a {question.status} question")
-            try:
-                await self.bot.send_message(citizen.id, text, reply_markup=markup)
-            except TelegramForbiddenError:
-                # Already marked inactive (BlockedUserRequestMiddleware).
-                return Outcome.BLOCKED
-            except TelegramAPIError as exc:
-                logger.warning("news of %s to its citizen not delivered: %s", question.id, exc)
-                return Outcome.FAILED
-            return Outcome.DELIVERED
+            return await self._tell(citizen, question, text, markup)
 
     async def tell_extension(self, session: AsyncSession, question: Question) -> Outcome:
         """Tell the citizen, in their language, the new answer date and the reason for it."""
@@ -379,14 +371,25 @@ class Notifier:
                     ),
                 ]
             )
-            try:
-                await self.bot.send_message(citizen.id, text)
-            except TelegramForbiddenError:
-                return Outcome.BLOCKED
-            except TelegramAPIError as exc:
-                logger.warning("extension of %s not delivered: %s", question.id, exc)
-                return Outcome.FAILED
-            return Outcome.DELIVERED
+            return await self._tell(citizen, question, text)
+
+    async def _tell(
+        self,
+        citizen: User,
+        question: Question,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> Outcome:
+        """Send news of a question to its citizen; say whether it reached them."""
+        try:
+            await self.bot.send_message(citizen.id, text, reply_markup=markup)
+        except TelegramForbiddenError:
+            # Already marked inactive (BlockedUserRequestMiddleware).
+            return Outcome.BLOCKED
+        except TelegramAPIError as exc:
+            logger.warning("news of %s to its citizen not delivered: %s", question.id, exc)
+            return Outcome.FAILED
+        return Outcome.DELIVERED
 
     async def _send(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
