@@ -21,12 +21,17 @@ CITIZEN_COMMANDS: list[tuple[str, str]] = [
 ]
 # Shown in /help to those who may use them; Telegram's menu keeps to the citizens' commands.
 STAFF_COMMANDS: list[tuple[str, str]] = [
-    ("inbox", N_("open questions, soonest deadline first")),
+    (
+        "inbox",
+        N_("[mine | unassigned | overdue | <topic>] — open questions, soonest deadline first"),
+    ),
     ("q", N_("<ticket> — one question with its history")),
     ("take", N_("<ticket> — take into work")),
     ("answer", N_("<ticket> <text> — answer (or reply to a question card)")),
     ("reject", N_("<ticket> <reason> — reject")),
     ("extend", N_("<ticket> <date or +N> <reason> — extend the answer period, with a reason")),
+    ("forward", N_("<ticket> <council or body> | <reason> — forward by competence")),
+    ("assign", N_("<ticket> <secretary> — give the question to a secretary to hold")),
     ("note", N_("<ticket> <text> — an internal note, seen only by the staff")),
     ("ban", N_("<ticket> — bar the author from asking this council")),
     ("unban", N_("<ticket> — lift the ban")),

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     answer_working_days: int = Field(default=15, ge=1)
     # A reasoned extension may move the answer date to at most this many months after receipt.
     max_extension_months: int = Field(default=2, ge=1, le=12)
+    # Working days after receipt in which a council decides whether a question is its own to
+    # answer or to forward (APC art. 76); the inbox marks questions still within them.
+    forward_working_days: int = Field(default=3, ge=0, le=30)
     digest_hour: int = Field(default=9, ge=0, le=23)
 
     broadcast_rate: int = Field(default=25, ge=1, le=1000)

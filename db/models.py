@@ -121,6 +121,9 @@ class QuestionStatus(enum.StrEnum):
     IN_PROGRESS = "in_progress"
     ANSWERED = "answered"
     REJECTED = "rejected"
+    # Sent on by competence: to another council of the bot (which got it as a new question) or
+    # to a body outside the bot.
+    FORWARDED = "forwarded"
 
 
 OPEN_STATUSES = (QuestionStatus.NEW, QuestionStatus.IN_PROGRESS)
@@ -165,6 +168,13 @@ class Question(Base):
     # A reasoned extension of the answer period (due_date is then the new date).
     extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     extension_reason: Mapped[str | None] = mapped_column(Text)
+    # The secretary who holds it: taking assigns it to oneself; /assign to another.
+    assigned_to: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Where it was forwarded when FORWARDED: the other council's name or a body outside the bot.
+    forwarded_to: Mapped[str | None] = mapped_column(String(256))
+    # The question at the council that forwarded it here (its history travels with it).
+    forwarded_from_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
 
     @property
     def ticket(self) -> str:
@@ -180,13 +190,15 @@ def format_ticket(year: int, number: int) -> str:
 
 
 class QuestionAttachment(Base):
-    """A file sent with a question: one, or each file of an album (up to 10), in order."""
+    """A file sent with a question (part "question") or with its answer (part "answer"): one,
+    or each file of an album (up to 10), in order."""
 
     __tablename__ = "question_attachments"
-    __table_args__ = (UniqueConstraint("question_id", "position"),)
+    __table_args__ = (UniqueConstraint("question_id", "part", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    part: Mapped[str] = mapped_column(String(8), default="question", server_default="question")
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))  # photo | document
     file_id: Mapped[str] = mapped_column(String(256))

@@ -8,6 +8,7 @@ on the prompt's ticket, and in a group a message that replies to neither is neve
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,21 +30,26 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callback_ids import CallbackId, CallbackPage
-from bot.i18n import format_day
+from bot.i18n import N_, format_day
+from bot.numbers import parse_number
 from bot.services.container import Services
 from bot.services.councils import Staff
 from bot.services.errors import CaseRefusal
 from bot.services.export import export_rows, to_csv, to_xlsx
-from bot.services.questions import QuestionError, QuestionService
+from bot.services.questions import InboxFilter, QuestionError, QuestionService
 from bot.services.tickets import parse_ticket
 from bot.views import Plain, pack
 from bot.views.notify import (
+    AssignTo,
     CardAction,
     CardCommand,
     Notifier,
     Outcome,
+    assign_keyboard,
+    card_context,
     card_keyboard,
     card_text,
+    forwarded_where,
     history_lines,
     status_name,
 )
@@ -61,6 +67,8 @@ STAFF_COMMANDS = (
     "answer",
     "reject",
     "extend",
+    "forward",
+    "assign",
     "note",
     "ban",
     "unban",
@@ -88,6 +96,12 @@ class Prompt:
 
 class InboxPage(CallbackData, prefix="inb"):
     page: CallbackPage
+
+
+class FilteredInboxPage(CallbackData, prefix="inbf"):
+    page: CallbackPage
+    # Which questions: "mine", "free" (unassigned), "late" (overdue), "t<id>,<id>" (topics).
+    only: str
 
 
 class StaffView(CallbackData, prefix="sq"):
@@ -167,8 +181,26 @@ async def staff_view(
     """A question as the staff see it: the card, then its history with who did what."""
     case = await services.questions.case(question)
     # The card's lines are each whole HTML (its user text is escaped), so they pack safely.
-    card = card_text(question, case.council, case.topic, case.citizen, language, case.parent)
-    parts: list[str | Plain] = [*card.split("\n"), "", _("History:")]
+    card = card_text(question, await card_context(services.session, question), language)
+    parts: list[str | Plain] = [*card.split("\n")]
+    # The history travels with a forwarded question: first where it was before.
+    origin = case.origin
+    while origin is not None:
+        parts += [
+            "",
+            _("History at {council} ({ticket}):").format(
+                council=html.quote(origin.council.name(language)), ticket=origin.question.ticket
+            ),
+        ]
+        parts += history_lines(
+            origin.history,
+            language,
+            ZoneInfo(origin.council.timezone),
+            names=origin.names,
+            citizen_id=question.citizen_id,
+        )
+        origin = origin.origin
+    parts += ["", _("History:")]
     parts += history_lines(
         case.history,
         language,
@@ -185,53 +217,114 @@ async def staff_view(
 # -- commands -----------------------------------------------------------------------------
 
 
+INBOX_USAGE = N_(
+    "Usage: /inbox [mine | unassigned | overdue | <topic>]\n"
+    "mine: questions you hold; unassigned: nobody holds them; overdue: past their date; "
+    "<topic>: part of a topic's name."
+)
+
+
 async def inbox(
     message: Message,
+    command: CommandObject,
     services: Services,
     staff: Staff,
     user: User | None = None,
 ) -> None:
-    text, markup = await _inbox_page(services, staff, user, 0)
+    """/inbox [mine | unassigned | overdue | <topic>]: open questions, soonest deadline first."""
+    only = await _inbox_only(services, staff, command.args)
+    if only is None:
+        await message.answer(html.quote(_(INBOX_USAGE)))
+        return
+    text, markup = await _inbox_page(services, staff, user, 0, only)
     await message.answer(text, reply_markup=markup)
 
 
 async def inbox_page(
     query: CallbackQuery,
-    callback_data: InboxPage,
+    callback_data: InboxPage | FilteredInboxPage,
     services: Services,
     staff: Staff,
     user: User | None = None,
 ) -> None:
     await query.answer()
-    text, markup = await _inbox_page(services, staff, user, callback_data.page)
+    only = callback_data.only if isinstance(callback_data, FilteredInboxPage) else ""
+    text, markup = await _inbox_page(services, staff, user, callback_data.page, only)
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
 
 
+async def _inbox_only(services: Services, staff: Staff, args: str | None) -> str | None:
+    """The filter a /inbox argument asks for, as kept in the page buttons; None if unknown."""
+    words = " ".join((args or "").split())
+    keyword = words.casefold()
+    if not words:
+        return ""
+    if keyword in {"mine", "unassigned", "overdue"}:
+        return {"mine": "mine", "unassigned": "free", "overdue": "late"}[keyword]
+    topics = await services.questions.topics_named(await services.questions.scope(staff), words)
+    # Page buttons carry the topics, within the 64 bytes of callback data.
+    if not topics or len(topics) > 5:
+        return None
+    return "t" + ",".join(str(topic_id) for topic_id in sorted(topics))
+
+
+def _inbox_filter(only: str, staff: Staff, today: date) -> InboxFilter:
+    if only == "mine":
+        return InboxFilter(holder=staff.user_id)
+    if only == "free":
+        return InboxFilter(unassigned=True)
+    if only == "late":
+        return InboxFilter(overdue_before=today)
+    if only.startswith("t"):
+        ids = {parse_number(part) for part in only[1:].split(",")}
+        return InboxFilter(topic_ids=frozenset(i for i in ids if i is not None))
+    return InboxFilter()
+
+
+def _page_button(only: str, number: int) -> InboxPage | FilteredInboxPage:
+    return FilteredInboxPage(page=number, only=only) if only else InboxPage(page=number)
+
+
 async def _inbox_page(
-    services: Services, staff: Staff, user: User | None, page: int
+    services: Services, staff: Staff, user: User | None, page: int, only: str = ""
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     service = services.questions
     council_ids = await service.scope(staff)
-    shown = await service.inbox(council_ids, page, PER_PAGE)
+    today = services.clock.now().astimezone(services.settings.tz).date()
+    shown = await service.inbox(council_ids, page, PER_PAGE, _inbox_filter(only, staff, today))
     if shown.empty:
         return _("No open questions. 🎉"), None
     language = _language(user)
-    today = services.clock.now().astimezone(services.settings.tz).date()
     builder = InlineKeyboardBuilder()
+    competence = False
     for question in shown.items:
         mark = "⚠️ " if question.due_date < today else ""
+        if service.in_competence_window(question, today):
+            mark += "🧭 "
+            competence = True
         extended = " ⏳" if question.extended_at is not None else ""
+        held = " · 📌" if question.assigned_to == staff.user_id else ""
+        held = held or (" · 👤" if question.assigned_to is not None else "")
+        day = format_day(question.due_date, language)
         builder.button(
-            text=f"{mark}{question.ticket} · {format_day(question.due_date, language)}{extended}",
+            text=f"{mark}{question.ticket} · {day}{extended}{held}",
             callback_data=StaffView(question_id=question.id),
         )
     builder.adjust(1)
-    builder.row(*page_buttons(shown, lambda number: InboxPage(page=number)))
+    builder.row(*page_buttons(shown, partial(_page_button, only)))
     text = _("Open questions: {total}, soonest deadline first (page {page} of {pages}).").format(
         total=shown.total, page=shown.number + 1, pages=shown.pages
     )
-    return text, builder.as_markup()
+    legend = [_("📌 you hold it, 👤 another secretary holds it, ⚠️ overdue, ⏳ extended.")]
+    if competence:
+        legend.append(
+            _(
+                "🧭 received in the last {days} working days: decide whether it is this "
+                "council's to answer, or /forward it."
+            ).format(days=services.settings.forward_working_days)
+        )
+    return "\n".join([text, *legend]), builder.as_markup()
 
 
 async def view_pressed(
@@ -439,6 +532,126 @@ async def note_command(
     )
 
 
+async def assign_command(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    staff: Staff,
+    notifier: Notifier,
+    user: User | None = None,
+) -> None:
+    """/assign <ticket> <secretary>: @username, Telegram id or full name of a secretary of the
+    question's council. The assignee is told privately."""
+    usage = _("Usage: /assign <ticket> <@username, id or name of a secretary>")
+    found = await _question_from_args(
+        message, command, services.questions, staff, usage, needs_text=True
+    )
+    if found is None:
+        return
+    question, who = found
+    assignee = await services.questions.assignee(question, who)
+    await _assign(message.answer, services, notifier, question, staff, assignee, user)
+
+
+async def _assign(
+    reply: Any,
+    services: Services,
+    notifier: Notifier,
+    question: Question,
+    staff: Staff,
+    assignee: User,
+    user: User | None,
+) -> None:
+    """Assign, tell the assignee (unless it is oneself), refresh the cards, and tell the one who
+    acted whether the assignee got word."""
+    await services.questions.assign(question, staff, assignee.id)
+    name = html.quote(assignee.full_name)
+    if assignee.id == staff.user_id:
+        text = _("You now hold {ticket}.")
+    else:
+        outcome = await notifier.tell_assignee(services.session, question, user)
+        text = {
+            Outcome.DELIVERED: _("{ticket} is assigned to {name}; they have been told."),
+            Outcome.BLOCKED: _(
+                "{ticket} is assigned to {name}, but they have blocked the bot and were not told."
+            ),
+            Outcome.FAILED: _(
+                "{ticket} is assigned to {name}, but they could not be told now; it is in their "
+                "/inbox mine."
+            ),
+        }[outcome]
+    await reply(text.format(ticket=question.ticket, name=name))
+    await notifier.refresh_cards(services.session, question)
+
+
+async def forward_command(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    staff: Staff,
+    notifier: Notifier,
+    user: User | None = None,
+) -> None:
+    """/forward <ticket> <council № or name | body outside the bot> | <reason>: forwarding by
+    competence (APC art. 76). The citizen is told where and why; another council of the bot gets
+    it as a new question with its own deadline."""
+    found = await _question_from_args(
+        message, command, services.questions, staff, _(FORWARD_USAGE), needs_text=True
+    )
+    if found is None:
+        await _list_councils(message, services, user)
+        return
+    question, rest = found
+    target, separator, reason = _split_forward(rest)
+    if not separator or not target or not reason:
+        await message.answer(html.quote(_(FORWARD_USAGE)))
+        await _list_councils(message, services, user)
+        return
+    forwarded = await services.questions.forward(question, staff, target, reason)
+    context = await card_context(services.session, question)
+    outcome = await notifier.tell_forward(services.session, question, context)
+    where = forwarded_where(question, context, _language(user))
+    text = {
+        Outcome.DELIVERED: _("{ticket} is forwarded to {where}; the citizen has been told why."),
+        Outcome.BLOCKED: _(
+            "{ticket} is forwarded to {where}, but the citizen has blocked the bot and was not "
+            "told."
+        ),
+        Outcome.FAILED: _(
+            "{ticket} is forwarded to {where}, but the citizen could not be told now; they will "
+            "see it in /my."
+        ),
+    }[outcome]
+    await message.answer(text.format(ticket=question.ticket, where=where))
+    await notifier.refresh_cards(services.session, question)
+    if forwarded.successor is not None:
+        await notifier.post_card(services.session, forwarded.successor)
+
+
+FORWARD_USAGE = N_(
+    "Usage: /forward <ticket> <council number or name, or a body outside the bot> | <reason>"
+)
+
+
+def _split_forward(rest: str) -> tuple[str, str, str]:
+    """Where and why, split at the first "|" (or the first line break)."""
+    for separator in ("|", "\n"):
+        target, found, reason = rest.partition(separator)
+        if found:
+            return target.strip(), found, reason.strip()
+    return rest.strip(), "", ""
+
+
+async def _list_councils(message: Message, services: Services, user: User | None) -> None:
+    language = _language(user)
+    councils = await services.councils.all()
+    if len(councils) < 2:
+        return
+    lines: list[str | Plain] = [_("Councils in the bot:")]
+    lines += [f"{c.id}. {html.quote(c.name(language))}" for c in councils]
+    await send_lines(message.answer, lines)
+
+
 async def export_command(
     message: Message,
     command: CommandObject,
@@ -454,8 +667,7 @@ async def export_command(
     council_ids = await services.questions.scope(staff)
     export = await services.questions.export(council_ids, *period)
     councils = {council.id: council for council in await services.councils.all()}
-    tickets = {question.id: question.ticket for question, _topic in export.rows}
-    table = export_rows(export.rows, councils, export.citizens, tickets, _language(user))
+    table = export_rows(export, councils, _language(user))
     stamp = (period[0] or datetime(2000, 1, 1, tzinfo=tz)).strftime("%Y%m%d")
     caption = _("Questions exported: {count}").format(count=len(table))
     await message.answer_document(
@@ -562,6 +774,38 @@ async def answer_or_reject_pressed(
         ),
     )
     await _remember_prompt(state, Prompt(prompt.message_id, callback_data.action, question.id))
+
+
+async def assign_pressed(
+    query: CallbackQuery, callback_data: CardAction, services: Services, staff: Staff
+) -> None:
+    """Assign: the council's secretaries as buttons, under the card."""
+    question = await services.questions.open_for(callback_data.question_id, staff)
+    secretaries = await services.councils.secretaries(question.council_id)
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    if not secretaries:
+        await query.message.answer(_("This council has no secretaries yet: /invite one."))
+        return
+    await query.message.answer(
+        _("Who will hold {ticket}?").format(ticket=question.ticket),
+        reply_markup=assign_keyboard(question, secretaries),
+    )
+
+
+async def assignee_picked(
+    query: CallbackQuery,
+    callback_data: AssignTo,
+    services: Services,
+    staff: Staff,
+    notifier: Notifier,
+    user: User | None = None,
+) -> None:
+    question = await services.questions.open_for(callback_data.question_id, staff)
+    assignee = await services.questions.secretary_of(question, callback_data.user_id)
+    await query.answer()
+    await _assign(_reply_in_chat(query), services, notifier, question, staff, assignee, user)
 
 
 def _reply_in_chat(query: CallbackQuery) -> Any:
@@ -720,6 +964,8 @@ def create_router() -> Router:
     message(show_question, Command("q"), anywhere)
     message(status_command, Command("take", "answer", "reject"), anywhere)
     message(extend_command, Command("extend"), anywhere)
+    message(forward_command, Command("forward"), anywhere)
+    message(assign_command, Command("assign"), anywhere)
     message(note_command, Command("note"), anywhere)
     message(ban_command, Command("ban", "unban"), anywhere)
     message(export_command, Command("export"), anywhere)
@@ -739,13 +985,17 @@ def create_router() -> Router:
         CardAction.filter(F.action.in_({CardCommand.ANSWER, CardCommand.REJECT})),
         anywhere,
     )
+    callback(assign_pressed, CardAction.filter(F.action == CardCommand.ASSIGN), anywhere)
+    callback(assignee_picked, AssignTo.filter(), anywhere)
     callback(inbox_page, InboxPage.filter(), anywhere)
+    callback(inbox_page, FilteredInboxPage.filter(), anywhere)
     callback(view_pressed, StaffView.filter(), anywhere)
 
     # Whoever is not staff here: a clear refusal in private, silence in groups. (A router's own
     # handlers run before its sub-routers', so the refusal is a sub-router after `staff`.)
     others = Router(name=f"{__name__}.others")
     others.callback_query.register(card_for_outsiders, CardAction.filter(), anywhere)
+    others.callback_query.register(card_for_outsiders, AssignTo.filter(), anywhere)
     others.message.register(staff_only, Command(*STAFF_COMMANDS), private, anywhere)
     router.include_routers(staff, others)
     return router

@@ -226,3 +226,57 @@ async def test_emoji_count_as_telegram_counts_them(citizen, secretary, app):
     assert saule.last_reply().text.startswith("The text is too long")
     await saule.send("/answer 1 " + "🚧" * 1500)
     assert "🚧" * 1500 in alice.inbox()[-1].text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_longest_forward_reaches_the_citizen_and_the_other_council_whole(
+    citizen, secretary, make_user, app, language
+):
+    """Forwards with the longest reason, between councils with the longest names, of the
+    longest question after the longest note, and to the longest body outside the bot: the
+    citizen's notices, the card at the other council and the /q history there arrive whole."""
+    saule = await secretary(language)
+    alice = await citizen(language)
+    for _ in range(2):
+        await alice.send("/ask")
+        await alice.press(alice.last_reply().buttons[0])
+        await alice.send(QUESTION)
+        await alice.press(said(app, language, "Show my name"))
+        if said(app, language, "I agree") in alice.last_reply().buttons:
+            await alice.press(said(app, language, "I agree"))
+        await alice.press(said(app, language, "Send"))
+    await saule.send(f"/note 1 {REASON}")
+    async with app.sessionmaker() as session:
+        other = Council(
+            name_kk="x",
+            name_ru="x",
+            name_en="x",
+            timezone="Asia/Almaty",
+            default_language=language,
+            created_at=datetime.now(ALMATY),
+        )
+        session.add(other)
+        await session.flush()
+        session.add(Topic(council_id=other.id, name_kk="x", name_ru="x", name_en="x"))
+        await session.commit()
+    await longest_names(app)
+
+    await saule.send(f"/forward 1 {other.id} | {REASON}")
+    notice = alice.inbox()[-1].text
+    assert squeezed(REASON) in squeezed(visible([notice]))
+    assert squeezed(LONGEST_NAME) in squeezed(visible([notice]))
+    body = longest("Орган <ә> & 😀 " * 40, 256)
+    await saule.send(f"/forward 2 {body} | {REASON}")
+    notice = alice.inbox()[-1].text
+    assert squeezed(body) in squeezed(visible([notice]))
+    assert squeezed(REASON) in squeezed(visible([notice]))
+
+    # The other council has no secretary yet: its card went to the superadmin, who sees the
+    # question whole there, and in /q the history from the first council, note included.
+    admin = make_user("Admin", user_id=ADMIN_ID)
+    card = next(reply for reply in admin.inbox() if "№2026-000003" in reply.text)
+    assert squeezed(QUESTION) in squeezed(visible([card.text]))
+    await admin.send("/q 3")
+    view = [reply.text for reply in admin.replies()]
+    assert squeezed(QUESTION) in squeezed(visible(view))
+    assert squeezed(visible(view)).count(squeezed(REASON)) == 2, "the note and the reason"

@@ -47,6 +47,11 @@ class CaseRefusal(StrEnum):
     EXTENSION_BAD_DATE = "extension_bad_date"
     EXTENSION_NOT_LATER = "extension_not_later"
     EXTENSION_TOO_LONG = "extension_too_long"
+    ALREADY_FORWARDED = "already_forwarded"
+    NOT_A_SECRETARY = "not_a_secretary"
+    ALREADY_ASSIGNED = "already_assigned"
+    FORWARD_SAME_COUNCIL = "forward_same_council"
+    FORWARD_NO_COUNCIL = "forward_no_council"
 
 
 class EventRefusal(StrEnum):

@@ -8,14 +8,12 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.services.questions import days_to_answer
+from bot.services.questions import Export, days_to_answer
 from db.models import (
     Council,
     EventVenue,
-    Question,
     Registration,
     RegistrationStatus,
-    Topic,
     User,
 )
 
@@ -37,19 +35,19 @@ COLUMNS = [
     # A reasoned extension: when it was made (the due column has the new date) and why.
     "extended",
     "extension_reason",
+    # Who holds it; where it was forwarded (a ticket at another council, or a body outside the
+    # bot) or forwarded from.
+    "held_by",
+    "forwarded_to",
+    "forwarded_from",
 ]
 
 
-def export_rows(
-    rows: list[tuple[Question, Topic]],
-    councils: dict[int, Council],
-    citizens: dict[int, User],
-    tickets: dict[int, str],
-    language: str,
-) -> list[list[object]]:
+def export_rows(export: Export, councils: dict[int, Council], language: str) -> list[list[object]]:
     """One row per question. Anonymous questions carry no identity at all."""
+    citizens, tickets = export.citizens, export.tickets
     table: list[list[object]] = []
-    for question, topic in rows:
+    for question, topic in export.rows:
         council = councils[question.council_id]
         tz = ZoneInfo(council.timezone)
         citizen = None if question.anonymous else citizens.get(question.citizen_id)
@@ -72,6 +70,9 @@ def export_rows(
                 tickets.get(question.parent_id, "") if question.parent_id else "",
                 _local(question.extended_at, tz),
                 question.extension_reason or "",
+                _identity(export.holders.get(question.assigned_to or 0)),
+                question.forwarded_to or tickets.get(export.successors.get(question.id, 0), ""),
+                tickets.get(question.forwarded_from_id or 0, ""),
             ]
         )
     return table

@@ -3,7 +3,7 @@
 import statistics
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -114,8 +114,33 @@ class Case:
     # The question this one follows up.
     parent: Question | None
     history: list[AuditEntry]
-    # The names of those in the history who acted on it, by id (not the citizen's).
+    # The names of those in the history who acted on it or hold it, by id (not the citizen's).
     names: dict[int, str]
+    # The secretary who holds it.
+    holder: User | None = None
+    # Where it came from when another council forwarded it here, with that question's history.
+    origin: "Case | None" = None
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """A forwarded question, and where it went: the new question at another council of the
+    bot, or (with `successor` None) the body outside the bot in `question.forwarded_to`."""
+
+    question: Question
+    successor: Question | None
+    council: Council | None
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """Which open questions the inbox lists: all, those a secretary holds, those nobody holds,
+    the overdue ones, or those of some topics."""
+
+    holder: int | None = None
+    unassigned: bool = False
+    overdue_before: date | None = None
+    topic_ids: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +149,12 @@ class Export:
 
     rows: list[tuple[Question, Topic]]
     citizens: dict[int, User]
+    # Secretaries who hold a question, by id.
+    holders: dict[int, User] = field(default_factory=dict)
+    # Tickets of the questions these were forwarded from or to, by question id.
+    tickets: dict[int, str] = field(default_factory=dict)
+    # Forwarded question id -> the id of the question another council got.
+    successors: dict[int, int] = field(default_factory=dict)
 
 
 class QuestionService:
@@ -267,7 +298,7 @@ class QuestionService:
         """The councils whose questions this staff member works on."""
         return await scope_of(self.session, staff)
 
-    async def case(self, question: Question) -> Case:
+    async def case(self, question: Question, *, depth: int = 0) -> Case:
         councils = CouncilRepository(self.session)
         council = await councils.get(question.council_id)
         topic = await councils.topic(question.topic_id)
@@ -276,12 +307,26 @@ class QuestionService:
         citizen = None if question.anonymous else await users.get(question.citizen_id)
         parent = await self.questions.get(question.parent_id) if question.parent_id else None
         entries = await self.history(question)
-        actors = {entry.actor_id for entry in entries if entry.actor_id is not None}
+        people = {entry.actor_id for entry in entries if entry.actor_id is not None}
+        people |= {
+            int(entry.detail)
+            for entry in entries
+            if entry.action == "assigned" and entry.detail and entry.detail.isdecimal()
+        }
+        if question.assigned_to is not None:
+            people.add(question.assigned_to)
         names = {}
-        for actor_id in actors - {question.citizen_id}:
-            actor = await users.get(actor_id)
-            names[actor_id] = actor.full_name if actor else str(actor_id)
-        return Case(question, council, topic, citizen, parent, entries, names)
+        for person_id in people - {question.citizen_id}:
+            person = await users.get(person_id)
+            names[person_id] = person.full_name if person else str(person_id)
+        holder = await users.get(question.assigned_to) if question.assigned_to else None
+        origin = None
+        # A question forwarded on and on shows the councils it passed through (a few at most).
+        if question.forwarded_from_id is not None and depth < 5:
+            before = await self.questions.get(question.forwarded_from_id)
+            if before is not None:
+                origin = await self.case(before, depth=depth + 1)
+        return Case(question, council, topic, citizen, parent, entries, names, holder, origin)
 
     async def export(
         self, council_ids: set[int], start: datetime | None, end: datetime | None
@@ -294,13 +339,170 @@ class QuestionService:
                 citizen = await users.get(question.citizen_id)
                 if citizen is not None:
                     citizens[citizen.id] = citizen
-        return Export(rows, citizens)
+        holders = {}
+        for holder_id in {q.assigned_to for q, _topic in rows if q.assigned_to is not None}:
+            holder = await users.get(holder_id)
+            if holder is not None:
+                holders[holder_id] = holder
+        tickets = {question.id: question.ticket for question, _topic in rows}
+        successors = {}
+        for question, _topic in rows:
+            linked = []
+            if question.status == QuestionStatus.FORWARDED:
+                successor = await self.questions.forwarded_from(question.id)
+                if successor is not None:
+                    successors[question.id] = successor.id
+                    linked.append(successor)
+            for other_id in (question.forwarded_from_id, question.parent_id):
+                if other_id is not None and other_id not in tickets:
+                    other = await self.questions.get(other_id)
+                    linked += [other] if other is not None else []
+            tickets.update({other.id: other.ticket for other in linked})
+        return Export(rows, citizens, holders, tickets, successors)
 
     @transaction
     async def take(self, question: Question, staff: Staff) -> Question:
         now = self.clock.now()
-        values = {"status": QuestionStatus.IN_PROGRESS, "taken_at": now, "taken_by": staff.user_id}
+        values = {
+            "status": QuestionStatus.IN_PROGRESS,
+            "taken_at": now,
+            "taken_by": staff.user_id,
+            "assigned_to": staff.user_id,
+            "assigned_at": now,
+        }
         await self._transition(question, staff, [QuestionStatus.NEW], values, "taken", None)
+        return question
+
+    async def assignee(self, question: Question, who: str) -> User:
+        """The secretary of the question's council meant by `who`: @username, Telegram id, or
+        their name (whole, any case)."""
+        who = who.strip()
+        wanted = who.removeprefix("@").casefold()
+        for secretary in await CouncilRepository(self.session).secretaries(question.council_id):
+            if (
+                str(secretary.id) == who
+                or (who.startswith("@") and (secretary.username or "").casefold() == wanted)
+                or (secretary.full_name or "").casefold() == who.casefold()
+            ):
+                return secretary
+        raise QuestionError(CaseRefusal.NOT_A_SECRETARY)
+
+    async def secretary_of(self, question: Question, user_id: int) -> User:
+        """A secretary of the question's council, by Telegram id."""
+        for secretary in await CouncilRepository(self.session).secretaries(question.council_id):
+            if secretary.id == user_id:
+                return secretary
+        raise QuestionError(CaseRefusal.NOT_A_SECRETARY)
+
+    @transaction
+    async def assign(self, question: Question, staff: Staff, assignee_id: int) -> Question:
+        """Give an open question to a secretary of its council to hold."""
+        self.check_scope(question, staff)
+        if not await CouncilRepository(self.session).is_secretary(
+            question.council_id, assignee_id
+        ):
+            raise QuestionError(CaseRefusal.NOT_A_SECRETARY)
+        if question.assigned_to == assignee_id:
+            raise QuestionError(CaseRefusal.ALREADY_ASSIGNED)
+        values = {"assigned_to": assignee_id, "assigned_at": self.clock.now()}
+        await self._transition(
+            question, staff, OPEN_STATUSES, values, "assigned", str(assignee_id)
+        )
+        return question
+
+    @transaction
+    async def forward(
+        self, question: Question, staff: Staff, target: str, reason: str
+    ) -> Forwarded:
+        """Forward by competence (APC art. 76): to another council of the bot, named by its
+        number or its name in any language, which gets it as a new question with its own
+        deadline from today; or to a body outside the bot, named in words. Either way the
+        question closes here as FORWARDED and its history goes with it."""
+        self.check_scope(question, staff)
+        reason = check_answer(reason, minimum=3, maximum=MAX_NOTE)
+        target = " ".join(target.split())
+        council = await self._council_named(target)
+        if council is not None and council.id == question.council_id:
+            raise QuestionError(CaseRefusal.FORWARD_SAME_COUNCIL)
+        body = None if council is not None else check_answer(target, minimum=3, maximum=256)
+        now = self.clock.now()
+        values = {
+            "status": QuestionStatus.FORWARDED,
+            "closed_at": now,
+            "closed_by": staff.user_id,
+            "resolution": reason,
+            "forwarded_to": body,
+        }
+        await self._transition(question, staff, OPEN_STATUSES, values, "forwarded", reason)
+        successor = None
+        if council is not None:
+            successor = await self._arrive(question, council, staff)
+        return Forwarded(question, successor, council)
+
+    async def successor(self, question: Question) -> Forwarded:
+        """Where a forwarded question went."""
+        successor = await self.questions.forwarded_from(question.id)
+        council = None
+        if successor is not None:
+            council = await CouncilRepository(self.session).get(successor.council_id)
+        return Forwarded(question, successor, council)
+
+    async def _council_named(self, target: str) -> Council | None:
+        councils = CouncilRepository(self.session)
+        if target.isdecimal():
+            # A number names a council of the bot, never a body outside it.
+            number = parse_number(target, maximum=2**31 - 1)
+            council = await councils.get(number) if number is not None else None
+            if council is None:
+                raise QuestionError(CaseRefusal.FORWARD_NO_COUNCIL, number=target)
+            return council
+        wanted = target.casefold()
+        for council in await councils.all():
+            if wanted in {
+                name.casefold() for name in (council.name_kk, council.name_ru, council.name_en)
+            }:
+                return council
+        return None
+
+    async def _arrive(self, origin: Question, council: Council, staff: Staff) -> Question:
+        """The forwarded question, new at `council`: a new ticket, a deadline counted from
+        today, the topic of the same name there (else its last topic), the same files."""
+        now = self.clock.now()
+        received = now.astimezone(ZoneInfo(council.timezone)).date()
+        councils = CouncilRepository(self.session)
+        old_topic = await councils.topic(origin.topic_id)
+        topics = await councils.topics(council.id)
+        if not topics:
+            topics = await councils.topics(council.id, include_hidden=True)
+        same = [t for t in topics if old_topic is not None and t.name_en == old_topic.name_en]
+        topic_id = (same or topics)[-1].id if topics else origin.topic_id
+        question = await self.questions.add(
+            Question(
+                year=received.year,
+                number=await self.questions.next_number(received.year),
+                council_id=council.id,
+                topic_id=topic_id,
+                citizen_id=origin.citizen_id,
+                anonymous=origin.anonymous,
+                text=origin.text,
+                attachment_kind=origin.attachment_kind,
+                attachment_file_id=origin.attachment_file_id,
+                forwarded_from_id=origin.id,
+                status=QuestionStatus.NEW,
+                created_at=now,
+                due_date=due_date(received, self.settings.answer_working_days),
+            )
+        )
+        for attachment in await self.questions.attachments(origin.id):
+            await self.questions.add_attachment(
+                QuestionAttachment(
+                    question_id=question.id,
+                    position=attachment.position,
+                    kind=attachment.kind,
+                    file_id=attachment.file_id,
+                )
+            )
+        await self._audit(question, staff.user_id, "forwarded_in", origin.ticket)
         return question
 
     @transaction
@@ -382,10 +584,38 @@ class QuestionService:
     async def history(self, question: Question) -> list[AuditEntry]:
         return await self.questions.history(question.id)
 
-    async def inbox(self, council_ids: set[int], page: int, per_page: int) -> Page[Question]:
+    async def inbox(
+        self,
+        council_ids: set[int],
+        page: int,
+        per_page: int,
+        only: InboxFilter | None = None,
+    ) -> Page[Question]:
         """One page of the open questions of these councils, soonest deadline first."""
-        total = await self.questions.count_open_for(council_ids)
-        return await page_of(total, page, per_page, partial(self.questions.open_for, council_ids))
+        only = only or InboxFilter()
+        total = await self.questions.count_open_for(council_ids, only)
+        return await page_of(
+            total, page, per_page, partial(self.questions.open_for, council_ids, only)
+        )
+
+    async def topics_named(self, council_ids: set[int], words: str) -> frozenset[int]:
+        """The topics of these councils whose name, in any language, contains `words`."""
+        wanted = " ".join(words.split()).casefold()
+        found = set()
+        for council_id in council_ids:
+            for topic in await CouncilRepository(self.session).topics(
+                council_id, include_hidden=True
+            ):
+                names = (topic.name_kk, topic.name_ru, topic.name_en)
+                if any(wanted in name.casefold() for name in names):
+                    found.add(topic.id)
+        return frozenset(found)
+
+    def in_competence_window(self, question: Question, today: date) -> bool:
+        """Within the first working days after receipt, when the law asks the council to
+        decide whether the question is its own to answer or to forward (APC art. 76)."""
+        received = question.created_at.astimezone(self.settings.tz).date()
+        return today <= add_working_days(received, self.settings.forward_working_days)
 
     async def stats(self, council_ids: set[int], today: date) -> Stats:
         rows = await self.questions.between(council_ids, None, None)
@@ -449,6 +679,7 @@ def status_refusal(status: QuestionStatus) -> CaseRefusal:
         QuestionStatus.IN_PROGRESS: CaseRefusal.ALREADY_IN_PROGRESS,
         QuestionStatus.ANSWERED: CaseRefusal.ALREADY_ANSWERED,
         QuestionStatus.REJECTED: CaseRefusal.ALREADY_REJECTED,
+        QuestionStatus.FORWARDED: CaseRefusal.ALREADY_FORWARDED,
     }[status]
 
 

@@ -5,6 +5,7 @@ import enum
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -47,12 +48,14 @@ STATUS_NAMES = {
     QuestionStatus.IN_PROGRESS: N_("in progress"),
     QuestionStatus.ANSWERED: N_("answered"),
     QuestionStatus.REJECTED: N_("rejected"),
+    QuestionStatus.FORWARDED: N_("forwarded"),
 }
 STATUS_ICONS = {
     QuestionStatus.NEW: "🆕",
     QuestionStatus.IN_PROGRESS: "🔎",
     QuestionStatus.ANSWERED: "✅",
     QuestionStatus.REJECTED: "⛔",
+    QuestionStatus.FORWARDED: "↪️",
 }
 HISTORY_ACTIONS = {
     "asked": N_("asked"),
@@ -65,10 +68,25 @@ HISTORY_ACTIONS = {
     "unbanned": N_("author unbanned"),
     "note": N_("internal note"),
     "extended": N_("answer period extended"),
+    "assigned": N_("assigned"),
+    "forwarded": N_("forwarded by competence"),
+    "forwarded_in": N_("received by forwarding"),
 }
 # What a citizen sees of a question's history: never who on the staff did what, nor bans,
-# nor the staff's internal notes.
-CITIZEN_ACTIONS = {"asked", "followup", "taken", "answered", "rejected", "rated", "extended"}
+# nor the staff's internal notes, nor who holds it.
+CITIZEN_ACTIONS = {
+    "asked",
+    "followup",
+    "taken",
+    "answered",
+    "rejected",
+    "rated",
+    "extended",
+    "forwarded",
+    "forwarded_in",
+}
+# History lines whose detail the staff see after the action's name.
+DETAILED_ACTIONS = {"note", "extended", "forwarded", "forwarded_in"}
 
 
 class Outcome(enum.Enum):
@@ -85,11 +103,39 @@ class CardCommand(enum.StrEnum):
     TAKE = "take"
     ANSWER = "answer"
     REJECT = "reject"
+    ASSIGN = "assign"
 
 
 class CardAction(CallbackData, prefix="card"):
     action: CardCommand
     question_id: CallbackId
+
+
+class AssignTo(CallbackData, prefix="asg"):
+    """One secretary in the list the card's Assign button opens."""
+
+    question_id: CallbackId
+    user_id: CallbackId
+
+
+@dataclass(frozen=True)
+class CardContext:
+    """What a question's card shows besides the question itself."""
+
+    council: Council
+    topic: Topic
+    # Never for an anonymous question.
+    citizen: User | None = None
+    # The question this one follows up.
+    parent: Question | None = None
+    # The secretary who holds it.
+    holder: User | None = None
+    # Where it came from when another council forwarded it here.
+    origin: Question | None = None
+    origin_council: Council | None = None
+    # Where it went when forwarded to another council of the bot.
+    successor: Question | None = None
+    successor_council: Council | None = None
 
 
 class RateAction(CallbackData, prefix="rate"):
@@ -129,8 +175,33 @@ def card_keyboard(question: Question) -> InlineKeyboardMarkup | None:
         text=_("Reject"),
         callback_data=CardAction(action=CardCommand.REJECT, question_id=question.id),
     )
-    builder.adjust(3)
+    builder.button(
+        text=_("Assign"),
+        callback_data=CardAction(action=CardCommand.ASSIGN, question_id=question.id),
+    )
+    builder.adjust(3 if question.status == QuestionStatus.NEW else 2)
     return builder.as_markup()
+
+
+def assign_keyboard(question: Question, secretaries: list[User]) -> InlineKeyboardMarkup:
+    """The council's secretaries, one button each; the one who holds it is marked."""
+    builder = InlineKeyboardBuilder()
+    for secretary in secretaries:
+        mark = "📌 " if secretary.id == question.assigned_to else ""
+        builder.button(
+            text=mark + short_name(secretary),
+            callback_data=AssignTo(question_id=question.id, user_id=secretary.id),
+        )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def short_name(user: User | None, limit: int = 24) -> str:
+    """A staff member's name short enough for a button (plain text: buttons are not HTML)."""
+    if user is None:
+        return "—"
+    name = " ".join((user.full_name or "").split()) or (user.username or str(user.id))
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def answer_keyboard(question: Question, can_follow_up: bool) -> InlineKeyboardMarkup | None:
@@ -156,14 +227,13 @@ def author_line(question: Question, citizen: User | None) -> str:
     return name
 
 
-def card_text(
-    question: Question,
-    council: Council,
-    topic: Topic,
-    citizen: User | None,
-    language: str,
-    parent: Question | None = None,
-) -> str:
+def card_text(question: Question, context: CardContext, language: str) -> str:
+    council, topic, citizen, parent = (
+        context.council,
+        context.topic,
+        context.citizen,
+        context.parent,
+    )
     tz = ZoneInfo(council.timezone)
     lines = [
         _("📨 Question {ticket}").format(ticket=question.ticket),
@@ -177,6 +247,20 @@ def card_text(
     ]
     if parent is not None:
         lines.append(_("Follow-up to {ticket}").format(ticket=parent.ticket))
+    if context.origin is not None and context.origin_council is not None:
+        lines.append(
+            _("Forwarded from: {council} ({ticket})").format(
+                council=html.quote(context.origin_council.name(language)),
+                ticket=context.origin.ticket,
+            )
+        )
+    if question.status == QuestionStatus.FORWARDED:
+        lines.append(
+            _("Forwarded to: {where}").format(where=forwarded_where(question, context, language))
+        )
+    elif question.is_open:
+        holder = html.quote(context.holder.full_name) if context.holder else _("nobody yet")
+        lines.append(_("Held by: {name}").format(name=holder))
     if question.attachment_kind:
         lines.append(_("📎 Attached files: below this card"))
     lines += ["", html.quote(question.text)]
@@ -208,28 +292,56 @@ def history_lines(
                 line += " ({})".format(_("citizen"))
             else:
                 line += f" ({html.quote(names.get(entry.actor_id, str(entry.actor_id)))})"
-        if entry.action in ("note", "extended") and entry.detail and names is not None:
+        if entry.action == "assigned" and names is not None and entry.detail:
+            assignee = int(entry.detail) if entry.detail.isdecimal() else None
+            line += " → " + html.quote(names.get(assignee or 0, entry.detail))
+        if entry.action in DETAILED_ACTIONS and entry.detail and names is not None:
             line += ": " + html.quote(entry.detail)
         lines.append(line)
     return lines
 
 
-async def _card_context(
-    session: AsyncSession, question: Question
-) -> tuple[Council, Topic, User | None, Question | None]:
+def forwarded_where(question: Question, context: CardContext, language: str) -> str:
+    """Where a forwarded question went, as HTML: the other council and the new ticket, or the
+    body outside the bot."""
+    if context.successor is not None and context.successor_council is not None:
+        council = html.quote(context.successor_council.name(language))
+        return f"{council} ({context.successor.ticket})"
+    return html.quote(question.forwarded_to or "—")
+
+
+async def card_context(session: AsyncSession, question: Question) -> CardContext:
     """What a card shows besides the question: council, topic, the citizen (never for an
-    anonymous question) and the question it follows up."""
+    anonymous question), the question it follows up, who holds it, where it came from or
+    went."""
     councils = CouncilRepository(session)
+    questions = QuestionRepository(session)
+    users = UserRepository(session)
     council = await councils.get(question.council_id)
     topic = await councils.topic(question.topic_id)
     assert council is not None and topic is not None
-    citizen = (
-        None if question.anonymous else await UserRepository(session).get(question.citizen_id)
+    context = CardContext(
+        council=council,
+        topic=topic,
+        citizen=None if question.anonymous else await users.get(question.citizen_id),
+        parent=await questions.get(question.parent_id) if question.parent_id else None,
+        holder=await users.get(question.assigned_to) if question.assigned_to else None,
     )
-    parent = (
-        await QuestionRepository(session).get(question.parent_id) if question.parent_id else None
-    )
-    return council, topic, citizen, parent
+    if question.forwarded_from_id is not None:
+        origin = await questions.get(question.forwarded_from_id)
+        if origin is not None:
+            context = replace(
+                context, origin=origin, origin_council=await councils.get(origin.council_id)
+            )
+    if question.status == QuestionStatus.FORWARDED:
+        successor = await questions.forwarded_from(question.id)
+        if successor is not None:
+            context = replace(
+                context,
+                successor=successor,
+                successor_council=await councils.get(successor.council_id),
+            )
+    return context
 
 
 class Notifier:
@@ -242,7 +354,8 @@ class Notifier:
     async def post_card(self, session: AsyncSession, question: Question) -> int:
         """Post a new question to the staff group, or else to every secretary privately (or,
         with no secretary yet, to the superadmins). Returns how many chats got it."""
-        council, topic, citizen, parent = await _card_context(session, question)
+        context = await card_context(session, question)
+        council = context.council
         councils = CouncilRepository(session)
         targets: list[tuple[int, str]] = []
         if council.staff_chat_id is not None:
@@ -260,7 +373,7 @@ class Notifier:
         posted = 0
         for chat_id, language in targets:
             with speaking(self.i18n, language):
-                text = card_text(question, council, topic, citizen, language, parent)
+                text = card_text(question, context, language)
                 message = await self._send(chat_id, text, card_keyboard(question))
                 if message is None:
                     continue
@@ -276,7 +389,8 @@ class Notifier:
 
     async def refresh_cards(self, session: AsyncSession, question: Question) -> None:
         """After a status change, update every card so nobody acts on a stale one."""
-        council, topic, citizen, parent = await _card_context(session, question)
+        context = await card_context(session, question)
+        council = context.council
         for card in await QuestionRepository(session).cards(question.id):
             language = council.default_language
             if card.chat_id > 0:
@@ -285,7 +399,7 @@ class Notifier:
             with speaking(self.i18n, language):
                 try:
                     await self.bot.edit_message_text(
-                        text=card_text(question, council, topic, citizen, language, parent),
+                        text=card_text(question, context, language),
                         chat_id=card.chat_id,
                         message_id=card.message_id,
                         reply_markup=card_keyboard(question),
@@ -372,6 +486,65 @@ class Notifier:
                 ]
             )
             return await self._tell(citizen, question, text)
+
+    async def tell_forward(
+        self, session: AsyncSession, question: Question, context: CardContext
+    ) -> Outcome:
+        """Tell the citizen, in their language, where their question was forwarded and why, and,
+        when another council of the bot got it, its new ticket and answer date."""
+        citizen = await UserRepository(session).get(question.citizen_id)
+        if citizen is None:
+            return Outcome.FAILED
+        language = citizen.language or self.default_language
+        with speaking(self.i18n, language):
+            lines = [
+                _("↪️ Your question {ticket} has been forwarded by competence to {where}.").format(
+                    ticket=question.ticket, where=forwarded_where(question, context, language)
+                ),
+                _("Reason: {reason}").format(reason=html.quote(question.resolution or "")),
+            ]
+            if context.successor is not None:
+                lines.append(
+                    _("Its new ticket is {ticket}; expected answer by {day}.").format(
+                        ticket=context.successor.ticket,
+                        day=format_day(context.successor.due_date, language),
+                    )
+                )
+            else:
+                lines.append(_("That body will answer you itself."))
+            return await self._tell(citizen, question, "\n".join(lines))
+
+    async def tell_assignee(
+        self, session: AsyncSession, question: Question, assigned_by: User | None
+    ) -> Outcome:
+        """Tell the secretary who now holds a question, in their language, privately."""
+        if question.assigned_to is None:
+            return Outcome.FAILED
+        assignee = await UserRepository(session).get(question.assigned_to)
+        if assignee is None:
+            return Outcome.FAILED
+        context = await card_context(session, question)
+        language = assignee.language or context.council.default_language
+        with speaking(self.i18n, language):
+            notice = _("📌 {name} has assigned {ticket} to you.").format(
+                name=html.quote(assigned_by.full_name if assigned_by else "—"),
+                ticket=question.ticket,
+            )
+            try:
+                await self.bot.send_message(assignee.id, notice)
+            except TelegramForbiddenError:
+                return Outcome.BLOCKED
+            except TelegramAPIError as exc:
+                logger.warning("assignment of %s not delivered: %s", question.id, exc)
+                return Outcome.FAILED
+            # Then the card itself, kept current like every card; replying to it answers.
+            text = card_text(question, context, language)
+            card = await self._send(assignee.id, text, card_keyboard(question))
+            if card is not None:
+                await QuestionRepository(session).add_card(
+                    question.id, assignee.id, card.message_id
+                )
+            return Outcome.DELIVERED
 
     async def _tell(
         self,

@@ -61,6 +61,19 @@ CASEWORK: Mapping[CaseRefusal, Any] = {
     CaseRefusal.EXTENSION_TOO_LONG: __(
         "An extension may reach at most {months} months after the question was received."
     ),
+    CaseRefusal.ALREADY_FORWARDED: __("This question has already been forwarded."),
+    CaseRefusal.NOT_A_SECRETARY: __(
+        "Only a secretary of this question's council can hold it. Their names: the Assign button "
+        "on the card."
+    ),
+    CaseRefusal.ALREADY_ASSIGNED: __("This secretary already holds this question."),
+    CaseRefusal.FORWARD_SAME_COUNCIL: __(
+        "The question is already at this council: forward it to another council or body."
+    ),
+    CaseRefusal.FORWARD_NO_COUNCIL: __(
+        "There is no council number {number}. To send the question outside the bot, write the "
+        "body's name in words."
+    ),
 }
 
 EVENTS: Mapping[EventRefusal, Any] = {

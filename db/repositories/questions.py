@@ -1,6 +1,6 @@
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,6 +19,9 @@ from db.models import (
     Topic,
 )
 from db.repositories import affected
+
+if TYPE_CHECKING:
+    from bot.services.questions import InboxFilter
 
 BAN_ACTIONS = ("banned", "unbanned")
 
@@ -126,21 +129,27 @@ class QuestionRepository:
         )
         return int(await self.session.scalar(query) or 0)
 
-    async def open_for(self, council_ids: set[int], offset: int, limit: int) -> list[Question]:
+    async def open_for(
+        self, council_ids: set[int], only: "InboxFilter", offset: int, limit: int
+    ) -> list[Question]:
         query = (
             select(Question)
-            .where(Question.council_id.in_(council_ids), Question.status.in_(OPEN_STATUSES))
+            .where(*_open_in(council_ids, only))
             .order_by(Question.due_date, Question.created_at, Question.id)
             .offset(offset)
             .limit(limit)
         )
         return list(await self.session.scalars(query))
 
-    async def count_open_for(self, council_ids: set[int]) -> int:
-        query = select(func.count(Question.id)).where(
-            Question.council_id.in_(council_ids), Question.status.in_(OPEN_STATUSES)
-        )
+    async def count_open_for(self, council_ids: set[int], only: "InboxFilter") -> int:
+        query = select(func.count(Question.id)).where(*_open_in(council_ids, only))
         return int(await self.session.scalar(query) or 0)
+
+    async def forwarded_from(self, question_id: int) -> Question | None:
+        """The question another council got when this one was forwarded to it."""
+        return await self.session.scalar(
+            select(Question).where(Question.forwarded_from_id == question_id)
+        )
 
     async def due_by(self, council_id: int, last_day: date) -> list[Question]:
         query = (
@@ -276,3 +285,19 @@ class QuestionRepository:
             .order_by(AuditEntry.at, AuditEntry.id)
         )
         return list(await self.session.scalars(query))
+
+
+def _open_in(council_ids: set[int], only: "InboxFilter") -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        Question.council_id.in_(council_ids),
+        Question.status.in_(OPEN_STATUSES),
+    ]
+    if only.holder is not None:
+        conditions.append(Question.assigned_to == only.holder)
+    if only.unassigned:
+        conditions.append(Question.assigned_to.is_(None))
+    if only.overdue_before is not None:
+        conditions.append(Question.due_date < only.overdue_before)
+    if only.topic_ids is not None:
+        conditions.append(Question.topic_id.in_(only.topic_ids))
+    return conditions

@@ -1,0 +1,298 @@
+"""Casework the way the law runs it: who holds a question (Take, /assign, the Assign button),
+inbox filters, and forwarding by competence (APC art. 76) to another council or outside."""
+
+import re
+
+from bot.i18n import format_day
+from bot.services.workdays import due_date
+from db.models import QuestionStatus
+from tests.chat import ChatUser, Reply
+from tests.flows import ask, ask_in, invite, said, snapshot, stored
+
+
+def told(user: ChatUser) -> str:
+    """What the bot said first to the last action (refreshed cards follow it)."""
+    return user.replies()[0].text
+
+
+def card(user: ChatUser) -> Reply:
+    """The latest question card this user has, as it looks now."""
+    return [reply for reply in user.inbox() if "📨" in reply.text][-1]
+
+
+def history_of(view: str, heading: str = "History:") -> list[str]:
+    """The actions under a heading of a /q view, without their times."""
+    lines = view.split(heading + "\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    return [line.split(" — ", 1)[1] for line in lines]
+
+
+async def in_russian(user: ChatUser) -> ChatUser:
+    await user.send("/language")
+    await user.press("Русский")
+    return user
+
+
+async def add_council(admin: ChatUser, names: str) -> int:
+    await admin.send(f"/council_add {names}")
+    return int(re.search(r"Council (\d+)", admin.last_reply().text).group(1))
+
+
+# -- who holds a question ------------------------------------------------------------------
+
+
+async def test_take_holds_it_and_assign_hands_it_to_a_secretary_who_is_told(
+    admin, make_user, citizen, app
+):
+    saule = await invite(admin, make_user, "Saule")
+    berik = await in_russian(await invite(admin, make_user, "Berik"))
+    alice = await citizen("en")
+    await ask(alice)
+    assert "Held by: nobody yet" in card(saule).text
+    assert card(saule).buttons == ["Take", "Answer", "Reject", "Assign"]
+
+    await saule.press("Take", card(saule))
+    assert "Held by: Saule" in card(saule).text
+    [question] = await stored(app)
+    assert question.assigned_to == saule.id
+
+    # The Assign button lists the council's secretaries; the one who holds it is marked.
+    await saule.press("Assign", card(saule))
+    assert told(saule) == "Who will hold №2026-000001?"
+    assert saule.last_reply().buttons == ["📌 Saule", "Berik"]
+    await saule.press("Berik")
+    assert told(saule) == "№2026-000001 is assigned to Berik; they have been told."
+    # Berik hears of it privately, in Russian, with the card he can answer by replying to.
+    notice, assigned = berik.inbox()[-2:]
+    assert notice.text == "📌 Saule назначил(а) вас ответственным за №2026-000001."
+    assert "Ответственный: Berik" in assigned.text
+    assert "Held by: Berik" in card(saule).text, "Saule's card is redrawn"
+
+    await berik.send("/inbox mine")
+    assert berik.last_reply().buttons[0].startswith("🧭 №2026-000001")
+    assert berik.last_reply().buttons[0].endswith(" · 📌")
+    await saule.send("/inbox mine")
+    assert saule.last_reply().text == "No open questions. 🎉"
+    await saule.send("/inbox")
+    assert saule.last_reply().buttons[0].endswith(" · 👤")
+
+    await saule.send("/q 1")
+    assert history_of(saule.last_reply().text)[-1] == "assigned (Saule) → Berik"
+    await alice.send("/my")
+    await alice.press(alice.last_reply().buttons[0])
+    assert "Berik" not in alice.last_reply().text and "assigned" not in alice.last_reply().text
+
+    await berik.reply_to(assigned, "Дорогу отремонтируют в мае.")
+    assert told(berik) == "Ответ на вопрос №2026-000001 отправлен гражданину."
+    assert alice.inbox()[-1].text.startswith("💬 Answer to your question №2026-000001:")
+
+
+async def test_assign_refuses_anyone_but_a_secretary_of_that_council(
+    admin, make_user, citizen, app
+):
+    saule = await invite(admin, make_user, "Saule")
+    alice = await citizen("ru", "Алия")
+    await ask_in(app, alice, "ru")
+    village = await add_council(admin, "Ауыл кеңесі | Сельский совет | Village council")
+    berik = await invite(admin, make_user, "Berik", council_id=village)
+    before = await snapshot(app)
+
+    refused = (
+        "Only a secretary of this question's council can hold it. Their names: the Assign "
+        "button on the card."
+    )
+    for who in ("Berik", f"{berik.id}", "@nobody", "Alice", "1234567890123456789012345", "¹²³"):
+        await saule.send(f"/assign 1 {who}")
+        assert saule.last_reply().text == refused, who
+    await saule.send("/assign 1 Saule")
+    assert told(saule) == "You now hold №2026-000001."
+    await saule.send("/assign 1 saule")
+    assert saule.last_reply().text == "This secretary already holds this question."
+    await saule.send("/assign 1")
+    assert saule.last_reply().text == (
+        "Usage: /assign &lt;ticket&gt; &lt;@username, id or name of a secretary&gt;"
+    )
+    # A forged button naming someone who is not a secretary of the council.
+    await saule.press_data(f"asg:1:{berik.id}")
+    assert saule.alerts() == [refused]
+    # Berik, of another council, cannot assign this council's question at all.
+    await berik.send(f"/assign 1 {saule.id}")
+    assert berik.last_reply().text == "No such ticket among your council's questions."
+    # A citizen is told the command is not theirs, in their language; a forged button too.
+    await alice.send("/assign 1 Saule")
+    assert alice.last_reply().text == "Эта команда только для секретарей совета."
+    await alice.press_data(f"asg:1:{saule.id}")
+    assert alice.alerts() == [said(app, "ru", "Only the council's secretaries can do this.")]
+    [question] = await stored(app)
+    assert question.assigned_to == saule.id
+    after = await snapshot(app)
+    assert after["questions"] != before["questions"]  # only the self-assignment changed it
+    assert after["secretaries"] == before["secretaries"]
+
+
+async def test_inbox_filters_keep_to_their_questions_across_pages(
+    admin, make_user, citizen, app, clock, settings
+):
+    settings.max_open_questions = settings.max_questions_per_day = 20
+    saule = await invite(admin, make_user, "Saule")
+    alice = await citizen("en")
+    for number in range(1, 8):
+        await ask(alice, f"Road question number {number}.")
+    await ask(alice, "A budget question, the eighth.", topic="Budget")
+    await saule.send("/take 8")
+
+    await saule.send("/inbox budget")
+    assert [label.split(" · ")[0] for label in saule.last_reply().buttons] == ["🧭 №2026-000008"]
+    await saule.send("/inbox mine")
+    assert len(saule.last_reply().buttons) == 1
+    await saule.send("/inbox unassigned")
+    page = saule.last_reply()
+    assert page.text.startswith("Open questions: 7, soonest deadline first (page 1 of 2).")
+    assert "🧭 received in the last 3 working days" in page.text
+    await saule.press("▶️", page)
+    assert [b.split(" · ")[0] for b in saule.last_reply().buttons[:-1]] == [
+        "🧭 №2026-000006",
+        "🧭 №2026-000007",
+    ], "the second page is still only the unassigned questions"
+
+    await saule.send("/inbox overdue")
+    assert saule.last_reply().text == "No open questions. 🎉"
+    clock.advance(days=40)
+    await saule.send("/inbox overdue")
+    page = saule.last_reply()
+    assert page.text.startswith("Open questions: 8,")
+    assert "🧭" not in page.text, "long past the days for deciding competence"
+    assert all(label.startswith("⚠️ №") for label in page.buttons[:-1])
+
+    for args in ("nothing-like-this", "a" * 300, "<b>"):
+        await saule.send(f"/inbox {args}")
+        assert saule.last_reply().text.startswith("Usage: /inbox [mine | unassigned | overdue")
+    # A forged page button with topics of another kind shows nothing it should not.
+    await saule.press_data("inbf:0:t999999,abc")
+    assert saule.last_reply().text == "No open questions. 🎉"
+
+
+# -- forwarding by competence --------------------------------------------------------------
+
+
+async def test_forward_to_another_council_makes_it_new_there_with_its_history(
+    admin, make_user, citizen, app, clock
+):
+    saule = await invite(admin, make_user, "Saule")
+    alice = await citizen("kk", "Әлия")
+    await ask_in(app, alice, "kk")
+    await saule.send("/note 1 Бұл ауылдың мәселесі")
+    village = await add_council(admin, "Ауыл кеңесі | Сельский совет | Village council")
+    berik = await in_russian(await invite(admin, make_user, "Berik", council_id=village))
+    clock.advance(days=1)
+
+    await saule.send(f"/forward 1 {village} | Вопрос о сельской дороге <ведение села>")
+    assert told(saule) == (
+        "№2026-000001 is forwarded to Village council (№2026-000002); the citizen has been "
+        "told why."
+    )
+    old, new = await stored(app)
+    assert old.status == QuestionStatus.FORWARDED and old.closed_at is not None
+    assert (new.council_id, new.status, new.forwarded_from_id) == (
+        village,
+        QuestionStatus.NEW,
+        old.id,
+    )
+    today = clock.now().astimezone(app.settings.tz).date()
+    assert new.due_date == due_date(today, 15), "a deadline of its own from the forwarding day"
+    assert new.text == old.text and new.citizen_id == old.citizen_id
+
+    # The citizen is told in Kazakh: where, why, the new ticket and date.
+    assert alice.inbox()[-1].text == (
+        "↪️ Сіздің №2026-000001 сұрағыңыз тиесілілігі бойынша жолданды: Ауыл кеңесі "
+        "(№2026-000002).\n"
+        "Себебі: Вопрос о сельской дороге &lt;ведение села&gt;\n"
+        f"Жаңа нөмірі — №2026-000002; жауап күтілетін күн — {format_day(new.due_date, 'kk')}."
+    )
+    # The village council's secretary gets the card, in Russian, with where it came from.
+    assert card(berik).text.startswith("📨 Вопрос №2026-000002")
+    assert "Направлен из: Общественный совет (№2026-000001)" in card(berik).text
+    # Its history travels with it.
+    await berik.send("/q 2")
+    view = berik.last_reply().text
+    before = history_of(view, "История в совете Общественный совет (№2026-000001):")
+    assert before[0].startswith("задан")
+    assert before[-1] == (
+        "направлен по подведомственности (Saule): Вопрос о сельской дороге &lt;ведение села&gt;"
+    )
+    assert history_of(view, "История:")[0] == (
+        "поступил по подведомственности (Saule): №2026-000001"
+    )
+    # The old card says where it went, and nothing more can be done to it there.
+    assert "Forwarded to: Village council (№2026-000002)" in card(saule).text
+    await saule.send("/take 1")
+    assert saule.last_reply().text == "This question has already been forwarded."
+    await saule.send("/forward 1 Akimat | again")
+    assert saule.last_reply().text == "This question has already been forwarded."
+    # The citizen's /my shows both, the old one as forwarded.
+    await alice.send("/my")
+    assert len(alice.last_reply().buttons) >= 2
+    # Berik answers at the village council; Alice gets it under the new ticket.
+    await berik.send("/answer 2 Дорогу отремонтирует сельский акимат.")
+    assert alice.inbox()[-1].text.startswith("💬 №2026-000002")
+
+
+async def test_forward_outside_the_bot_closes_it_and_bad_forwards_change_nothing(
+    admin, make_user, citizen, app
+):
+    saule = await invite(admin, make_user, "Saule")
+    alice = await citizen("ru", "Алия")
+    await ask_in(app, alice, "ru")
+    before = await snapshot(app)
+    usage = (
+        "Usage: /forward &lt;ticket&gt; &lt;council number or name, or a body outside the "
+        "bot&gt; | &lt;reason&gt;"
+    )
+    for command, reply in [
+        ("/forward 1", usage),
+        ("/forward 1 Akimat of Almaty", usage),
+        ("/forward 1 | no body", usage),
+        (
+            "/forward 1 1 | Not ours",
+            "The question is already at this council: forward it to another council or body.",
+        ),
+        (
+            "/forward 1 Public council | Not ours",
+            "The question is already at this council: forward it to another council or body.",
+        ),
+        (
+            "/forward 1 99 | Not ours",
+            "There is no council number 99. To send the question outside the bot, write the "
+            "body's name in words.",
+        ),
+        (
+            "/forward 1 1234567890123456789012345 | Not ours",
+            "There is no council number 1234567890123456789012345. To send the question "
+            "outside the bot, write the body's name in words.",
+        ),
+        ("/forward 1 Akimat | ..", "The text is empty or too short."),
+        (
+            f"/forward 1 {'A' * 257} | Not ours",
+            "The text is too long: 257 characters, at most 256.",
+        ),
+        ("/forward 99 Akimat | Not ours", "No such ticket among your council's questions."),
+    ]:
+        await saule.send(command)
+        assert saule.last_reply().text == reply, command
+    await alice.send("/forward 1 Akimat | Хочу сам")
+    assert alice.last_reply().text == "Эта команда только для секретарей совета."
+    assert await snapshot(app) == before
+
+    await saule.send("/forward 1 Акимат Алматинской области | Вопрос о дорогах области")
+    assert told(saule) == (
+        "№2026-000001 is forwarded to Акимат Алматинской области; the citizen has been told why."
+    )
+    assert alice.inbox()[-1].text == (
+        "↪️ Ваш вопрос №2026-000001 направлен по подведомственности: Акимат Алматинской "
+        "области.\nПричина: Вопрос о дорогах области\nЭтот орган ответит вам сам."
+    )
+    [question] = await stored(app)
+    assert question.status == QuestionStatus.FORWARDED
+    assert question.forwarded_to == "Акимат Алматинской области"
+    await alice.send("/my")
+    await alice.press(alice.last_reply().buttons[0])
+    assert "направлен по подведомственности" in alice.last_reply().text
