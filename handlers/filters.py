@@ -1,11 +1,12 @@
 """The filters that say where and for whom a router works, written once: feature routers are
 included under a parent that carries them (handlers/__init__.py), not repeated on handlers."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Filter
-from aiogram.types import TelegramObject
+from aiogram.types import Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cache import Caches
@@ -55,3 +56,36 @@ class IsStaff(Filter):
             caches.secretaries if caches is not None else None,
         )
         return {"staff": staff} if staff.is_staff else False
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a message brings: its text (or its album's caption) and its files."""
+
+    text: str | None
+    # (kind, file_id): "photo" or "document"; an album gives up to ten.
+    files: tuple[tuple[str, str], ...] = ()
+
+
+def file_of(message: Message) -> tuple[str, str] | None:
+    """The photo (its largest size) or document of a message, as (kind, file_id)."""
+    if message.photo:
+        return "photo", message.photo[-1].file_id
+    if message.document:
+        return "document", message.document.file_id
+    return None
+
+
+class SentContent(Filter):
+    """Hands the handler `sent`: the text and the files of this message, or of its whole album
+    (see AlbumMiddleware). Always passes."""
+
+    async def __call__(
+        self, message: Message, album: list[Message] | None = None
+    ) -> dict[str, Any]:
+        parts = album or [message]
+        files = tuple(found for part in parts if (found := file_of(part)) is not None)
+        text = message.text
+        if text is None:
+            text = next((part.caption for part in parts if part.caption), None)
+        return {"sent": Sent(text, files)}

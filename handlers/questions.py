@@ -38,6 +38,7 @@ from bot.views.notify import (
     RateAction,
     answer_keyboard,
     history_lines,
+    send_files,
     status_name,
 )
 from bot.views.paging import page_buttons
@@ -428,6 +429,10 @@ async def my_question(
             await query.message.answer(
                 text, reply_markup=markup if number == len(messages) else None
             )
+        files = await service.files(question, "answer")
+        if files and query.bot is not None:
+            caption = _("Files with the answer to {ticket}").format(ticket=question.ticket)
+            await send_files(query.bot, query.message.chat.id, files, caption)
 
 
 # -- /privacy -----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
@@ -51,12 +51,13 @@ from bot.views.notify import (
     card_text,
     forwarded_where,
     history_lines,
+    send_files,
     status_name,
 )
 from bot.views.paging import page_buttons
 from bot.views.refusals import refusal
 from db.models import Question, QuestionStatus, User
-from handlers.filters import PRIVATE, IsStaff
+from handlers.filters import PRIVATE, IsStaff, Sent, SentContent
 from handlers.replies import send_lines, send_messages
 
 PER_PAGE = 5
@@ -109,8 +110,9 @@ class StaffView(CallbackData, prefix="sq"):
 
 
 def _replied(message: Message) -> Message | None:
-    """The message this one replies to, unless this one is a command."""
-    if (message.text or "").startswith("/"):
+    """The message this one replies to, unless this one is a command (or a file captioned
+    with one)."""
+    if (message.text or message.caption or "").startswith("/"):
         return None
     return message.reply_to_message
 
@@ -211,6 +213,14 @@ async def staff_view(
     if question.status in (QuestionStatus.ANSWERED, QuestionStatus.REJECTED):
         label = _("Answer:") if question.status == QuestionStatus.ANSWERED else _("Reason:")
         parts += ["", label, Plain(question.resolution or "")]
+        if count := len(await services.questions.files(question, "answer")):
+            parts.append(
+                ngettext(
+                    "📎 {count} file with the answer: below",
+                    "📎 {count} files with the answer: below",
+                    count,
+                ).format(count=count)
+            )
     return pack(parts), card_keyboard(question)
 
 
@@ -339,6 +349,7 @@ async def view_pressed(
     messages, markup = await staff_view(services, question, _language(user))
     if isinstance(query.message, Message):
         await send_messages(query.message.answer, messages, markup)
+        await _send_case_files(services, query.message, question)
 
 
 async def show_question(
@@ -354,6 +365,21 @@ async def show_question(
         return
     messages, markup = await staff_view(services, found[0], _language(user))
     await send_messages(message.answer, messages, markup)
+    await _send_case_files(services, message, found[0])
+
+
+async def _send_case_files(services: Services, where: Message, question: Question) -> None:
+    """Under /q: the files sent with the question, then those sent with its answer."""
+    if where.bot is None:
+        return
+    for part, caption in (
+        ("question", _("Attachment to {ticket}")),
+        ("answer", _("Files with the answer to {ticket}")),
+    ):
+        files = await services.questions.files(question, part)
+        if files:
+            text = caption.format(ticket=question.ticket)
+            await send_files(where.bot, where.chat.id, files, text)
 
 
 def _status_usage(action: str) -> str:
@@ -367,20 +393,24 @@ def _status_usage(action: str) -> str:
 async def status_command(
     message: Message,
     command: CommandObject,
+    sent: Sent,
     services: Services,
     staff: Staff,
     notifier: Notifier,
 ) -> None:
-    """/take <ticket>, /answer <ticket> <text>, /reject <ticket> <reason>."""
+    """/take <ticket>, /answer <ticket> <text>, /reject <ticket> <reason>. `/answer` may be the
+    caption of photos or documents (an album too), which then go with the answer."""
     action = command.command
     usage = _status_usage(action)
     needs_text = action != "take"
+    if sent.files and action != "answer":
+        raise QuestionError(CaseRefusal.FILES_ONLY_WITH_ANSWER)
     found = await _question_from_args(
         message, command, services.questions, staff, usage, needs_text
     )
     if found is not None:
         question, text = found
-        await _act(message.answer, services, notifier, question, staff, action, text)
+        await _act(message.answer, services, notifier, question, staff, action, text, sent.files)
 
 
 async def _act(
@@ -391,15 +421,16 @@ async def _act(
     staff: Staff,
     action: str,
     text: str | None = None,
+    files: tuple[tuple[str, str], ...] = (),
 ) -> bool:
-    """Take, answer or reject; on success tell the citizen, refresh every card, and tell the one
-    who acted what reached the citizen."""
+    """Take, answer (with any files) or reject; on success tell the citizen, refresh every card,
+    and tell the one who acted what reached the citizen."""
     service = services.questions
     try:
         if action == "take":
             await service.take(question, staff)
         elif action == "answer":
-            await service.answer(question, staff, text or "")
+            await service.answer(question, staff, text or "", files)
         else:
             await service.reject(question, staff, text or "")
     except QuestionError as error:
@@ -861,9 +892,16 @@ async def _act_on_prompt(
     services: Services,
     staff: Staff,
     notifier: Notifier,
+    sent: Sent,
 ) -> None:
-    if message.text is None:
+    if sent.text is None and not sent.files:
         await message.reply(_("Please send text, or /cancel."))
+        return
+    if sent.files and prompt.action != CardCommand.ANSWER:
+        await message.reply(refusal(QuestionError(CaseRefusal.FILES_ONLY_WITH_ANSWER)))
+        return
+    if sent.text is None:
+        await message.reply(refusal(QuestionError(CaseRefusal.FILES_WITHOUT_TEXT)))
         return
     try:
         question = await services.questions.get_for(prompt.question_id, staff)
@@ -872,7 +910,7 @@ async def _act_on_prompt(
         await message.reply(refusal(error))
         return
     done = await _act(
-        message.reply, services, notifier, question, staff, prompt.action, message.text
+        message.reply, services, notifier, question, staff, prompt.action, sent.text, sent.files
     )
     if done or not question.is_open:
         await _forget_prompt(state, prompt)
@@ -884,40 +922,48 @@ async def _act_on_prompt(
 async def reply_to_card(
     message: Message,
     question: Question,
+    sent: Sent,
     services: Services,
     staff: Staff,
     notifier: Notifier,
 ) -> None:
-    """A reply to a card answers that card's question, whatever else is pending."""
+    """A reply to a card answers that card's question, whatever else is pending: text, or
+    photos and documents (an album too) with the answer as their caption."""
     try:
         services.questions.check_scope(question, staff)
     except QuestionError as error:
         await message.reply(refusal(error))
         return
-    if message.text is None:
+    if sent.text is None and not sent.files:
         await message.reply(
-            _("Only text can be an answer: reply to the card of {ticket} with text.").format(
-                ticket=question.ticket
-            )
+            _(
+                "Only text, or photos and documents with the answer as their caption, can be an "
+                "answer: reply to the card of {ticket} with them."
+            ).format(ticket=question.ticket)
         )
         return
-    await _act(message.reply, services, notifier, question, staff, "answer", message.text)
+    if sent.text is None:
+        await message.reply(refusal(QuestionError(CaseRefusal.FILES_WITHOUT_TEXT)))
+        return
+    await _act(message.reply, services, notifier, question, staff, "answer", sent.text, sent.files)
 
 
 async def reply_to_prompt(
     message: Message,
     prompt: Prompt,
+    sent: Sent,
     state: FSMContext,
     services: Services,
     staff: Staff,
     notifier: Notifier,
 ) -> None:
     """A reply to a prompt acts on the prompt's ticket."""
-    await _act_on_prompt(message, prompt, state, services, staff, notifier)
+    await _act_on_prompt(message, prompt, state, services, staff, notifier, sent)
 
 
 async def typed_after_prompt(
     message: Message,
+    sent: Sent,
     state: FSMContext,
     services: Services,
     staff: Staff,
@@ -929,7 +975,7 @@ async def typed_after_prompt(
         await state.set_state(None)
         await message.answer(refusal(QuestionError(CaseRefusal.NOT_FOUND)))
         return
-    await _act_on_prompt(message, prompt, state, services, staff, notifier)
+    await _act_on_prompt(message, prompt, state, services, staff, notifier, sent)
 
 
 async def stray_reply(message: Message) -> None:
@@ -962,7 +1008,7 @@ def create_router() -> Router:
     anywhere = StateFilter("*")
     message(inbox, Command("inbox"), anywhere)
     message(show_question, Command("q"), anywhere)
-    message(status_command, Command("take", "answer", "reject"), anywhere)
+    message(status_command, Command("take", "answer", "reject"), SentContent(), anywhere)
     message(extend_command, Command("extend"), anywhere)
     message(forward_command, Command("forward"), anywhere)
     message(assign_command, Command("assign"), anywhere)
@@ -971,14 +1017,14 @@ def create_router() -> Router:
     message(export_command, Command("export"), anywhere)
     message(stats_command, Command("stats"), anywhere)
     # A reply to a card wins over any pending prompt; a reply to a prompt over the latest one.
-    message(reply_to_card, IsCardReply(), anywhere)
-    message(reply_to_prompt, IsPromptReply(), anywhere)
+    message(reply_to_card, IsCardReply(), SentContent(), anywhere)
+    message(reply_to_prompt, IsPromptReply(), SentContent(), anywhere)
     private = PRIVATE
     not_command = ~F.text.startswith("/")
     message(stray_reply, IsReplyToBot(), ~private, anywhere)
     message(stray_reply, F.reply_to_message, private, StaffPrompt.pending, not_command)
     # Only in a private chat: in a group a message that replies to nothing is never an answer.
-    message(typed_after_prompt, private, StaffPrompt.pending, not_command)
+    message(typed_after_prompt, private, StaffPrompt.pending, not_command, SentContent())
     callback(take_pressed, CardAction.filter(F.action == CardCommand.TAKE), anywhere)
     callback(
         answer_or_reject_pressed,

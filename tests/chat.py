@@ -79,24 +79,35 @@ class ChatUser:
             }
         )
 
-    async def send_photo(self, caption: str | None = None) -> None:
+    async def send_photo(self, caption: str | None = None, *, reply: Reply | None = None) -> None:
         content: dict[str, Any] = {
             "photo": [{"file_id": "photo-in-1", "file_unique_id": "up1", "width": 9, "height": 9}]
         }
         if caption is not None:
             content["caption"] = caption
-        await self._message(content)
+        await self._message(
+            _replying(content, reply), chat=reply.message["chat"] if reply else None
+        )
 
-    async def send_document(self, caption: str | None = None, name: str = "scan.pdf") -> None:
+    async def send_document(
+        self, caption: str | None = None, name: str = "scan.pdf", *, reply: Reply | None = None
+    ) -> None:
         content: dict[str, Any] = {
             "document": {"file_id": "doc-in-1", "file_unique_id": "ud1", "file_name": name}
         }
         if caption is not None:
             content["caption"] = caption
-        await self._message(content)
+        await self._message(
+            _replying(content, reply), chat=reply.message["chat"] if reply else None
+        )
 
     async def send_album(
-        self, count: int, caption: str | None = None, kind: str = "photo"
+        self,
+        count: int,
+        caption: str | None = None,
+        kind: str = "photo",
+        *,
+        reply: Reply | None = None,
     ) -> None:
         """An album as Telegram delivers it: one message per file, one media_group_id, the
         caption on the first; the updates arrive together, as polling hands them out."""
@@ -114,10 +125,11 @@ class ChatUser:
                 content["document"] = {**file, "file_name": f"scan{number}.pdf"}
             if number == 0 and caption is not None:
                 content["caption"] = caption
-            contents.append(content)
+            contents.append(_replying(content, reply))
         self._seen_calls = len(self.telegram.calls)
         seen = self._seen_calls
-        await asyncio.gather(*(self._message(content) for content in contents))
+        chat = reply.message["chat"] if reply else None
+        await asyncio.gather(*(self._message(content, chat=chat) for content in contents))
         self._seen_calls = seen
 
     async def feed_message(
@@ -215,9 +227,10 @@ class ChatUser:
             "from": self.profile,
             **content,
         }
-        if "text" in content and content["text"].startswith("/"):
-            command = content["text"].split()[0]
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        for field, entities in (("text", "entities"), ("caption", "caption_entities")):
+            if field in content and content[field].startswith("/"):
+                command = content[field].split()[0]
+                message[entities] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         await self.feed({"message": message})
 
     async def _my_chat_member(self, old: str, new: str) -> None:
@@ -252,6 +265,10 @@ class ChatUser:
             "from": _bot_user(),
             "text": "old message",
         }
+
+
+def _replying(content: dict[str, Any], reply: Reply | None) -> dict[str, Any]:
+    return {**content, "reply_to_message": reply.message} if reply else content
 
 
 def _bot_user() -> dict[str, Any]:

@@ -3,10 +3,16 @@ inbox filters, and forwarding by competence (APC art. 76) to another council or 
 
 import re
 
+import pytest
+
 from bot.i18n import format_day
+from bot.services.councils import Staff
+from bot.services.errors import CaseRefusal
+from bot.services.questions import QuestionError, QuestionService
 from bot.services.workdays import due_date
 from db.models import QuestionStatus
 from tests.chat import ChatUser, Reply
+from tests.conftest import ADMIN_ID
 from tests.flows import ask, ask_in, invite, said, snapshot, stored
 
 
@@ -296,3 +302,119 @@ async def test_forward_outside_the_bot_closes_it_and_bad_forwards_change_nothing
     await alice.send("/my")
     await alice.press(alice.last_reply().buttons[0])
     assert "направлен по подведомственности" in alice.last_reply().text
+
+
+# -- answers with files --------------------------------------------------------------------
+
+
+async def test_an_answer_with_files_reaches_the_citizen_with_its_text(
+    admin, make_user, citizen, app, telegram
+):
+    saule = await invite(admin, make_user, "Saule")
+    alice = await citizen("ru", "Алия")
+    await ask_in(app, alice, "ru")
+
+    # A reply to the card with an album: the caption is the answer, the photos go with it.
+    await saule.send_album(3, caption="Ремонт <завершён>, см. фото", reply=card(saule))
+    assert told(saule) == "The answer to №2026-000001 has been sent to the citizen."
+    answer = telegram.sent(alice.id, "sendMessage")[-1]
+    assert answer.text.startswith("💬 Ответ на ваш вопрос №2026-000001:")
+    assert "Ремонт &lt;завершён&gt;, см. фото" in answer.text
+    [album] = telegram.sent(alice.id, "sendMediaGroup")
+    assert len(album.method.media) == 3
+    assert album.method.media[0].caption == "Файлы к ответу на №2026-000001"
+    assert album.method.reply_parameters.message_id == answer.result.message_id
+    [question] = await stored(app)
+    assert question.status == QuestionStatus.ANSWERED
+
+    # /q shows how many, and sends them below; the export counts them; /my shows them too.
+    await saule.send("/q 1")
+    assert "📎 3 files with the answer: below" in saule.replies()[0].text
+    assert len(telegram.sent(saule.id, "sendMediaGroup")[-1].method.media) == 3
+    await alice.send("/my")
+    await alice.press(alice.last_reply().buttons[0])
+    assert len(telegram.sent(alice.id, "sendMediaGroup")) == 2
+
+    # `/answer` as the caption of a document answers with it.
+    await alice.send("/ask")
+    await alice.press(alice.last_reply().buttons[0])
+    await alice.send("Когда отремонтируют дорогу к школе?")
+    await alice.press(said(app, "ru", "Show my name"))
+    await alice.press(said(app, "ru", "Send"))
+    await saule.send_document("/answer 2 Смета ремонта во вложении.", name="smeta.xlsx")
+    assert told(saule) == "The answer to №2026-000002 has been sent to the citizen."
+    [document] = telegram.sent(alice.id, "sendDocument")
+    assert document.method.document == "doc-in-1"
+    assert document.method.caption == "Файлы к ответу на №2026-000002"
+
+
+async def test_files_that_cannot_be_an_answer_change_nothing(
+    admin, make_user, citizen, app, telegram
+):
+    saule = await invite(admin, make_user, "Saule")
+    alice = await citizen("en")
+    await ask(alice)
+    before = await snapshot(app)
+
+    await saule.send_photo(reply=card(saule))
+    assert saule.last_reply().text == (
+        "Write the answer as the caption of the files: files alone are not an answer."
+    )
+    await saule.feed_message(
+        {
+            "sticker": {
+                "file_id": "s1",
+                "file_unique_id": "us1",
+                "type": "regular",
+                "width": 9,
+                "height": 9,
+                "is_animated": False,
+                "is_video": False,
+            },
+            "reply_to_message": card(saule).message,
+        }
+    )
+    assert saule.last_reply().text == (
+        "Only text, or photos and documents with the answer as their caption, can be an "
+        "answer: reply to the card of №2026-000001 with them."
+    )
+    await saule.send_photo("/reject 1 Not our question")
+    assert saule.last_reply().text == "Only an answer can carry files; send the reason as text."
+    # Answer pressed, then a photo with no caption to the prompt.
+    await saule.press("Answer", card(saule))
+    await saule.send_photo()
+    assert saule.last_reply().text == (
+        "Write the answer as the caption of the files: files alone are not an answer."
+    )
+    assert await snapshot(app) == before
+    assert not telegram.sent(alice.id, "sendPhoto")
+
+    # When the files cannot be delivered, the secretary is told the truth.
+    telegram.fail("sendPhoto", chat_id=alice.id, status=502)
+    await saule.send_photo("Answered, with a photo of the repaired road.")
+    assert told(saule) == (
+        "The answer to №2026-000001 is saved, but could not be delivered to the citizen now; "
+        "they will see it in /my."
+    )
+    await alice.send("/my")
+    await alice.press(alice.last_reply().buttons[0])
+    [photo] = telegram.sent(alice.id, "sendPhoto")
+    assert photo.method.caption == "Files with the answer to №2026-000001"
+
+
+async def test_an_answer_never_carries_more_files_than_an_album_holds(
+    admin, make_user, citizen, app
+):
+    await invite(admin, make_user, "Saule")
+    alice = await citizen("en")
+    await ask(alice)
+    async with app.sessionmaker() as session:
+        service = QuestionService(session, app.settings, app.clock)
+        [question] = await stored(app)
+        staff = Staff(user_id=ADMIN_ID, is_superadmin=True)
+        files = [("photo", f"p{number}") for number in range(11)]
+        with pytest.raises(QuestionError) as refused:
+            await service.answer(question, staff, "Too many photos.", files)
+        assert refused.value.code == CaseRefusal.TOO_MANY_FILES
+    [question] = await stored(app)
+    assert question.status == QuestionStatus.NEW

@@ -135,7 +135,8 @@ async def test_a_sticker_in_reply_to_a_card_gets_a_clear_answer(admin, make_user
 
     await reply_with_sticker(saule, card)
     assert saule.last_reply().text == (
-        "Only text can be an answer: reply to the card of №2026-000001 with text."
+        "Only text, or photos and documents with the answer as their caption, can be an "
+        "answer: reply to the card of №2026-000001 with them."
     )
     await saule.press("Answer", card)
     await reply_with_sticker(saule, saule.last_reply())

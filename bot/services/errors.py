@@ -52,6 +52,9 @@ class CaseRefusal(StrEnum):
     ALREADY_ASSIGNED = "already_assigned"
     FORWARD_SAME_COUNCIL = "forward_same_council"
     FORWARD_NO_COUNCIL = "forward_no_council"
+    TOO_MANY_FILES = "too_many_files"
+    FILES_WITHOUT_TEXT = "files_without_text"
+    FILES_ONLY_WITH_ANSWER = "files_only_with_answer"
 
 
 class EventRefusal(StrEnum):

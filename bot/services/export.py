@@ -40,6 +40,8 @@ COLUMNS = [
     "held_by",
     "forwarded_to",
     "forwarded_from",
+    # How many files (photos, documents) came with the answer.
+    "answer_files",
 ]
 
 
@@ -73,6 +75,7 @@ def export_rows(export: Export, councils: dict[int, Council], language: str) -> 
                 _identity(export.holders.get(question.assigned_to or 0)),
                 question.forwarded_to or tickets.get(export.successors.get(question.id, 0), ""),
                 tickets.get(question.forwarded_from_id or 0, ""),
+                export.answer_files.get(question.id, 0),
             ]
         )
     return table

@@ -3,6 +3,7 @@
 import statistics
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
@@ -155,6 +156,8 @@ class Export:
     tickets: dict[int, str] = field(default_factory=dict)
     # Forwarded question id -> the id of the question another council got.
     successors: dict[int, int] = field(default_factory=dict)
+    # How many files came with each answer, by question id.
+    answer_files: dict[int, int] = field(default_factory=dict)
 
 
 class QuestionService:
@@ -358,7 +361,9 @@ class QuestionService:
                     other = await self.questions.get(other_id)
                     linked += [other] if other is not None else []
             tickets.update({other.id: other.ticket for other in linked})
-        return Export(rows, citizens, holders, tickets, successors)
+        ids = [question.id for question, _topic in rows]
+        answer_files = await self.questions.count_attachments(ids, "answer") if ids else {}
+        return Export(rows, citizens, holders, tickets, successors, answer_files)
 
     @transaction
     async def take(self, question: Question, staff: Staff) -> Question:
@@ -506,8 +511,20 @@ class QuestionService:
         return question
 
     @transaction
-    async def answer(self, question: Question, staff: Staff, text: str) -> Question:
+    async def answer(
+        self,
+        question: Question,
+        staff: Staff,
+        text: str,
+        files: Sequence[tuple[str, str]] = (),
+    ) -> Question:
+        """Answer, with up to ten files (photos and documents, as (kind, file_id)) that reach
+        the citizen with the text."""
         text = check_answer(text)
+        if len(files) > MAX_ATTACHMENTS:
+            raise QuestionError(
+                CaseRefusal.TOO_MANY_FILES, maximum=MAX_ATTACHMENTS, count=len(files)
+            )
         values = {
             "status": QuestionStatus.ANSWERED,
             "closed_at": self.clock.now(),
@@ -515,7 +532,21 @@ class QuestionService:
             "resolution": text,
         }
         await self._transition(question, staff, OPEN_STATUSES, values, "answered", text)
+        for position, (kind, file_id) in enumerate(files):
+            await self.questions.add_attachment(
+                QuestionAttachment(
+                    question_id=question.id,
+                    part="answer",
+                    position=position,
+                    kind=kind,
+                    file_id=file_id,
+                )
+            )
         return question
+
+    async def files(self, question: Question, part: str = "question") -> list[QuestionAttachment]:
+        """The files sent with a question, or (part "answer") with its answer."""
+        return await self.questions.attachments(question.id, part)
 
     @transaction
     async def reject(self, question: Question, staff: Staff, reason: str) -> Question:

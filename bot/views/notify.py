@@ -382,9 +382,8 @@ class Notifier:
                 )
                 posted += 1
                 if attachments:
-                    await self._send_attachments(
-                        chat_id, question, attachments, message.message_id
-                    )
+                    caption = _("Attachment to {ticket}").format(ticket=question.ticket)
+                    await send_files(self.bot, chat_id, attachments, caption, message.message_id)
         return posted
 
     async def refresh_cards(self, session: AsyncSession, question: Question) -> None:
@@ -466,7 +465,10 @@ class Notifier:
                 )
             else:
                 raise ValueError(f"nothing to tell about a {question.status} question")
-            return await self._tell(citizen, question, text, markup)
+            files = []
+            if question.status == QuestionStatus.ANSWERED:
+                files = await QuestionRepository(session).attachments(question.id, "answer")
+            return await self._tell(citizen, question, text, markup, files)
 
     async def tell_extension(self, session: AsyncSession, question: Question) -> Outcome:
         """Tell the citizen, in their language, the new answer date and the reason for it."""
@@ -552,16 +554,22 @@ class Notifier:
         question: Question,
         text: str,
         markup: InlineKeyboardMarkup | None = None,
+        files: list[QuestionAttachment] | None = None,
     ) -> Outcome:
-        """Send news of a question to its citizen; say whether it reached them."""
+        """Send news of a question to its citizen, with the answer's files under it; say
+        whether it all reached them."""
         try:
-            await self.bot.send_message(citizen.id, text, reply_markup=markup)
+            message = await self.bot.send_message(citizen.id, text, reply_markup=markup)
         except TelegramForbiddenError:
             # Already marked inactive (BlockedUserRequestMiddleware).
             return Outcome.BLOCKED
         except TelegramAPIError as exc:
             logger.warning("news of %s to its citizen not delivered: %s", question.id, exc)
             return Outcome.FAILED
+        if files:
+            caption = _("Files with the answer to {ticket}").format(ticket=question.ticket)
+            if not await send_files(self.bot, citizen.id, files, caption, message.message_id):
+                return Outcome.FAILED
         return Outcome.DELIVERED
 
     async def _send(
@@ -574,36 +582,35 @@ class Notifier:
             logger.warning("message to chat %s not delivered: %s", chat_id, exc)
             return None
 
-    async def _send_attachments(
-        self,
-        chat_id: int,
-        question: Question,
-        attachments: list[QuestionAttachment],
-        reply_to: int,
-    ) -> None:
-        """The question's files under its card: photos as one album, documents as another
-        (Telegram does not mix them), a single file as itself."""
-        caption = _("Attachment to {ticket}").format(ticket=question.ticket)
-        reply = ReplyParameters(message_id=reply_to)
-        for kind in ("photo", "document"):
-            files = [item.file_id for item in attachments if item.kind == kind]
-            try:
-                if len(files) == 1 and kind == "photo":
-                    await self.bot.send_photo(
-                        chat_id, files[0], caption=caption, reply_parameters=reply
-                    )
-                elif len(files) == 1:
-                    await self.bot.send_document(
-                        chat_id, files[0], caption=caption, reply_parameters=reply
-                    )
-                elif files:
-                    media_type = InputMediaPhoto if kind == "photo" else InputMediaDocument
-                    media: list[MediaUnion] = [
-                        media_type(media=file_id, caption=caption if number == 0 else None)
-                        for number, file_id in enumerate(files)
-                    ]
-                    await self.bot.send_media_group(chat_id, media, reply_parameters=reply)
-            except TelegramAPIError as exc:
-                logger.warning(
-                    "attachments of %s to chat %s not delivered: %s", question.id, chat_id, exc
+
+async def send_files(
+    bot: Bot,
+    chat_id: int,
+    files: list[QuestionAttachment],
+    caption: str,
+    reply_to: int | None = None,
+) -> bool:
+    """Files under a message: photos as one album, documents as another (Telegram does not mix
+    them), a single file as itself. Says whether all of them arrived."""
+    reply = ReplyParameters(message_id=reply_to) if reply_to is not None else None
+    delivered = True
+    for kind in ("photo", "document"):
+        file_ids = [item.file_id for item in files if item.kind == kind]
+        try:
+            if len(file_ids) == 1 and kind == "photo":
+                await bot.send_photo(chat_id, file_ids[0], caption=caption, reply_parameters=reply)
+            elif len(file_ids) == 1:
+                await bot.send_document(
+                    chat_id, file_ids[0], caption=caption, reply_parameters=reply
                 )
+            elif file_ids:
+                media_type = InputMediaPhoto if kind == "photo" else InputMediaDocument
+                media: list[MediaUnion] = [
+                    media_type(media=file_id, caption=caption if number == 0 else None)
+                    for number, file_id in enumerate(file_ids)
+                ]
+                await bot.send_media_group(chat_id, media, reply_parameters=reply)
+        except TelegramAPIError as exc:
+            logger.warning("files to chat %s not delivered: %s", chat_id, exc)
+            delivered = False
+    return delivered

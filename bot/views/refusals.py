@@ -70,6 +70,15 @@ CASEWORK: Mapping[CaseRefusal, Any] = {
     CaseRefusal.FORWARD_SAME_COUNCIL: __(
         "The question is already at this council: forward it to another council or body."
     ),
+    CaseRefusal.TOO_MANY_FILES: __(
+        "An answer can carry at most {maximum} files; this one has {count}."
+    ),
+    CaseRefusal.FILES_WITHOUT_TEXT: __(
+        "Write the answer as the caption of the files: files alone are not an answer."
+    ),
+    CaseRefusal.FILES_ONLY_WITH_ANSWER: __(
+        "Only an answer can carry files; send the reason as text."
+    ),
     CaseRefusal.FORWARD_NO_COUNCIL: __(
         "There is no council number {number}. To send the question outside the bot, write the "
         "body's name in words."

@@ -89,14 +89,31 @@ class QuestionRepository:
         self.session.add(attachment)
         await self.session.flush()
 
-    async def attachments(self, question_id: int) -> list[QuestionAttachment]:
+    async def attachments(
+        self, question_id: int, part: str = "question"
+    ) -> list[QuestionAttachment]:
+        """The files of a question ("question") or of its answer ("answer"), in order."""
         return list(
             await self.session.scalars(
                 select(QuestionAttachment)
-                .where(QuestionAttachment.question_id == question_id)
+                .where(
+                    QuestionAttachment.question_id == question_id, QuestionAttachment.part == part
+                )
                 .order_by(QuestionAttachment.position)
             )
         )
+
+    async def count_attachments(self, question_ids: list[int], part: str) -> dict[int, int]:
+        query = (
+            select(QuestionAttachment.question_id, func.count(QuestionAttachment.id))
+            .where(
+                QuestionAttachment.question_id.in_(question_ids), QuestionAttachment.part == part
+            )
+            .group_by(QuestionAttachment.question_id)
+        )
+        return {
+            question_id: int(count) for question_id, count in await self.session.execute(query)
+        }
 
     async def followup_of(self, question_id: int) -> Question | None:
         return await self.session.scalar(select(Question).where(Question.parent_id == question_id))
