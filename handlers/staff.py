@@ -527,9 +527,23 @@ async def extend_command(
     if not reason.strip():
         await message.answer(html.quote(usage))
         return
+    await _extend(message.answer, services, notifier, question, staff, when, reason)
+
+
+async def _extend(
+    reply: Any,
+    services: Services,
+    notifier: Notifier,
+    question: Question,
+    staff: Staff,
+    when: str,
+    reason: str,
+) -> None:
+    """Extend, tell the citizen, tell the one who acted whether it reached them, redraw the
+    cards."""
     await services.questions.extend(question, staff, when, reason)
     outcome = await notifier.tell_extension(services.session, question)
-    day = format_day(question.due_date, _language(user))
+    day = format_day(question.due_date, get_i18n().current_locale)
     text = {
         Outcome.DELIVERED: _("{ticket} is now due {day}; the citizen has been told why."),
         Outcome.BLOCKED: _(
@@ -540,7 +554,7 @@ async def extend_command(
             "the new date in /my."
         ),
     }[outcome]
-    await message.answer(text.format(ticket=question.ticket, day=day))
+    await reply(text.format(ticket=question.ticket, day=day))
     await notifier.refresh_cards(services.session, question)
 
 
@@ -744,6 +758,7 @@ async def stats_command(
     for status in QuestionStatus:
         lines.append(f"{status_name(status)}: {stats.by_status[status.value]}")
     lines.append(_("Overdue: {count}").format(count=stats.overdue))
+    lines.append(_("Answer period extended ⏳: {count}").format(count=stats.extended))
     if stats.median_days is not None:
         lines.append(_("Median days to answer: {days}").format(days=f"{stats.median_days:g}"))
     if stats.rated:
@@ -783,7 +798,8 @@ async def answer_or_reject_pressed(
     services: Services,
     staff: Staff,
 ) -> None:
-    """Answer or Reject: a prompt the secretary replies to with the text (see _prompts)."""
+    """Answer, Reject or Extend: a prompt the secretary replies to with the text (see
+    _prompts)."""
     question = await services.questions.open_for(callback_data.question_id, staff)
     await query.answer()
     if not isinstance(query.message, Message):
@@ -791,6 +807,13 @@ async def answer_or_reject_pressed(
     if callback_data.action == CardCommand.ANSWER:
         text = _("Reply to this message with the answer to {ticket} (or /cancel).")
         placeholder = _("Answer to {ticket}")
+    elif callback_data.action == CardCommand.EXTEND:
+        text = _(
+            "Reply to this message with the new answer date of {ticket} (DD.MM.YYYY, or +N "
+            "working days) and then the reason, like: +10 Information requested from the akimat "
+            "(or /cancel)."
+        )
+        placeholder = _("New date and reason for {ticket}")
     else:
         text = _("Reply to this message with the reason for rejecting {ticket} (or /cancel).")
         placeholder = _("Reason for rejecting {ticket}")
@@ -908,6 +931,13 @@ async def _act_on_prompt(
     except QuestionError as error:
         await _forget_prompt(state, prompt)
         await message.reply(refusal(error))
+        return
+    if prompt.action == CardCommand.EXTEND:
+        when, _sep, reason = sent.text.strip().partition(" ")
+        if not reason.strip():
+            raise QuestionError(CaseRefusal.EXTENSION_NO_REASON)
+        await _extend(message.reply, services, notifier, question, staff, when, reason)
+        await _forget_prompt(state, prompt)
         return
     done = await _act(
         message.reply, services, notifier, question, staff, prompt.action, sent.text, sent.files
@@ -1028,7 +1058,9 @@ def create_router() -> Router:
     callback(take_pressed, CardAction.filter(F.action == CardCommand.TAKE), anywhere)
     callback(
         answer_or_reject_pressed,
-        CardAction.filter(F.action.in_({CardCommand.ANSWER, CardCommand.REJECT})),
+        CardAction.filter(
+            F.action.in_({CardCommand.ANSWER, CardCommand.REJECT, CardCommand.EXTEND})
+        ),
         anywhere,
     )
     callback(assign_pressed, CardAction.filter(F.action == CardCommand.ASSIGN), anywhere)

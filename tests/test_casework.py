@@ -54,7 +54,7 @@ async def test_take_holds_it_and_assign_hands_it_to_a_secretary_who_is_told(
     alice = await citizen("en")
     await ask(alice)
     assert "Held by: nobody yet" in card(saule).text
-    assert card(saule).buttons == ["Take", "Answer", "Reject", "Assign"]
+    assert card(saule).buttons == ["Take", "Answer", "Reject", "Assign", "Extend"]
 
     await saule.press("Take", card(saule))
     assert "Held by: Saule" in card(saule).text
@@ -418,3 +418,33 @@ async def test_an_answer_never_carries_more_files_than_an_album_holds(
         assert refused.value.code == CaseRefusal.TOO_MANY_FILES
     [question] = await stored(app)
     assert question.status == QuestionStatus.NEW
+
+
+async def test_the_extend_button_asks_for_the_date_and_the_reason(
+    admin, make_user, citizen, app, telegram
+):
+    saule = await in_russian(await invite(admin, make_user, "Saule"))
+    alice = await citizen("kk", "Әлия")
+    await ask_in(app, alice, "kk")
+    [question] = await stored(app)
+    before = await snapshot(app)
+
+    await saule.press("Продлить срок", card(saule))
+    prompt = saule.last_reply()
+    assert prompt.text.startswith("Ответьте на это сообщение новой датой ответа на №2026-000001")
+    await saule.reply_to(prompt, "+10")
+    assert saule.last_reply().text == (
+        "Укажите новую дату, а затем причину, например: +10 Запрошены сведения у акимата"
+    )
+    await saule.reply_to(prompt, "+99 Слишком далеко")
+    assert saule.last_reply().text.startswith("Срок можно продлить не более чем")
+    assert await snapshot(app) == before
+
+    await saule.reply_to(prompt, "+10 Запрошены сведения у акимата")
+    [question] = await stored(app)
+    assert question.extended_at is not None
+    assert told(saule).startswith("Новый срок по вопросу №2026-000001")
+    assert alice.inbox()[-1].text.startswith("⏳")
+    assert "Себебі: Запрошены сведения у акимата" in alice.inbox()[-1].text
+    await saule.send("/stats")
+    assert "Срок ответа продлён ⏳: 1" in saule.last_reply().text

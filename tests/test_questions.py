@@ -31,7 +31,7 @@ async def test_ask_gives_a_receipt_with_ticket_and_due_date(citizen, secretary, 
     card = saule.inbox()[-1]
     assert "📨 Question №2026-000001" in card.text
     assert "From: Alice" in card.text
-    assert card.buttons == ["Take", "Answer", "Reject", "Assign"]
+    assert card.buttons == ["Take", "Answer", "Reject", "Assign", "Extend"]
 
 
 async def test_whole_path_take_answer_rate(citizen, secretary, app):

@@ -80,7 +80,7 @@ async def test_staff_group_gets_the_cards(admin, make_user, citizen, app, telegr
     [card] = [reply for reply in saule.inbox(GROUP["id"]) if "📨" in reply.text]
     # The group reads the council's default language.
     assert card.text.startswith("📨 Вопрос №2026-000001")
-    assert card.buttons == ["В работу", "Ответить", "Отклонить", "Назначить"]
+    assert card.buttons == ["В работу", "Ответить", "Отклонить", "Назначить", "Продлить срок"]
 
     # A member of the group who is not a secretary cannot act.
     stranger = make_user("Stranger")

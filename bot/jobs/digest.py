@@ -143,4 +143,5 @@ class DigestService:
 
 
 def _line(question: Question, language: str) -> str:
-    return f"• {question.ticket} — {format_day(question.due_date, language)}"
+    extended = " ⏳" if question.extended_at is not None else ""
+    return f"• {question.ticket} — {format_day(question.due_date, language)}{extended}"

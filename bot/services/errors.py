@@ -47,6 +47,7 @@ class CaseRefusal(StrEnum):
     EXTENSION_BAD_DATE = "extension_bad_date"
     EXTENSION_NOT_LATER = "extension_not_later"
     EXTENSION_TOO_LONG = "extension_too_long"
+    EXTENSION_NO_REASON = "extension_no_reason"
     ALREADY_FORWARDED = "already_forwarded"
     NOT_A_SECRETARY = "not_a_secretary"
     ALREADY_ASSIGNED = "already_assigned"

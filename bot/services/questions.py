@@ -101,6 +101,8 @@ class Stats:
     overdue: int
     rated: int
     helpful: int
+    # Questions whose answer period was extended (APC art. 76).
+    extended: int = 0
 
 
 @dataclass(frozen=True)
@@ -662,6 +664,7 @@ class QuestionService:
             overdue=sum(1 for q, _ in rows if q.is_open and q.due_date < today),
             rated=len(ratings),
             helpful=sum(1 for rating in ratings if rating > 0),
+            extended=sum(1 for q, _ in rows if q.extended_at is not None),
         )
 
     # -- internals -------------------------------------------------------------------------

@@ -104,6 +104,7 @@ class CardCommand(enum.StrEnum):
     ANSWER = "answer"
     REJECT = "reject"
     ASSIGN = "assign"
+    EXTEND = "extend"
 
 
 class CardAction(CallbackData, prefix="card"):
@@ -179,7 +180,11 @@ def card_keyboard(question: Question) -> InlineKeyboardMarkup | None:
         text=_("Assign"),
         callback_data=CardAction(action=CardCommand.ASSIGN, question_id=question.id),
     )
-    builder.adjust(3 if question.status == QuestionStatus.NEW else 2)
+    builder.button(
+        text=_("Extend"),
+        callback_data=CardAction(action=CardCommand.EXTEND, question_id=question.id),
+    )
+    builder.adjust(3 if question.status == QuestionStatus.NEW else 2, 2)
     return builder.as_markup()
 
 

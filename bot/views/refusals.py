@@ -57,6 +57,9 @@ CASEWORK: Mapping[CaseRefusal, Any] = {
     CaseRefusal.EXTENSION_BAD_DATE: __(
         "Give the new date as DD.MM.YYYY, or a number of working days to add, like +10."
     ),
+    CaseRefusal.EXTENSION_NO_REASON: __(
+        "Give the new date and then the reason, like: +10 Information requested from the akimat"
+    ),
     CaseRefusal.EXTENSION_NOT_LATER: __("The new date must be later than the current one."),
     CaseRefusal.EXTENSION_TOO_LONG: __(
         "An extension may reach at most {months} months after the question was received."
