@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     answer_working_days: int = Field(default=15, ge=1)
     # A reasoned extension may move the answer date to at most this many months after receipt.
     max_extension_months: int = Field(default=2, ge=1, le=12)
+    # A citizen may object to an answer or a rejection (once) this many working days after it.
+    objection_working_days: int = Field(default=10, ge=1, le=100)
     digest_hour: int = Field(default=9, ge=0, le=23)
 
     broadcast_rate: int = Field(default=25, ge=1, le=1000)

@@ -121,9 +121,17 @@ class QuestionStatus(enum.StrEnum):
     IN_PROGRESS = "in_progress"
     ANSWERED = "answered"
     REJECTED = "rejected"
+    # Withdrawn by the citizen while it was still new: closed, nothing more to do.
+    WITHDRAWN = "withdrawn"
+    # Answered or rejected, then objected to by the citizen: open again at the same council.
+    REOPENED = "reopened"
 
 
-OPEN_STATUSES = (QuestionStatus.NEW, QuestionStatus.IN_PROGRESS)
+# The column is a non-native enum (VARCHAR(16), no CHECK constraint: SQLAlchemy 2 creates none
+# unless asked), so a new status needs no migration as long as its value fits 16 characters.
+OPEN_STATUSES = (QuestionStatus.NEW, QuestionStatus.IN_PROGRESS, QuestionStatus.REOPENED)
+# Where a secretary may take a question into work from.
+TAKEABLE_STATUSES = (QuestionStatus.NEW, QuestionStatus.REOPENED)
 
 
 class Question(Base):
@@ -165,6 +173,12 @@ class Question(Base):
     # A reasoned extension of the answer period (due_date is then the new date).
     extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     extension_reason: Mapped[str | None] = mapped_column(Text)
+    # The citizen changed the text while the question was new (the earlier text is in the audit
+    # log's "edited" line).
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The citizen's one objection to the answer or rejection, which reopened the question.
+    objected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    objection: Mapped[str | None] = mapped_column(Text)
 
     @property
     def ticket(self) -> str:

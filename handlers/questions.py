@@ -43,6 +43,8 @@ from bot.views.notify import (
 from bot.views.paging import page_buttons
 from bot.views.refusals import refusal
 from db.models import Council, QuestionStatus, User
+from handlers import casework
+from handlers.casework import own_question_keyboard
 from handlers.menu import main_menu
 from handlers.wizard import (
     STAY,
@@ -335,9 +337,12 @@ async def rated(
     )
     await query.answer(_("Thank you for your rating!"))
     if isinstance(query.message, Message):
-        can_follow_up = await services.questions.can_follow_up(question)
+        service = services.questions
+        can_follow_up = await service.can_follow_up(question)
         await query.message.edit_reply_markup(
-            reply_markup=answer_keyboard(question, can_follow_up)
+            reply_markup=answer_keyboard(
+                question, can_follow_up, await service.can_object(question)
+            )
         )
 
 
@@ -413,13 +418,13 @@ async def my_question(
         _("History:"),
         *history_lines(await service.history(question), language, tz),
     ]
+    if question.objection:
+        parts += ["", _("Your objection:"), Plain(question.objection)]
     if question.status == QuestionStatus.ANSWERED:
         parts += ["", _("Answer:"), Plain(question.resolution or "")]
     elif question.status == QuestionStatus.REJECTED:
         parts += ["", _("Reason:"), Plain(question.resolution or "")]
-    markup = None
-    if question.status == QuestionStatus.ANSWERED:
-        markup = answer_keyboard(question, await service.can_follow_up(question))
+    markup = await own_question_keyboard(service, question)
     if isinstance(query.message, Message):
         # A long question with a long answer does not fit one message: it comes in several,
         # the buttons under the last.
@@ -542,4 +547,5 @@ def create_router() -> Router:
     callback(my_page, MyPage.filter(), StateFilter("*"))
     callback(my_question, MyQuestion.filter(), StateFilter("*"))
     callback(withdraw, Withdraw.filter(), StateFilter("*"))
+    router.include_router(casework.create_router())
     return router

@@ -179,6 +179,9 @@ async def staff_view(
     if question.status in (QuestionStatus.ANSWERED, QuestionStatus.REJECTED):
         label = _("Answer:") if question.status == QuestionStatus.ANSWERED else _("Reason:")
         parts += ["", label, Plain(question.resolution or "")]
+    elif question.objected_at is not None and question.resolution:
+        # Reopened by the citizen's objection: what they objected to.
+        parts += ["", _("Earlier answer or reason:"), Plain(question.resolution)]
     return pack(parts), card_keyboard(question)
 
 

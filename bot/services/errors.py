@@ -31,6 +31,20 @@ class QuestionRefusal(StrEnum):
     FOLLOWUP_USED = "followup_used"
     FOLLOWUP_OF_FOLLOWUP = "followup_of_followup"
     ALREADY_SENT = "already_sent"
+    # Withdrawing or editing one's own question (only while it is new).
+    NOT_TEXT = "not_text"
+    ALREADY_TAKEN = "already_taken"
+    ALREADY_CLOSED = "already_closed"
+    WITHDRAWN = "withdrawn"
+    NOT_NEW = "not_new"
+    # Objecting to an answer or a rejection (once, within the deadline).
+    NOTHING_TO_OBJECT = "nothing_to_object"
+    ALREADY_OBJECTED = "already_objected"
+    OBJECTION_AFTER_FOLLOWUP = "objection_after_followup"
+    FOLLOWUP_AFTER_OBJECTION = "followup_after_objection"
+    OBJECTION_TOO_LATE = "objection_too_late"
+    REASON_TOO_SHORT = "reason_too_short"
+    REASON_TOO_LONG = "reason_too_long"
 
 
 class CaseRefusal(StrEnum):
@@ -47,6 +61,8 @@ class CaseRefusal(StrEnum):
     EXTENSION_BAD_DATE = "extension_bad_date"
     EXTENSION_NOT_LATER = "extension_not_later"
     EXTENSION_TOO_LONG = "extension_too_long"
+    WITHDRAWN = "withdrawn"
+    REOPENED = "reopened"
 
 
 class EventRefusal(StrEnum):

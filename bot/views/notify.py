@@ -27,7 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callback_ids import CallbackId
 from bot.config import Settings
 from bot.i18n import N_, format_day, format_when
+from bot.views import MESSAGE_LIMIT, visible_length
 from db.models import (
+    TAKEABLE_STATUSES,
     AuditEntry,
     Council,
     Question,
@@ -42,17 +44,23 @@ from db.repositories.users import UserRepository
 
 logger = logging.getLogger(__name__)
 
+# One entry per status, in both tables (a status missing here fails /stats and /my): a new
+# status such as "forwarded" gets its name and its icon here.
 STATUS_NAMES = {
     QuestionStatus.NEW: N_("new"),
     QuestionStatus.IN_PROGRESS: N_("in progress"),
     QuestionStatus.ANSWERED: N_("answered"),
     QuestionStatus.REJECTED: N_("rejected"),
+    QuestionStatus.WITHDRAWN: N_("withdrawn"),
+    QuestionStatus.REOPENED: N_("reopened"),
 }
 STATUS_ICONS = {
     QuestionStatus.NEW: "🆕",
     QuestionStatus.IN_PROGRESS: "🔎",
     QuestionStatus.ANSWERED: "✅",
     QuestionStatus.REJECTED: "⛔",
+    QuestionStatus.WITHDRAWN: "↩️",
+    QuestionStatus.REOPENED: "🔁",
 }
 HISTORY_ACTIONS = {
     "asked": N_("asked"),
@@ -65,10 +73,28 @@ HISTORY_ACTIONS = {
     "unbanned": N_("author unbanned"),
     "note": N_("internal note"),
     "extended": N_("answer period extended"),
+    "withdrawn": N_("withdrawn by the citizen"),
+    "edited": N_("text changed by the citizen"),
+    "objected": N_("objection: reopened"),
 }
 # What a citizen sees of a question's history: never who on the staff did what, nor bans,
-# nor the staff's internal notes.
-CITIZEN_ACTIONS = {"asked", "followup", "taken", "answered", "rejected", "rated", "extended"}
+# nor the staff's internal notes. A new action (such as "forwarded") that the citizen should
+# see goes here as well as in HISTORY_ACTIONS.
+CITIZEN_ACTIONS = {
+    "asked",
+    "followup",
+    "taken",
+    "answered",
+    "rejected",
+    "rated",
+    "extended",
+    "withdrawn",
+    "edited",
+    "objected",
+}
+# Actions whose detail follows the line: for the staff only, or for the citizen too.
+STAFF_DETAIL_ACTIONS = {"note", "extended", "edited", "objected"}
+CITIZEN_DETAIL_ACTIONS = {"objected"}
 
 
 class Outcome(enum.Enum):
@@ -101,6 +127,20 @@ class FollowUpAction(CallbackData, prefix="fup"):
     question_id: CallbackId
 
 
+class ObjectAction(CallbackData, prefix="obj"):
+    """ "I do not agree" under an answer or a rejection."""
+
+    question_id: CallbackId
+
+
+class StaffNews(enum.StrEnum):
+    """What the citizen did to their question that the council's staff are told of."""
+
+    WITHDRAWN = "withdrawn"
+    EDITED = "edited"
+    OBJECTED = "objected"
+
+
 @contextmanager
 def speaking(i18n: I18n, language: str) -> Iterator[None]:
     """Translate with `_()` in `language`, also outside a handler (scheduled jobs)."""
@@ -116,7 +156,7 @@ def card_keyboard(question: Question) -> InlineKeyboardMarkup | None:
     if not question.is_open:
         return None
     builder = InlineKeyboardBuilder()
-    if question.status == QuestionStatus.NEW:
+    if question.status in TAKEABLE_STATUSES:
         builder.button(
             text=_("Take"),
             callback_data=CardAction(action=CardCommand.TAKE, question_id=question.id),
@@ -133,16 +173,27 @@ def card_keyboard(question: Question) -> InlineKeyboardMarkup | None:
     return builder.as_markup()
 
 
-def answer_keyboard(question: Question, can_follow_up: bool) -> InlineKeyboardMarkup | None:
+def answer_keyboard(
+    question: Question, can_follow_up: bool, can_object: bool = False
+) -> InlineKeyboardMarkup | None:
+    """Under an answer (rating, follow-up, objection) or a rejection (objection only)."""
     builder = InlineKeyboardBuilder()
-    if question.rating is None:
+    rate = question.rating is None and question.status == QuestionStatus.ANSWERED
+    if rate:
         builder.button(text="👍", callback_data=RateAction(question_id=question.id, helpful=True))
         builder.button(text="👎", callback_data=RateAction(question_id=question.id, helpful=False))
     if can_follow_up:
         builder.button(
             text=_("Ask a follow-up"), callback_data=FollowUpAction(question_id=question.id)
         )
-    builder.adjust(2, 1)
+    if can_object:
+        builder.button(
+            text=_("❗ I do not agree"), callback_data=ObjectAction(question_id=question.id)
+        )
+    if rate:
+        builder.adjust(2, 1, 1)
+    else:
+        builder.adjust(1)
     return builder.as_markup() if builder.buttons else None
 
 
@@ -179,10 +230,34 @@ def card_text(
         lines.append(_("Follow-up to {ticket}").format(ticket=parent.ticket))
     if question.attachment_kind:
         lines.append(_("📎 Attached files: below this card"))
+    if question.edited_at is not None:
+        lines.append(
+            _("✏️ Text changed by the citizen: {when}").format(
+                when=format_when(question.edited_at, language, tz)
+            )
+        )
     lines += ["", html.quote(question.text)]
+    tail = []
     if question.is_open:
-        lines += ["", _("Reply to this message with the answer, or use the buttons.")]
-    return "\n".join(lines)
+        tail = ["", _("Reply to this message with the answer, or use the buttons.")]
+    if question.objected_at is not None and question.objection:
+        head = _("❗ The citizen does not agree with the answer ({when}):").format(
+            when=format_when(question.objected_at, language, tz)
+        )
+        lines += ["", head]
+        used = visible_length("\n".join([*lines, *tail])) + 1
+        lines.append(html.quote(_fit(question.objection, MESSAGE_LIMIT - used)))
+    return "\n".join(lines + tail)
+
+
+def _fit(text: str, budget: int) -> str:
+    """`text`, cut to `budget` UTF-16 units with "…" when longer (the whole of it stays in
+    the ticket's history)."""
+    if len(text.encode("utf-16-le")) // 2 <= budget:
+        return text
+    while text and len(text.encode("utf-16-le")) // 2 > budget - 1:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def history_lines(
@@ -208,10 +283,33 @@ def history_lines(
                 line += " ({})".format(_("citizen"))
             else:
                 line += f" ({html.quote(names.get(entry.actor_id, str(entry.actor_id)))})"
-        if entry.action in ("note", "extended") and entry.detail and names is not None:
+        details = STAFF_DETAIL_ACTIONS if names is not None else CITIZEN_DETAIL_ACTIONS
+        if entry.action in details and entry.detail:
             line += ": " + html.quote(entry.detail)
         lines.append(line)
     return lines
+
+
+def staff_news_text(question: Question, news: StaffNews, language: str) -> str:
+    """What the council's staff are told when the citizen withdraws, edits or objects."""
+    if news == StaffNews.WITHDRAWN:
+        return _(
+            "↩️ The citizen has withdrawn question {ticket}: nothing more to do on it."
+        ).format(ticket=question.ticket)
+    if news == StaffNews.EDITED:
+        return _(
+            "✏️ The citizen has changed the text of question {ticket}. The card shows the new "
+            "text; /q {ticket} shows the earlier one in its history."
+        ).format(ticket=question.ticket)
+    return "\n".join(
+        [
+            _(
+                "❗ The citizen does not agree with the answer to {ticket}: the question is open "
+                "again, answer due {day}."
+            ).format(ticket=question.ticket, day=format_day(question.due_date, language)),
+            _("Reason: {reason}").format(reason=html.quote(question.objection or "")),
+        ]
+    )
 
 
 async def _card_context(
@@ -243,19 +341,7 @@ class Notifier:
         """Post a new question to the staff group, or else to every secretary privately (or,
         with no secretary yet, to the superadmins). Returns how many chats got it."""
         council, topic, citizen, parent = await _card_context(session, question)
-        councils = CouncilRepository(session)
-        targets: list[tuple[int, str]] = []
-        if council.staff_chat_id is not None:
-            targets.append((council.staff_chat_id, council.default_language))
-        else:
-            for secretary in await councils.secretaries(council.id):
-                targets.append((secretary.id, secretary.language or council.default_language))
-        if not targets:
-            # Nobody to read it yet: the superadmins see it rather than nobody.
-            users = UserRepository(session)
-            for admin_id in sorted(self.settings.admin_ids):
-                admin = await users.get(admin_id)
-                targets.append((admin_id, (admin and admin.language) or council.default_language))
+        targets = await self._staff_targets(session, council)
         attachments = await QuestionRepository(session).attachments(question.id)
         posted = 0
         for chat_id, language in targets:
@@ -273,6 +359,56 @@ class Notifier:
                         chat_id, question, attachments, message.message_id
                     )
         return posted
+
+    async def _staff_targets(
+        self, session: AsyncSession, council: Council
+    ) -> list[tuple[int, str]]:
+        """Where the council's staff read about its questions, each chat with its language: the
+        bound staff group, or else every secretary privately (or, with no secretary yet, the
+        superadmins)."""
+        targets: list[tuple[int, str]] = []
+        if council.staff_chat_id is not None:
+            targets.append((council.staff_chat_id, council.default_language))
+        else:
+            for secretary in await CouncilRepository(session).secretaries(council.id):
+                targets.append((secretary.id, secretary.language or council.default_language))
+        if not targets:
+            # Nobody to read it yet: the superadmins see it rather than nobody.
+            users = UserRepository(session)
+            for admin_id in sorted(self.settings.admin_ids):
+                admin = await users.get(admin_id)
+                targets.append((admin_id, (admin and admin.language) or council.default_language))
+        return targets
+
+    async def tell_staff(self, session: AsyncSession, question: Question, news: StaffNews) -> int:
+        """Tell the council's staff what the citizen did to their question, where new cards go
+        (see post_card), as a reply to the question's card in that chat when there is one.
+        Returns how many chats got it."""
+        council = await CouncilRepository(session).get(question.council_id)
+        assert council is not None
+        cards = {
+            card.chat_id: card.message_id
+            for card in await QuestionRepository(session).cards(question.id)
+        }
+        told = 0
+        for chat_id, language in await self._staff_targets(session, council):
+            with speaking(self.i18n, language):
+                text = staff_news_text(question, news, language)
+            card = cards.get(chat_id)
+            reply = (
+                ReplyParameters(message_id=card, allow_sending_without_reply=True)
+                if card is not None
+                else None
+            )
+            try:
+                await self.bot.send_message(chat_id, text, reply_parameters=reply)
+            except TelegramAPIError as exc:
+                logger.warning(
+                    "news of %s to chat %s not delivered: %s", question.id, chat_id, exc
+                )
+                continue
+            told += 1
+        return told
 
     async def refresh_cards(self, session: AsyncSession, question: Question) -> None:
         """After a status change, update every card so nobody acts on a stale one."""
@@ -329,6 +465,7 @@ class Notifier:
             elif question.status == QuestionStatus.ANSWERED:
                 can_follow_up = (
                     question.parent_id is None
+                    and question.objected_at is None
                     and await QuestionRepository(session).followup_of(question.id) is None
                 )
                 text = "\n".join(
@@ -340,7 +477,10 @@ class Notifier:
                         _("Was this helpful?"),
                     ]
                 )
-                markup = answer_keyboard(question, can_follow_up)
+                # Just answered: the objection's deadline cannot have passed yet.
+                markup = answer_keyboard(
+                    question, can_follow_up, can_object=question.objected_at is None
+                )
             elif question.status == QuestionStatus.REJECTED:
                 text = "\n".join(
                     [
@@ -349,6 +489,9 @@ class Notifier:
                         ),
                         _("Reason: {reason}").format(reason=html.quote(question.resolution or "")),
                     ]
+                )
+                markup = answer_keyboard(
+                    question, can_follow_up=False, can_object=question.objected_at is None
                 )
             else:
                 raise ValueError(f"nothing to tell about a {question.status} question")
