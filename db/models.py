@@ -194,7 +194,8 @@ def format_ticket(year: int, number: int) -> str:
 
 
 class QuestionAttachment(Base):
-    """A file sent with a question: one, or each file of an album (up to 10), in order."""
+    """A file sent with a question: one, or each file of an album (up to 10), in order; a
+    voice message or a video note too."""
 
     __tablename__ = "question_attachments"
     __table_args__ = (UniqueConstraint("question_id", "position"),)
@@ -202,8 +203,10 @@ class QuestionAttachment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))  # photo | document
+    kind: Mapped[str] = mapped_column(String(16))  # photo | document | voice | video_note
     file_id: Mapped[str] = mapped_column(String(256))
+    # Seconds, for a voice message or a video note (the card shows it).
+    duration: Mapped[int | None] = mapped_column(Integer)
 
 
 class QuestionCard(Base):

@@ -167,7 +167,10 @@ async def staff_view(
     """A question as the staff see it: the card, then its history with who did what."""
     case = await services.questions.case(question)
     # The card's lines are each whole HTML (its user text is escaped), so they pack safely.
-    card = card_text(question, case.council, case.topic, case.citizen, language, case.parent)
+    attachments = await services.questions.attachments(question)
+    card = card_text(
+        question, case.council, case.topic, case.citizen, language, case.parent, attachments
+    )
     parts: list[str | Plain] = [*card.split("\n"), "", _("History:")]
     parts += history_lines(
         case.history,

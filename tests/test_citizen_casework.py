@@ -569,3 +569,173 @@ async def test_the_longest_objection_on_the_longest_card_fits(citizen, secretary
     await saule.send("/q 1")
     view = visible("\n".join(reply.text for reply in saule.replies()))
     assert reason in view and question in view, "the history keeps both whole"
+
+
+# -- files with a question: voice messages and video notes --------------------------------
+
+
+def voice(seconds: int, caption: str | None = None, size: int = 40_000) -> dict:
+    content: dict = {
+        "voice": {
+            "file_id": f"voice-{seconds}",
+            "file_unique_id": f"uv{seconds}",
+            "duration": seconds,
+            "file_size": size,
+        }
+    }
+    if caption is not None:
+        content["caption"] = caption
+    return content
+
+
+VIDEO_NOTE = {
+    "video_note": {
+        "file_id": "note-1",
+        "file_unique_id": "un1",
+        "length": 240,
+        "duration": 15,
+        "file_size": 900_000,
+    }
+}
+
+
+async def start_question(user: ChatUser) -> None:
+    await user.send("/ask")
+    await user.press(user.last_reply().buttons[0])
+
+
+async def finish_question(app, user: ChatUser, language: str) -> None:
+    await user.press(said(app, language, "Show my name"))
+    await user.press(said(app, language, "I agree"))
+    await user.press(said(app, language, "Send"))
+
+
+@pytest.mark.parametrize("language", ["en", "kk"])
+async def test_a_voice_message_then_the_text_is_one_question(
+    citizen, secretary, app, telegram, language
+):
+    saule = await secretary()
+    alice = await citizen(language)
+    await start_question(alice)
+    await alice.feed_message(voice(83))
+    assert alice.last_reply().text == app.i18n.gettext(
+        "📎 {count} file received. Now write your question as text ({minimum}–{maximum} "
+        "characters): it will be sent with the file.",
+        locale=language,
+    ).format(count=1, minimum=10, maximum=MAX_TEXT)
+    await alice.send(QUESTION)
+    await finish_question(app, alice, language)
+
+    [question] = await stored(app)
+    assert question.text == QUESTION and question.attachment_kind == "voice"
+    [card] = cards(saule)
+    assert "📎 Attached files: below this card" in card.text
+    assert "• 🎤 1 voice message: 1:23" in card.text
+    [sent] = telegram.sent(saule.id, "sendVoice")
+    assert sent.method.voice == "voice-83"
+    assert sent.method.reply_parameters.message_id == card.message["message_id"]
+    # Redrawn after Take, the card still lists it.
+    await saule.press("Take")
+    assert "• 🎤 1 voice message: 1:23" in cards(saule)[0].text
+
+
+async def test_a_video_note_and_a_voice_message_with_a_caption(citizen, secretary, app, telegram):
+    saule = await secretary("ru")
+    alice = await citizen("en")
+    await start_question(alice)
+    await alice.feed_message(VIDEO_NOTE)
+    await alice.feed_message(voice(7, caption=QUESTION))
+    assert "Should the council see your name?" in alice.last_reply().text
+    await finish_question(app, alice, "en")
+    assert "Attachments: 2 files" in alice.inbox()[-2].text
+    [card] = cards(saule)
+    assert "• 📹 1 видеосообщение: 0:15" in card.text
+    assert "• 🎤 1 голосовое сообщение: 0:07" in card.text
+    assert [call.method.video_note for call in telegram.sent(saule.id, "sendVideoNote")] == [
+        "note-1"
+    ]
+    assert len(telegram.sent(saule.id, "sendVoice")) == 1
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+async def test_files_over_the_limits_are_refused_in_the_citizens_language(
+    citizen, secretary, app, language
+):
+    await secretary()
+    alice = await citizen(language)
+    await start_question(alice)
+    before = await snapshot(app)
+    await alice.feed_message(voice(301))
+    assert alice.last_reply().text == said(
+        app,
+        language,
+        "This recording is too long: at most {maximum} minutes. Please record a shorter one, or "
+        "write the question as text.",
+        maximum=5,
+    )
+    await alice.feed_message(voice(30, size=21 * 1024 * 1024))
+    too_big = said(
+        app,
+        language,
+        "This file is too large: at most {maximum} MB each. Please send a smaller one, or "
+        "describe it in the text.",
+        maximum=20,
+    )
+    assert alice.last_reply().text == too_big
+    await alice.feed_message(
+        {
+            "document": {
+                "file_id": "big-1",
+                "file_unique_id": "ub1",
+                "file_name": "scan.pdf",
+                "file_size": 25 * 1024 * 1024,
+            },
+            "caption": QUESTION,
+        }
+    )
+    assert alice.last_reply().text == too_big
+    assert await snapshot(app) == before
+    # The refused files were not kept: the text alone makes a question without files.
+    await alice.send(QUESTION)
+    await finish_question(app, alice, language)
+    [question] = await stored(app)
+    assert question.attachment_kind is None
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_the_fullest_card_fits_with_ten_recordings(citizen, secretary, app, language):
+    """The longest names, the longest question, ten voice messages, an edit and the longest
+    objection: every card the bot posts or redraws is one message Telegram accepts (the strict
+    fake refuses more), and the question's text stays whole until the objection needs room."""
+    saule = await secretary(language)
+    alice = await citizen(language, first_name="Ә<" * 32, last_name="Ж&" * 32)
+    async with app.sessionmaker() as session:
+        for row in [
+            *await session.scalars(select(Council)),
+            *await session.scalars(select(Topic)),
+        ]:
+            row.name_kk = row.name_ru = row.name_en = "Ә<" * 64
+        await session.commit()
+    question = longest("Жол <жөндеу> & 😀 " * 200, MAX_TEXT)
+    await start_question(alice)
+    for number in range(10):
+        await alice.feed_message(voice(299 - number))
+    await alice.send(question)
+    await finish_question(app, alice, language)
+    [card] = cards(saule)
+    assert question in visible(card.text)
+    assert "10" in card.text and "4:59, 4:58" in card.text
+    await alice.press(said(app, language, "✏️ Edit"), await open_mine(app, alice, language))
+    await alice.send(question[::-1].strip())
+    assert question[::-1].strip() in visible(cards(saule)[0].text)
+    await saule.send("/answer 1 In May.")
+    reason = longest("Себеп <b> & 😀 " * 100, MAX_REASON)
+    await alice.press(said(app, language, "❗ I do not agree"), alice.inbox()[-1])
+    await alice.send(reason)
+    [card] = cards(saule)
+    assert "❗" in card.text and "4:59" in card.text
+    assert len(visible(card.text).encode("utf-16-le")) // 2 <= 4096
+    assert reason[:100] in visible(card.text), "the reason has its room"
+    assert visible(card.text).endswith(
+        said(app, language, "Reply to this message with the answer, or use the buttons.")
+    )

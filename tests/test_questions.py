@@ -227,7 +227,7 @@ async def test_wrong_input_in_the_flow_gets_a_clear_answer(citizen, secretary, a
     await alice.press("Education")
     await alice.send_sticker()
     assert alice.last_reply().text == (
-        "Please send your question as text, or a photo or document with a caption."
+        "Please send your question as text, or a photo, document, voice message or video note."
     )
     await alice.send("Why?")
     assert alice.last_reply().text == (

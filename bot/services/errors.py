@@ -45,6 +45,9 @@ class QuestionRefusal(StrEnum):
     OBJECTION_TOO_LATE = "objection_too_late"
     REASON_TOO_SHORT = "reason_too_short"
     REASON_TOO_LONG = "reason_too_long"
+    # Files sent with a question.
+    FILE_TOO_BIG = "file_too_big"
+    VOICE_TOO_LONG = "voice_too_long"
 
 
 class CaseRefusal(StrEnum):

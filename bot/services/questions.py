@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -38,6 +39,11 @@ from db.repositories.users import UserRepository
 MIN_TEXT = 10
 # Telegram's own limit for an album.
 MAX_ATTACHMENTS = 10
+# A file the staff must be able to open in Telegram and the bot to pass on: what the Bot API
+# lets a bot download (20 MB); a voice message or video note at most a few minutes.
+MAX_FILE_MB = 20
+MAX_VOICE_SECONDS = 300
+ATTACHMENT_KINDS = ("photo", "document", "voice", "video_note")
 MAX_TEXT = 3000
 # An internal note is one line of a ticket's history, which must fit one message with the rest.
 MAX_NOTE = 1000
@@ -98,6 +104,14 @@ def check_reason(text: str | None) -> str:
     return text
 
 
+def check_attachment(kind: str, size: int | None, duration: int | None) -> None:
+    """Raise QuestionError (FILE_TOO_BIG, VOICE_TOO_LONG) for a file over the limits."""
+    if size is not None and size > MAX_FILE_MB * 1024 * 1024:
+        raise QuestionError(QuestionRefusal.FILE_TOO_BIG, maximum=MAX_FILE_MB)
+    if kind in ("voice", "video_note") and (duration or 0) > MAX_VOICE_SECONDS:
+        raise QuestionError(QuestionRefusal.VOICE_TOO_LONG, maximum=MAX_VOICE_SECONDS // 60)
+
+
 # What a citizen mistyped: they may send it again; any other refusal ends what they were doing.
 INPUT_REFUSALS = frozenset(
     {
@@ -116,8 +130,9 @@ class Draft:
     topic_id: int
     text: str
     anonymous: bool
-    # Files as (kind, file_id): "photo" or "document"; an album gives up to ten.
-    attachments: tuple[tuple[str, str], ...] = ()
+    # Files as (kind, file_id) or (kind, file_id, seconds): "photo", "document", "voice" or
+    # "video_note" (the last two with their duration); an album gives up to ten.
+    attachments: tuple[tuple[Any, ...], ...] = ()
     parent_id: int | None = None
     # One key per draft: confirming the same draft twice registers it once.
     key: str | None = None
@@ -211,10 +226,14 @@ class QuestionService:
                 due_date=due_date(received, self.settings.answer_working_days),
             )
         )
-        for position, (kind, file_id) in enumerate(draft.attachments[:MAX_ATTACHMENTS]):
+        for position, (kind, file_id, *rest) in enumerate(draft.attachments[:MAX_ATTACHMENTS]):
             await self.questions.add_attachment(
                 QuestionAttachment(
-                    question_id=question.id, position=position, kind=kind, file_id=file_id
+                    question_id=question.id,
+                    position=position,
+                    kind=kind,
+                    file_id=file_id,
+                    duration=rest[0] if rest else None,
                 )
             )
         await self._audit(question, citizen.id, "asked" if draft.parent_id is None else "followup")
@@ -501,6 +520,9 @@ class QuestionService:
         self.check_scope(question, staff)
         text = check_answer(text, maximum=MAX_NOTE)
         await self._audit(question, staff.user_id, "note", text)
+
+    async def attachments(self, question: Question) -> list[QuestionAttachment]:
+        return await self.questions.attachments(question.id)
 
     async def history(self, question: Question) -> list[AuditEntry]:
         return await self.questions.history(question.id)

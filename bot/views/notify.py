@@ -3,7 +3,7 @@ for the council's staff, status changes for the citizen. Sends messages, so it s
 
 import enum
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from aiogram.types import (
     ReplyParameters,
 )
 from aiogram.types.media_union import MediaUnion
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
@@ -43,6 +43,10 @@ from db.repositories.questions import QuestionRepository
 from db.repositories.users import UserRepository
 
 logger = logging.getLogger(__name__)
+
+# What a card keeps for the reason of an objection when the question's text is as long as
+# can be: the rest of the reason is in the ticket's history (/q).
+REASON_ROOM = 300
 
 # One entry per status, in both tables (a status missing here fails /stats and /my): a new
 # status such as "forwarded" gets its name and its icon here.
@@ -214,6 +218,7 @@ def card_text(
     citizen: User | None,
     language: str,
     parent: Question | None = None,
+    attachments: Sequence[QuestionAttachment] = (),
 ) -> str:
     tz = ZoneInfo(council.timezone)
     lines = [
@@ -230,24 +235,78 @@ def card_text(
         lines.append(_("Follow-up to {ticket}").format(ticket=parent.ticket))
     if question.attachment_kind:
         lines.append(_("📎 Attached files: below this card"))
+        lines += attachment_lines(attachments)
     if question.edited_at is not None:
         lines.append(
             _("✏️ Text changed by the citizen: {when}").format(
                 when=format_when(question.edited_at, language, tz)
             )
         )
-    lines += ["", html.quote(question.text)]
     tail = []
     if question.is_open:
         tail = ["", _("Reply to this message with the answer, or use the buttons.")]
+    objection: list[str] = []
     if question.objected_at is not None and question.objection:
-        head = _("❗ The citizen does not agree with the answer ({when}):").format(
-            when=format_when(question.objected_at, language, tz)
-        )
-        lines += ["", head]
-        used = visible_length("\n".join([*lines, *tail])) + 1
-        lines.append(html.quote(_fit(question.objection, MESSAGE_LIMIT - used)))
+        objection = [
+            "",
+            _("❗ The citizen does not agree with the answer ({when}):").format(
+                when=format_when(question.objected_at, language, tz)
+            ),
+        ]
+    # The card is one message: the question's text is cut (with "…") only if the rest leaves
+    # it no room, and the objection's reason gets what is left (both stay whole in /q).
+    frame = [*lines, "", "", *objection, *([""] if objection else []), *tail]
+    room = MESSAGE_LIMIT - visible_length("\n".join(frame))
+    text = _fit(question.text, room - (REASON_ROOM if objection else 0))
+    lines += ["", html.quote(text)]
+    if objection:
+        room -= len(text.encode("utf-16-le")) // 2
+        lines += [*objection, html.quote(_fit(question.objection or "", room))]
     return "\n".join(lines + tail)
+
+
+def attachment_lines(attachments: Sequence[QuestionAttachment]) -> list[str]:
+    """What is under the card: photos and documents counted, voice messages and video notes
+    with their lengths."""
+    lines = []
+    photos = sum(1 for item in attachments if item.kind == "photo")
+    documents = sum(1 for item in attachments if item.kind == "document")
+    if photos:
+        lines.append(ngettext("• {count} photo", "• {count} photos", photos).format(count=photos))
+    if documents:
+        lines.append(
+            ngettext("• {count} document", "• {count} documents", documents).format(
+                count=documents
+            )
+        )
+    voices = [duration_text(item.duration or 0) for item in attachments if item.kind == "voice"]
+    if voices:
+        lines.append(
+            ngettext(
+                "• 🎤 {count} voice message: {durations}",
+                "• 🎤 {count} voice messages: {durations}",
+                len(voices),
+            ).format(count=len(voices), durations=", ".join(voices))
+        )
+    notes = [
+        duration_text(item.duration or 0) for item in attachments if item.kind == "video_note"
+    ]
+    if notes:
+        lines.append(
+            ngettext(
+                "• 📹 {count} video note: {durations}",
+                "• 📹 {count} video notes: {durations}",
+                len(notes),
+            ).format(count=len(notes), durations=", ".join(notes))
+        )
+    return lines
+
+
+def duration_text(seconds: int) -> str:
+    """A recording's length as players show it: 0:07, 4:59, 1:02:03."""
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 def _fit(text: str, budget: int) -> str:
@@ -346,7 +405,7 @@ class Notifier:
         posted = 0
         for chat_id, language in targets:
             with speaking(self.i18n, language):
-                text = card_text(question, council, topic, citizen, language, parent)
+                text = card_text(question, council, topic, citizen, language, parent, attachments)
                 message = await self._send(chat_id, text, card_keyboard(question))
                 if message is None:
                     continue
@@ -413,6 +472,7 @@ class Notifier:
     async def refresh_cards(self, session: AsyncSession, question: Question) -> None:
         """After a status change, update every card so nobody acts on a stale one."""
         council, topic, citizen, parent = await _card_context(session, question)
+        attachments = await QuestionRepository(session).attachments(question.id)
         for card in await QuestionRepository(session).cards(question.id):
             language = council.default_language
             if card.chat_id > 0:
@@ -421,7 +481,9 @@ class Notifier:
             with speaking(self.i18n, language):
                 try:
                     await self.bot.edit_message_text(
-                        text=card_text(question, council, topic, citizen, language, parent),
+                        text=card_text(
+                            question, council, topic, citizen, language, parent, attachments
+                        ),
                         chat_id=card.chat_id,
                         message_id=card.message_id,
                         reply_markup=card_keyboard(question),
@@ -552,9 +614,22 @@ class Notifier:
         reply_to: int,
     ) -> None:
         """The question's files under its card: photos as one album, documents as another
-        (Telegram does not mix them), a single file as itself."""
+        (Telegram does not mix them), a single file as itself; each voice message and video
+        note as itself (a video note takes no caption)."""
         caption = _("Attachment to {ticket}").format(ticket=question.ticket)
         reply = ReplyParameters(message_id=reply_to)
+        for item in attachments:
+            try:
+                if item.kind == "voice":
+                    await self.bot.send_voice(
+                        chat_id, item.file_id, caption=caption, reply_parameters=reply
+                    )
+                elif item.kind == "video_note":
+                    await self.bot.send_video_note(chat_id, item.file_id, reply_parameters=reply)
+            except TelegramAPIError as exc:
+                logger.warning(
+                    "a recording of %s to chat %s not delivered: %s", question.id, chat_id, exc
+                )
         for kind in ("photo", "document"):
             files = [item.file_id for item in attachments if item.kind == kind]
             try:

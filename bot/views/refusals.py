@@ -76,6 +76,14 @@ QUESTIONS: Mapping[QuestionRefusal, Any] = {
     QuestionRefusal.REASON_TOO_SHORT: __(
         "The reason is too short: at least {minimum} characters, please."
     ),
+    QuestionRefusal.FILE_TOO_BIG: __(
+        "This file is too large: at most {maximum} MB each. Please send a smaller one, or "
+        "describe it in the text."
+    ),
+    QuestionRefusal.VOICE_TOO_LONG: __(
+        "This recording is too long: at most {maximum} minutes. Please record a shorter one, or "
+        "write the question as text."
+    ),
     QuestionRefusal.REASON_TOO_LONG: __(
         "The reason is too long: {length} characters, at most {maximum}. Please shorten it."
     ),
