@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     # Working days after receipt in which a council decides whether a question is its own to
     # answer or to forward (APC art. 76); the inbox marks questions still within them.
     forward_working_days: int = Field(default=3, ge=0, le=30)
+    # A citizen may object to an answer or a rejection (once) this many working days after it.
+    objection_working_days: int = Field(default=10, ge=1, le=100)
     digest_hour: int = Field(default=9, ge=0, le=23)
 
     broadcast_rate: int = Field(default=25, ge=1, le=1000)

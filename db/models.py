@@ -124,9 +124,17 @@ class QuestionStatus(enum.StrEnum):
     # Sent on by competence: to another council of the bot (which got it as a new question) or
     # to a body outside the bot.
     FORWARDED = "forwarded"
+    # Withdrawn by the citizen while it was still new: closed, nothing more to do.
+    WITHDRAWN = "withdrawn"
+    # Answered or rejected, then objected to by the citizen: open again at the same council.
+    REOPENED = "reopened"
 
 
-OPEN_STATUSES = (QuestionStatus.NEW, QuestionStatus.IN_PROGRESS)
+# The column is a non-native enum (VARCHAR(16), no CHECK constraint: SQLAlchemy 2 creates none
+# unless asked), so a new status needs no migration as long as its value fits 16 characters.
+OPEN_STATUSES = (QuestionStatus.NEW, QuestionStatus.IN_PROGRESS, QuestionStatus.REOPENED)
+# Where a secretary may take a question into work from.
+TAKEABLE_STATUSES = (QuestionStatus.NEW, QuestionStatus.REOPENED)
 
 
 class Question(Base):
@@ -175,6 +183,12 @@ class Question(Base):
     forwarded_to: Mapped[str | None] = mapped_column(String(256))
     # The question at the council that forwarded it here (its history travels with it).
     forwarded_from_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
+    # The citizen changed the text while the question was new (the earlier text is in the audit
+    # log's "edited" line).
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The citizen's one objection to the answer or rejection, which reopened the question.
+    objected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    objection: Mapped[str | None] = mapped_column(Text)
 
     @property
     def ticket(self) -> str:
@@ -191,7 +205,7 @@ def format_ticket(year: int, number: int) -> str:
 
 class QuestionAttachment(Base):
     """A file sent with a question (part "question") or with its answer (part "answer"): one,
-    or each file of an album (up to 10), in order."""
+    or each file of an album (up to 10), in order; a voice message or a video note too."""
 
     __tablename__ = "question_attachments"
     __table_args__ = (UniqueConstraint("question_id", "part", "position"),)
@@ -200,8 +214,10 @@ class QuestionAttachment(Base):
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
     part: Mapped[str] = mapped_column(String(8), default="question", server_default="question")
     position: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))  # photo | document
+    kind: Mapped[str] = mapped_column(String(16))  # photo | document | voice | video_note
     file_id: Mapped[str] = mapped_column(String(256))
+    # Seconds, for a voice message or a video note (the card shows it).
+    duration: Mapped[int | None] = mapped_column(Integer)
 
 
 class QuestionCard(Base):

@@ -25,10 +25,13 @@ from bot.services.container import Services
 from bot.services.errors import QuestionRefusal
 from bot.services.questions import (
     MAX_ATTACHMENTS,
+    MAX_FILE_MB,
     MAX_TEXT,
+    MAX_VOICE_SECONDS,
     MIN_TEXT,
     Draft,
     QuestionError,
+    check_attachment,
     check_text,
 )
 from bot.views import Plain, pack
@@ -44,6 +47,8 @@ from bot.views.notify import (
 from bot.views.paging import page_buttons
 from bot.views.refusals import refusal
 from db.models import Council, QuestionStatus, User
+from handlers import casework
+from handlers.casework import own_question_keyboard
 from handlers.menu import main_menu
 from handlers.wizard import (
     STAY,
@@ -115,28 +120,57 @@ async def _topic_prompt(turn: Turn) -> str:
 
 async def _text_prompt(_turn: Turn) -> str:
     return _(
-        "Write your question ({minimum}–{maximum} characters). You may also send a photo "
-        "or a document with the question in its caption."
-    ).format(minimum=MIN_TEXT, maximum=MAX_TEXT)
+        "Write your question ({minimum}–{maximum} characters). You may also send photos or "
+        "documents (up to {megabytes} MB each), a voice message (up to {minutes} minutes) or a "
+        "video note, with the question in the caption or as text after it."
+    ).format(
+        minimum=MIN_TEXT,
+        maximum=MAX_TEXT,
+        megabytes=MAX_FILE_MB,
+        minutes=MAX_VOICE_SECONDS // 60,
+    )
 
 
 @dataclass
 class QuestionTextStep(Step):
-    """The question: text, or a photo or document (an album too) with the text in a caption."""
+    """The question: text, or files — photos, documents (an album too), a voice message, a
+    video note — with the text in a caption or in the next message. Files over the limits are
+    refused as they arrive."""
 
     async def read(self, turn: Turn, message: Message) -> Any:
         album: list[Message] | None = turn.env.get("album")
         parts = album or [message]
         attachments = [found for part in parts if (found := _attachment(part)) is not None]
         captions = [part.caption for part in parts if part.caption]
-        raw = (captions[0] if captions else None) if attachments else message.text
+        kept = list(turn.answers.get("attachments") or [])
+        if attachments:
+            kept = [*kept, *attachments][:MAX_ATTACHMENTS]
+            if not captions:
+                # A voice message or a video note has no caption: the text comes next.
+                turn.answers["attachments"] = kept
+                await turn.message.answer(_files_received(len(kept)))
+                return STAY
+        raw = captions[0] if attachments else message.text
         if raw is None:
             raise Again(
-                _("Please send your question as text, or a photo or document with a caption.")
+                _(
+                    "Please send your question as text, or a photo, document, voice message or "
+                    "video note."
+                )
             )
         text = check_text(raw)
-        turn.answers["attachments"] = attachments[:MAX_ATTACHMENTS]
+        turn.answers["attachments"] = kept
         return text
+
+
+def _files_received(count: int) -> str:
+    return ngettext(
+        "📎 {count} file received. Now write your question as text ({minimum}–{maximum} "
+        "characters): it will be sent with the file.",
+        "📎 {count} files received. Now write your question as text ({minimum}–{maximum} "
+        "characters): it will be sent with the files.",
+        count,
+    ).format(count=count, minimum=MIN_TEXT, maximum=MAX_TEXT)
 
 
 async def _no_consent_yet(turn: Turn) -> bool:
@@ -200,7 +234,7 @@ async def _send(turn: Turn) -> None:
         topic_id=answers["topic_id"],
         text=answers["text"],
         anonymous=answers["anonymous"] == "anonymous",
-        attachments=tuple((kind, file_id) for kind, file_id in answers.get("attachments") or []),
+        attachments=tuple(tuple(item) for item in answers.get("attachments") or []),
         key=answers.get("key"),
     )
     notifier: Notifier = turn.env["notifier"]
@@ -336,9 +370,12 @@ async def rated(
     )
     await query.answer(_("Thank you for your rating!"))
     if isinstance(query.message, Message):
-        can_follow_up = await services.questions.can_follow_up(question)
+        service = services.questions
+        can_follow_up = await service.can_follow_up(question)
         await query.message.edit_reply_markup(
-            reply_markup=answer_keyboard(question, can_follow_up)
+            reply_markup=answer_keyboard(
+                question, can_follow_up, await service.can_object(question)
+            )
         )
 
 
@@ -414,13 +451,13 @@ async def my_question(
         _("History:"),
         *history_lines(await service.history(question), language, tz),
     ]
+    if question.objection:
+        parts += ["", _("Your objection:"), Plain(question.objection)]
     if question.status == QuestionStatus.ANSWERED:
         parts += ["", _("Answer:"), Plain(question.resolution or "")]
     elif question.status == QuestionStatus.REJECTED:
         parts += ["", _("Reason:"), Plain(question.resolution or "")]
-    markup = None
-    if question.status == QuestionStatus.ANSWERED:
-        markup = answer_keyboard(question, await service.can_follow_up(question))
+    markup = await own_question_keyboard(service, question)
     if isinstance(query.message, Message):
         # A long question with a long answer does not fit one message: it comes in several,
         # the buttons under the last.
@@ -513,12 +550,25 @@ def _not_an_appeal() -> str:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _attachment(message: Message) -> tuple[str, str] | None:
+def _attachment(message: Message) -> list[Any] | None:
+    """A file of the message as [kind, file_id, seconds or None] (plain JSON for the wizard's
+    state), checked against the limits."""
+    found: tuple[str, str, int | None, int | None]
     if message.photo:
-        return "photo", message.photo[-1].file_id
-    if message.document:
-        return "document", message.document.file_id
-    return None
+        found = ("photo", message.photo[-1].file_id, message.photo[-1].file_size, None)
+    elif message.document:
+        found = ("document", message.document.file_id, message.document.file_size, None)
+    elif message.voice:
+        voice = message.voice
+        found = ("voice", voice.file_id, voice.file_size, voice.duration)
+    elif message.video_note:
+        note = message.video_note
+        found = ("video_note", note.file_id, note.file_size, note.duration)
+    else:
+        return None
+    kind, file_id, size, duration = found
+    check_attachment(kind, size, duration)
+    return [kind, file_id, duration]
 
 
 def _language(user: User) -> str:
@@ -547,4 +597,5 @@ def create_router() -> Router:
     callback(my_page, MyPage.filter(), StateFilter("*"))
     callback(my_question, MyQuestion.filter(), StateFilter("*"))
     callback(withdraw, Withdraw.filter(), StateFilter("*"))
+    router.include_router(casework.create_router())
     return router

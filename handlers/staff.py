@@ -221,6 +221,9 @@ async def staff_view(
                     count,
                 ).format(count=count)
             )
+    elif question.objected_at is not None and question.resolution:
+        # Reopened by the citizen's objection: what they objected to.
+        parts += ["", _("Earlier answer or reason:"), Plain(question.resolution)]
     return pack(parts), card_keyboard(question)
 
 

@@ -33,6 +33,8 @@ SENDING_METHODS = {
     "sendLocation",
     "copyMessage",
     "sendMediaGroup",
+    "sendVoice",
+    "sendVideoNote",
 }
 
 
@@ -300,6 +302,12 @@ class FakeTelegram(BaseSession):
                 document={**self._file("doc"), "file_name": filename},
                 caption=method.caption,  # type: ignore[attr-defined]
             )
+        if name == "sendVoice":
+            voice = {**self._file("voice"), "duration": 1}
+            return self._new_message(method, voice=voice, caption=method.caption)  # type: ignore[attr-defined]
+        if name == "sendVideoNote":
+            note = {**self._file("note"), "length": 240, "duration": 1}
+            return self._new_message(method, video_note=note)
         if name == "sendMediaGroup":
             return [self._media_message(method, item) for item in method.media]  # type: ignore[attr-defined]
         if name == "copyMessage":

@@ -40,11 +40,11 @@ async def test_bad_question_text(citizen, secretary, app, language):
     await aigerim.press(topic)
     before = await snapshot(app)
     as_text = said(
-        app, language, "Please send your question as text, or a photo or document with a caption."
+        app,
+        language,
+        "Please send your question as text, or a photo, document, voice message or video note.",
     )
     await aigerim.send_sticker()
-    assert aigerim.last_reply().text == as_text
-    await aigerim.feed_message(VOICE)
     assert aigerim.last_reply().text == as_text
     await aigerim.send("x" * 3001)
     assert aigerim.last_reply().text == said(

@@ -46,7 +46,7 @@ async def test_kazakh_citizen_russian_secretary_across_independence_day(
     assert answer.text.startswith("💬 №2026-000001 сұрағыңызға жауап:")
     assert "мамыр айында басталады" in answer.text
     assert answer.text.endswith("Бұл жауап пайдалы болды ма?")
-    assert answer.buttons == ["👍", "👎", "Нақтылау сұрағын қою"]
+    assert answer.buttons == ["👍", "👎", "Нақтылау сұрағын қою", "❗ Келіспеймін"]
 
     await dana.press("👍")
     assert dana.alerts() == ["Бағаңыз үшін рахмет!"]

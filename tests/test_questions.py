@@ -44,7 +44,7 @@ async def test_whole_path_take_answer_rate(citizen, secretary, app):
     await saule.send("/answer 2026-1 The repair starts in May; the contract is signed.")
     answer = alice.inbox()[-1]
     assert "The repair starts in May" in answer.text
-    assert answer.buttons == ["👍", "👎", "Ask a follow-up"]
+    assert answer.buttons == ["👍", "👎", "Ask a follow-up", "❗ I do not agree"]
 
     await alice.press("👍")
     assert alice.alerts() == ["Thank you for your rating!"]
@@ -227,7 +227,7 @@ async def test_wrong_input_in_the_flow_gets_a_clear_answer(citizen, secretary, a
     await alice.press("Education")
     await alice.send_sticker()
     assert alice.last_reply().text == (
-        "Please send your question as text, or a photo or document with a caption."
+        "Please send your question as text, or a photo, document, voice message or video note."
     )
     await alice.send("Why?")
     assert alice.last_reply().text == (

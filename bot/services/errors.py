@@ -31,6 +31,23 @@ class QuestionRefusal(StrEnum):
     FOLLOWUP_USED = "followup_used"
     FOLLOWUP_OF_FOLLOWUP = "followup_of_followup"
     ALREADY_SENT = "already_sent"
+    # Withdrawing or editing one's own question (only while it is new).
+    NOT_TEXT = "not_text"
+    ALREADY_TAKEN = "already_taken"
+    ALREADY_CLOSED = "already_closed"
+    WITHDRAWN = "withdrawn"
+    NOT_NEW = "not_new"
+    # Objecting to an answer or a rejection (once, within the deadline).
+    NOTHING_TO_OBJECT = "nothing_to_object"
+    ALREADY_OBJECTED = "already_objected"
+    OBJECTION_AFTER_FOLLOWUP = "objection_after_followup"
+    FOLLOWUP_AFTER_OBJECTION = "followup_after_objection"
+    OBJECTION_TOO_LATE = "objection_too_late"
+    REASON_TOO_SHORT = "reason_too_short"
+    REASON_TOO_LONG = "reason_too_long"
+    # Files sent with a question.
+    FILE_TOO_BIG = "file_too_big"
+    VOICE_TOO_LONG = "voice_too_long"
 
 
 class CaseRefusal(StrEnum):
@@ -56,6 +73,8 @@ class CaseRefusal(StrEnum):
     TOO_MANY_FILES = "too_many_files"
     FILES_WITHOUT_TEXT = "files_without_text"
     FILES_ONLY_WITH_ANSWER = "files_only_with_answer"
+    WITHDRAWN = "withdrawn"
+    REOPENED = "reopened"
 
 
 class EventRefusal(StrEnum):

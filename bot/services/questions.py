@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -23,6 +24,7 @@ from bot.services.transaction import transaction
 from bot.services.workdays import add_working_days, due_date
 from db.models import (
     OPEN_STATUSES,
+    TAKEABLE_STATUSES,
     AuditEntry,
     Council,
     Question,
@@ -38,9 +40,17 @@ from db.repositories.users import UserRepository
 MIN_TEXT = 10
 # Telegram's own limit for an album.
 MAX_ATTACHMENTS = 10
+# A file the staff must be able to open in Telegram and the bot to pass on: what the Bot API
+# lets a bot download (20 MB); a voice message or video note at most a few minutes.
+MAX_FILE_MB = 20
+MAX_VOICE_SECONDS = 300
+ATTACHMENT_KINDS = ("photo", "document", "voice", "video_note")
 MAX_TEXT = 3000
 # An internal note is one line of a ticket's history, which must fit one message with the rest.
 MAX_NOTE = 1000
+# The reason for an objection: a line of the card and of the ticket's history, like a note.
+MIN_REASON = 10
+MAX_REASON = 1000
 
 
 class QuestionError(Refused):
@@ -80,14 +90,50 @@ def check_text(text: str | None) -> str:
     return text
 
 
+def check_reason(text: str | None) -> str:
+    """A citizen's reason for objecting: text a reader can see, as long as a note at most."""
+    if text is None:
+        raise QuestionError(QuestionRefusal.NOT_TEXT)
+    text = text.strip()
+    visible = visible_length(text)
+    if visible < MIN_REASON:
+        raise QuestionError(QuestionRefusal.REASON_TOO_SHORT, minimum=MIN_REASON, length=visible)
+    if telegram_length(text) > MAX_REASON:
+        raise QuestionError(
+            QuestionRefusal.REASON_TOO_LONG, maximum=MAX_REASON, length=telegram_length(text)
+        )
+    return text
+
+
+def check_attachment(kind: str, size: int | None, duration: int | None) -> None:
+    """Raise QuestionError (FILE_TOO_BIG, VOICE_TOO_LONG) for a file over the limits."""
+    if size is not None and size > MAX_FILE_MB * 1024 * 1024:
+        raise QuestionError(QuestionRefusal.FILE_TOO_BIG, maximum=MAX_FILE_MB)
+    if kind in ("voice", "video_note") and (duration or 0) > MAX_VOICE_SECONDS:
+        raise QuestionError(QuestionRefusal.VOICE_TOO_LONG, maximum=MAX_VOICE_SECONDS // 60)
+
+
+# What a citizen mistyped: they may send it again; any other refusal ends what they were doing.
+INPUT_REFUSALS = frozenset(
+    {
+        QuestionRefusal.NOT_TEXT,
+        QuestionRefusal.TOO_SHORT,
+        QuestionRefusal.TOO_LONG,
+        QuestionRefusal.REASON_TOO_SHORT,
+        QuestionRefusal.REASON_TOO_LONG,
+    }
+)
+
+
 @dataclass(frozen=True)
 class Draft:
     council_id: int
     topic_id: int
     text: str
     anonymous: bool
-    # Files as (kind, file_id): "photo" or "document"; an album gives up to ten.
-    attachments: tuple[tuple[str, str], ...] = ()
+    # Files as (kind, file_id) or (kind, file_id, seconds): "photo", "document", "voice" or
+    # "video_note" (the last two with their duration); an album gives up to ten.
+    attachments: tuple[tuple[Any, ...], ...] = ()
     parent_id: int | None = None
     # One key per draft: confirming the same draft twice registers it once.
     key: str | None = None
@@ -216,10 +262,14 @@ class QuestionService:
                 due_date=due_date(received, self.settings.answer_working_days),
             )
         )
-        for position, (kind, file_id) in enumerate(draft.attachments[:MAX_ATTACHMENTS]):
+        for position, (kind, file_id, *rest) in enumerate(draft.attachments[:MAX_ATTACHMENTS]):
             await self.questions.add_attachment(
                 QuestionAttachment(
-                    question_id=question.id, position=position, kind=kind, file_id=file_id
+                    question_id=question.id,
+                    position=position,
+                    kind=kind,
+                    file_id=file_id,
+                    duration=rest[0] if rest else None,
                 )
             )
         await self._audit(question, citizen.id, "asked" if draft.parent_id is None else "followup")
@@ -250,19 +300,111 @@ class QuestionService:
 
     async def can_follow_up(self, question: Question) -> bool:
         """Whether an answered question may still get its one follow-up: it is no follow-up
-        itself, and has none yet."""
+        itself, has none yet, and was not objected to (the one further step is either)."""
         followup = await self.questions.followup_of(question.id)
-        return question.parent_id is None and followup is None
+        return question.parent_id is None and followup is None and question.objected_at is None
 
     async def check_followup(self, question_id: int, citizen_id: int) -> Question:
         """The question a follow-up may be attached to: answered, and not followed up yet."""
         question = await self.own(question_id, citizen_id)
         if question.parent_id is not None:
             raise QuestionError(QuestionRefusal.FOLLOWUP_OF_FOLLOWUP)
+        if question.objected_at is not None:
+            raise QuestionError(QuestionRefusal.FOLLOWUP_AFTER_OBJECTION)
         if question.status != QuestionStatus.ANSWERED:
             raise QuestionError(QuestionRefusal.NOT_ANSWERED)
         if await self.questions.followup_of(question.id) is not None:
             raise QuestionError(QuestionRefusal.FOLLOWUP_USED)
+        return question
+
+    # -- a citizen's own question after sending it -------------------------------------------
+    # While it is new, its citizen may withdraw it or change its text; after an answer or a
+    # rejection, object once ("I do not agree", with a reason), which reopens it at the same
+    # council. The objection and the single follow-up are one further step: either, not both.
+
+    async def check_changeable(self, question_id: int, citizen_id: int) -> Question:
+        """The citizen's own question, while it may still be withdrawn or edited (new)."""
+        question = await self.own(question_id, citizen_id)
+        if question.status != QuestionStatus.NEW:
+            raise QuestionError(citizen_status_refusal(question.status))
+        return question
+
+    @transaction
+    async def withdraw(self, question_id: int, citizen_id: int) -> Question:
+        """Withdraw a new question: it closes as withdrawn, and the council has nothing to do."""
+        question = await self.check_changeable(question_id, citizen_id)
+        values = {"status": QuestionStatus.WITHDRAWN, "closed_at": self.clock.now()}
+        await self._citizen_transition(question, values, "withdrawn", None)
+        return question
+
+    @transaction
+    async def edit(self, question_id: int, citizen_id: int, text: str | None) -> Question:
+        """Replace the text of a new question, checked as when asking (`text` is None when the
+        citizen sent no text: a sticker, a voice message, a file). The earlier text stays in the
+        ticket's history for the staff."""
+        question = await self.check_changeable(question_id, citizen_id)
+        if text is None:
+            raise QuestionError(QuestionRefusal.NOT_TEXT)
+        text = check_text(text)
+        earlier = question.text
+        values = {"text": text, "edited_at": self.clock.now()}
+        await self._citizen_transition(question, values, "edited", earlier)
+        return question
+
+    async def objection_deadline(self, question: Question) -> date | None:
+        """The last day the citizen may object to the answer or rejection; None before one."""
+        if question.closed_at is None:
+            return None
+        closed = question.closed_at.astimezone(await self._council_tz(question)).date()
+        return add_working_days(closed, self.settings.objection_working_days)
+
+    async def check_objection(self, question_id: int, citizen_id: int) -> Question:
+        """The citizen's own answered or rejected question, when it may still be objected to:
+        not objected to before, not followed up, and within the deadline."""
+        question = await self.own(question_id, citizen_id)
+        if question.objected_at is not None:
+            raise QuestionError(QuestionRefusal.ALREADY_OBJECTED)
+        if question.status not in (QuestionStatus.ANSWERED, QuestionStatus.REJECTED):
+            raise QuestionError(QuestionRefusal.NOTHING_TO_OBJECT)
+        if await self.questions.followup_of(question.id) is not None:
+            raise QuestionError(QuestionRefusal.OBJECTION_AFTER_FOLLOWUP)
+        deadline = await self.objection_deadline(question)
+        today = self.clock.now().astimezone(await self._council_tz(question)).date()
+        if deadline is None or today > deadline:
+            raise QuestionError(
+                QuestionRefusal.OBJECTION_TOO_LATE, days=self.settings.objection_working_days
+            )
+        return question
+
+    async def can_object(self, question: Question) -> bool:
+        try:
+            await self.check_objection(question.id, question.citizen_id)
+        except QuestionError:
+            return False
+        return True
+
+    @transaction
+    async def object_to(self, question_id: int, citizen_id: int, reason: str | None) -> Question:
+        """ "I do not agree": the question opens again at the same council, with a new answer
+        date (ANSWER_WORKING_DAYS from today) and the reason on its card. The earlier answer
+        stays in the ticket's history; the new one will get its own rating."""
+        question = await self.check_objection(question_id, citizen_id)
+        reason = check_reason(reason)
+        now = self.clock.now()
+        tz = await self._council_tz(question)
+        values = {
+            "status": QuestionStatus.REOPENED,
+            "objected_at": now,
+            "objection": reason,
+            "due_date": due_date(now.astimezone(tz).date(), self.settings.answer_working_days),
+            "closed_at": None,
+            "closed_by": None,
+            "rating": None,
+            "rated_at": None,
+            "extended_at": None,
+            "extension_reason": None,
+        }
+        await self._citizen_transition(question, values, "objected", reason)
         return question
 
     # -- staff -----------------------------------------------------------------------------
@@ -377,7 +519,7 @@ class QuestionService:
             "assigned_to": staff.user_id,
             "assigned_at": now,
         }
-        await self._transition(question, staff, [QuestionStatus.NEW], values, "taken", None)
+        await self._transition(question, staff, TAKEABLE_STATUSES, values, "taken", None)
         return question
 
     async def assignee(self, question: Question, who: str) -> User:
@@ -507,6 +649,7 @@ class QuestionService:
                     position=attachment.position,
                     kind=attachment.kind,
                     file_id=attachment.file_id,
+                    duration=attachment.duration,
                 )
             )
         await self._audit(question, staff.user_id, "forwarded_in", origin.ticket)
@@ -686,6 +829,25 @@ class QuestionService:
         await self.questions.get(question.id)
         await self._audit(question, staff.user_id, action, detail)
 
+    async def _citizen_transition(
+        self, question: Question, values: dict[str, object], action: str, detail: str | None
+    ) -> None:
+        """A change the citizen makes, if the question is still where it was when checked (a
+        secretary may have taken it meanwhile): the first writer wins."""
+        allowed = [question.status]
+        if not await self.questions.transition(question.id, allowed, values):
+            current = await self.questions.get(question.id)
+            assert current is not None
+            if current.objected_at is not None and action == "objected":
+                raise QuestionError(QuestionRefusal.ALREADY_OBJECTED)
+            raise QuestionError(citizen_status_refusal(current.status))
+        await self.questions.get(question.id)
+        await self._audit(question, question.citizen_id, action, detail)
+
+    async def _council_tz(self, question: Question) -> ZoneInfo:
+        council = await CouncilRepository(self.session).get(question.council_id)
+        return ZoneInfo(council.timezone) if council is not None else self.settings.tz
+
     async def _audit(
         self, question: Question, actor_id: int | None, action: str, detail: str | None = None
     ) -> None:
@@ -714,7 +876,20 @@ def status_refusal(status: QuestionStatus) -> CaseRefusal:
         QuestionStatus.ANSWERED: CaseRefusal.ALREADY_ANSWERED,
         QuestionStatus.REJECTED: CaseRefusal.ALREADY_REJECTED,
         QuestionStatus.FORWARDED: CaseRefusal.ALREADY_FORWARDED,
+        QuestionStatus.WITHDRAWN: CaseRefusal.WITHDRAWN,
+        QuestionStatus.REOPENED: CaseRefusal.REOPENED,
     }[status]
+
+
+def citizen_status_refusal(status: QuestionStatus) -> QuestionRefusal:
+    """Why the citizen can no longer withdraw or edit a question in this status."""
+    return {
+        QuestionStatus.IN_PROGRESS: QuestionRefusal.ALREADY_TAKEN,
+        QuestionStatus.ANSWERED: QuestionRefusal.ALREADY_CLOSED,
+        QuestionStatus.REJECTED: QuestionRefusal.ALREADY_CLOSED,
+        QuestionStatus.FORWARDED: QuestionRefusal.ALREADY_CLOSED,
+        QuestionStatus.WITHDRAWN: QuestionRefusal.WITHDRAWN,
+    }.get(status, QuestionRefusal.NOT_NEW)
 
 
 def parse_extension(text: str, due: date) -> date:

@@ -3,7 +3,7 @@ for the council's staff, status changes for the citizen. Sends messages, so it s
 
 import enum
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ from aiogram.types import (
     ReplyParameters,
 )
 from aiogram.types.media_union import MediaUnion
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
@@ -28,7 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callback_ids import CallbackId
 from bot.config import Settings
 from bot.i18n import N_, format_day, format_when
+from bot.views import MESSAGE_LIMIT, visible_length
 from db.models import (
+    TAKEABLE_STATUSES,
     AuditEntry,
     Council,
     Question,
@@ -43,12 +45,20 @@ from db.repositories.users import UserRepository
 
 logger = logging.getLogger(__name__)
 
+# What a card keeps for the reason of an objection when the question's text is as long as
+# can be: the rest of the reason is in the ticket's history (/q).
+REASON_ROOM = 300
+
+# One entry per status, in both tables (a status missing here fails /stats and /my): a new
+# status such as "forwarded" gets its name and its icon here.
 STATUS_NAMES = {
     QuestionStatus.NEW: N_("new"),
     QuestionStatus.IN_PROGRESS: N_("in progress"),
     QuestionStatus.ANSWERED: N_("answered"),
     QuestionStatus.REJECTED: N_("rejected"),
     QuestionStatus.FORWARDED: N_("forwarded"),
+    QuestionStatus.WITHDRAWN: N_("withdrawn"),
+    QuestionStatus.REOPENED: N_("reopened"),
 }
 STATUS_ICONS = {
     QuestionStatus.NEW: "🆕",
@@ -56,6 +66,8 @@ STATUS_ICONS = {
     QuestionStatus.ANSWERED: "✅",
     QuestionStatus.REJECTED: "⛔",
     QuestionStatus.FORWARDED: "↪️",
+    QuestionStatus.WITHDRAWN: "↩️",
+    QuestionStatus.REOPENED: "🔁",
 }
 HISTORY_ACTIONS = {
     "asked": N_("asked"),
@@ -71,6 +83,9 @@ HISTORY_ACTIONS = {
     "assigned": N_("assigned"),
     "forwarded": N_("forwarded by competence"),
     "forwarded_in": N_("received by forwarding"),
+    "withdrawn": N_("withdrawn by the citizen"),
+    "edited": N_("text changed by the citizen"),
+    "objected": N_("objection: reopened"),
 }
 # What a citizen sees of a question's history: never who on the staff did what, nor bans,
 # nor the staff's internal notes, nor who holds it.
@@ -84,9 +99,13 @@ CITIZEN_ACTIONS = {
     "extended",
     "forwarded",
     "forwarded_in",
+    "withdrawn",
+    "edited",
+    "objected",
 }
-# History lines whose detail the staff see after the action's name.
-DETAILED_ACTIONS = {"note", "extended", "forwarded", "forwarded_in"}
+# Actions whose detail follows the line: for the staff only, or for the citizen too.
+STAFF_DETAIL_ACTIONS = {"note", "extended", "edited", "objected", "forwarded", "forwarded_in"}
+CITIZEN_DETAIL_ACTIONS = {"objected", "forwarded"}
 
 
 class Outcome(enum.Enum):
@@ -137,6 +156,8 @@ class CardContext:
     # Where it went when forwarded to another council of the bot.
     successor: Question | None = None
     successor_council: Council | None = None
+    # The files sent with the question (listed on the card, sent under it).
+    attachments: Sequence[QuestionAttachment] = ()
 
 
 class RateAction(CallbackData, prefix="rate"):
@@ -146,6 +167,20 @@ class RateAction(CallbackData, prefix="rate"):
 
 class FollowUpAction(CallbackData, prefix="fup"):
     question_id: CallbackId
+
+
+class ObjectAction(CallbackData, prefix="obj"):
+    """ "I do not agree" under an answer or a rejection."""
+
+    question_id: CallbackId
+
+
+class StaffNews(enum.StrEnum):
+    """What the citizen did to their question that the council's staff are told of."""
+
+    WITHDRAWN = "withdrawn"
+    EDITED = "edited"
+    OBJECTED = "objected"
 
 
 @contextmanager
@@ -163,7 +198,7 @@ def card_keyboard(question: Question) -> InlineKeyboardMarkup | None:
     if not question.is_open:
         return None
     builder = InlineKeyboardBuilder()
-    if question.status == QuestionStatus.NEW:
+    if question.status in TAKEABLE_STATUSES:
         builder.button(
             text=_("Take"),
             callback_data=CardAction(action=CardCommand.TAKE, question_id=question.id),
@@ -209,16 +244,27 @@ def short_name(user: User | None, limit: int = 24) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def answer_keyboard(question: Question, can_follow_up: bool) -> InlineKeyboardMarkup | None:
+def answer_keyboard(
+    question: Question, can_follow_up: bool, can_object: bool = False
+) -> InlineKeyboardMarkup | None:
+    """Under an answer (rating, follow-up, objection) or a rejection (objection only)."""
     builder = InlineKeyboardBuilder()
-    if question.rating is None:
+    rate = question.rating is None and question.status == QuestionStatus.ANSWERED
+    if rate:
         builder.button(text="👍", callback_data=RateAction(question_id=question.id, helpful=True))
         builder.button(text="👎", callback_data=RateAction(question_id=question.id, helpful=False))
     if can_follow_up:
         builder.button(
             text=_("Ask a follow-up"), callback_data=FollowUpAction(question_id=question.id)
         )
-    builder.adjust(2, 1)
+    if can_object:
+        builder.button(
+            text=_("❗ I do not agree"), callback_data=ObjectAction(question_id=question.id)
+        )
+    if rate:
+        builder.adjust(2, 1, 1)
+    else:
+        builder.adjust(1)
     return builder.as_markup() if builder.buttons else None
 
 
@@ -239,6 +285,7 @@ def card_text(question: Question, context: CardContext, language: str) -> str:
         context.citizen,
         context.parent,
     )
+    attachments = context.attachments
     tz = ZoneInfo(council.timezone)
     lines = [
         _("📨 Question {ticket}").format(ticket=question.ticket),
@@ -268,10 +315,88 @@ def card_text(question: Question, context: CardContext, language: str) -> str:
         lines.append(_("Held by: {name}").format(name=holder))
     if question.attachment_kind:
         lines.append(_("📎 Attached files: below this card"))
-    lines += ["", html.quote(question.text)]
+        lines += attachment_lines(attachments)
+    if question.edited_at is not None:
+        lines.append(
+            _("✏️ Text changed by the citizen: {when}").format(
+                when=format_when(question.edited_at, language, tz)
+            )
+        )
+    tail = []
     if question.is_open:
-        lines += ["", _("Reply to this message with the answer, or use the buttons.")]
-    return "\n".join(lines)
+        tail = ["", _("Reply to this message with the answer, or use the buttons.")]
+    objection: list[str] = []
+    if question.objected_at is not None and question.objection:
+        objection = [
+            "",
+            _("❗ The citizen does not agree with the answer ({when}):").format(
+                when=format_when(question.objected_at, language, tz)
+            ),
+        ]
+    # The card is one message: the question's text is cut (with "…") only if the rest leaves
+    # it no room, and the objection's reason gets what is left (both stay whole in /q).
+    frame = [*lines, "", "", *objection, *([""] if objection else []), *tail]
+    room = MESSAGE_LIMIT - visible_length("\n".join(frame))
+    text = _fit(question.text, room - (REASON_ROOM if objection else 0))
+    lines += ["", html.quote(text)]
+    if objection:
+        room -= len(text.encode("utf-16-le")) // 2
+        lines += [*objection, html.quote(_fit(question.objection or "", room))]
+    return "\n".join(lines + tail)
+
+
+def attachment_lines(attachments: Sequence[QuestionAttachment]) -> list[str]:
+    """What is under the card: photos and documents counted, voice messages and video notes
+    with their lengths."""
+    lines = []
+    photos = sum(1 for item in attachments if item.kind == "photo")
+    documents = sum(1 for item in attachments if item.kind == "document")
+    if photos:
+        lines.append(ngettext("• {count} photo", "• {count} photos", photos).format(count=photos))
+    if documents:
+        lines.append(
+            ngettext("• {count} document", "• {count} documents", documents).format(
+                count=documents
+            )
+        )
+    voices = [duration_text(item.duration or 0) for item in attachments if item.kind == "voice"]
+    if voices:
+        lines.append(
+            ngettext(
+                "• 🎤 {count} voice message: {durations}",
+                "• 🎤 {count} voice messages: {durations}",
+                len(voices),
+            ).format(count=len(voices), durations=", ".join(voices))
+        )
+    notes = [
+        duration_text(item.duration or 0) for item in attachments if item.kind == "video_note"
+    ]
+    if notes:
+        lines.append(
+            ngettext(
+                "• 📹 {count} video note: {durations}",
+                "• 📹 {count} video notes: {durations}",
+                len(notes),
+            ).format(count=len(notes), durations=", ".join(notes))
+        )
+    return lines
+
+
+def duration_text(seconds: int) -> str:
+    """A recording's length as players show it: 0:07, 4:59, 1:02:03."""
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def _fit(text: str, budget: int) -> str:
+    """`text`, cut to `budget` UTF-16 units with "…" when longer (the whole of it stays in
+    the ticket's history)."""
+    if len(text.encode("utf-16-le")) // 2 <= budget:
+        return text
+    while text and len(text.encode("utf-16-le")) // 2 > budget - 1:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def history_lines(
@@ -300,10 +425,33 @@ def history_lines(
         if entry.action == "assigned" and names is not None and entry.detail:
             assignee = int(entry.detail) if entry.detail.isdecimal() else None
             line += " → " + html.quote(names.get(assignee or 0, entry.detail))
-        if entry.action in DETAILED_ACTIONS and entry.detail and names is not None:
+        details = STAFF_DETAIL_ACTIONS if names is not None else CITIZEN_DETAIL_ACTIONS
+        if entry.action in details and entry.detail:
             line += ": " + html.quote(entry.detail)
         lines.append(line)
     return lines
+
+
+def staff_news_text(question: Question, news: StaffNews, language: str) -> str:
+    """What the council's staff are told when the citizen withdraws, edits or objects."""
+    if news == StaffNews.WITHDRAWN:
+        return _(
+            "↩️ The citizen has withdrawn question {ticket}: nothing more to do on it."
+        ).format(ticket=question.ticket)
+    if news == StaffNews.EDITED:
+        return _(
+            "✏️ The citizen has changed the text of question {ticket}. The card shows the new "
+            "text; /q {ticket} shows the earlier one in its history."
+        ).format(ticket=question.ticket)
+    return "\n".join(
+        [
+            _(
+                "❗ The citizen does not agree with the answer to {ticket}: the question is open "
+                "again, answer due {day}."
+            ).format(ticket=question.ticket, day=format_day(question.due_date, language)),
+            _("Reason: {reason}").format(reason=html.quote(question.objection or "")),
+        ]
+    )
 
 
 def forwarded_where(question: Question, context: CardContext, language: str) -> str:
@@ -331,6 +479,7 @@ async def card_context(session: AsyncSession, question: Question) -> CardContext
         citizen=None if question.anonymous else await users.get(question.citizen_id),
         parent=await questions.get(question.parent_id) if question.parent_id else None,
         holder=await users.get(question.assigned_to) if question.assigned_to else None,
+        attachments=await questions.attachments(question.id),
     )
     if question.forwarded_from_id is not None:
         origin = await questions.get(question.forwarded_from_id)
@@ -361,20 +510,8 @@ class Notifier:
         with no secretary yet, to the superadmins). Returns how many chats got it."""
         context = await card_context(session, question)
         council = context.council
-        councils = CouncilRepository(session)
-        targets: list[tuple[int, str]] = []
-        if council.staff_chat_id is not None:
-            targets.append((council.staff_chat_id, council.default_language))
-        else:
-            for secretary in await councils.secretaries(council.id):
-                targets.append((secretary.id, secretary.language or council.default_language))
-        if not targets:
-            # Nobody to read it yet: the superadmins see it rather than nobody.
-            users = UserRepository(session)
-            for admin_id in sorted(self.settings.admin_ids):
-                admin = await users.get(admin_id)
-                targets.append((admin_id, (admin and admin.language) or council.default_language))
-        attachments = await QuestionRepository(session).attachments(question.id)
+        targets = await self._staff_targets(session, council)
+        attachments = list(context.attachments)
         posted = 0
         for chat_id, language in targets:
             with speaking(self.i18n, language):
@@ -390,6 +527,56 @@ class Notifier:
                     caption = _("Attachment to {ticket}").format(ticket=question.ticket)
                     await send_files(self.bot, chat_id, attachments, caption, message.message_id)
         return posted
+
+    async def _staff_targets(
+        self, session: AsyncSession, council: Council
+    ) -> list[tuple[int, str]]:
+        """Where the council's staff read about its questions, each chat with its language: the
+        bound staff group, or else every secretary privately (or, with no secretary yet, the
+        superadmins)."""
+        targets: list[tuple[int, str]] = []
+        if council.staff_chat_id is not None:
+            targets.append((council.staff_chat_id, council.default_language))
+        else:
+            for secretary in await CouncilRepository(session).secretaries(council.id):
+                targets.append((secretary.id, secretary.language or council.default_language))
+        if not targets:
+            # Nobody to read it yet: the superadmins see it rather than nobody.
+            users = UserRepository(session)
+            for admin_id in sorted(self.settings.admin_ids):
+                admin = await users.get(admin_id)
+                targets.append((admin_id, (admin and admin.language) or council.default_language))
+        return targets
+
+    async def tell_staff(self, session: AsyncSession, question: Question, news: StaffNews) -> int:
+        """Tell the council's staff what the citizen did to their question, where new cards go
+        (see post_card), as a reply to the question's card in that chat when there is one.
+        Returns how many chats got it."""
+        council = await CouncilRepository(session).get(question.council_id)
+        assert council is not None
+        cards = {
+            card.chat_id: card.message_id
+            for card in await QuestionRepository(session).cards(question.id)
+        }
+        told = 0
+        for chat_id, language in await self._staff_targets(session, council):
+            with speaking(self.i18n, language):
+                text = staff_news_text(question, news, language)
+            card = cards.get(chat_id)
+            reply = (
+                ReplyParameters(message_id=card, allow_sending_without_reply=True)
+                if card is not None
+                else None
+            )
+            try:
+                await self.bot.send_message(chat_id, text, reply_parameters=reply)
+            except TelegramAPIError as exc:
+                logger.warning(
+                    "news of %s to chat %s not delivered: %s", question.id, chat_id, exc
+                )
+                continue
+            told += 1
+        return told
 
     async def refresh_cards(self, session: AsyncSession, question: Question) -> None:
         """After a status change, update every card so nobody acts on a stale one."""
@@ -447,6 +634,7 @@ class Notifier:
             elif question.status == QuestionStatus.ANSWERED:
                 can_follow_up = (
                     question.parent_id is None
+                    and question.objected_at is None
                     and await QuestionRepository(session).followup_of(question.id) is None
                 )
                 text = "\n".join(
@@ -458,7 +646,10 @@ class Notifier:
                         _("Was this helpful?"),
                     ]
                 )
-                markup = answer_keyboard(question, can_follow_up)
+                # Just answered: the objection's deadline cannot have passed yet.
+                markup = answer_keyboard(
+                    question, can_follow_up, can_object=question.objected_at is None
+                )
             elif question.status == QuestionStatus.REJECTED:
                 text = "\n".join(
                     [
@@ -467,6 +658,9 @@ class Notifier:
                         ),
                         _("Reason: {reason}").format(reason=html.quote(question.resolution or "")),
                     ]
+                )
+                markup = answer_keyboard(
+                    question, can_follow_up=False, can_object=question.objected_at is None
                 )
             else:
                 raise ValueError(f"nothing to tell about a {question.status} question")
@@ -595,10 +789,22 @@ async def send_files(
     caption: str,
     reply_to: int | None = None,
 ) -> bool:
-    """Files under a message: photos as one album, documents as another (Telegram does not mix
-    them), a single file as itself. Says whether all of them arrived."""
+    """Files under a message: each voice message and video note as itself (a video note takes
+    no caption), photos as one album, documents as another (Telegram does not mix them), a single
+    file as itself. Says whether all of them arrived."""
     reply = ReplyParameters(message_id=reply_to) if reply_to is not None else None
     delivered = True
+    for item in files:
+        try:
+            if item.kind == "voice":
+                await bot.send_voice(
+                    chat_id, item.file_id, caption=caption, reply_parameters=reply
+                )
+            elif item.kind == "video_note":
+                await bot.send_video_note(chat_id, item.file_id, reply_parameters=reply)
+        except TelegramAPIError as exc:
+            logger.warning("a recording to chat %s not delivered: %s", chat_id, exc)
+            delivered = False
     for kind in ("photo", "document"):
         file_ids = [item.file_id for item in files if item.kind == kind]
         try:

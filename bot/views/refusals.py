@@ -41,6 +41,52 @@ QUESTIONS: Mapping[QuestionRefusal, Any] = {
         "A follow-up cannot be followed up. To ask more, send a new question with /ask."
     ),
     QuestionRefusal.ALREADY_SENT: __("This question has already been sent."),
+    QuestionRefusal.NOT_TEXT: __(
+        "Please send text: stickers, voice messages and files cannot take its place."
+    ),
+    QuestionRefusal.ALREADY_TAKEN: __(
+        "The council has already taken this question into work: it can no longer be withdrawn "
+        "or edited."
+    ),
+    QuestionRefusal.ALREADY_CLOSED: __(
+        "This question is already closed: it can no longer be withdrawn or edited."
+    ),
+    QuestionRefusal.WITHDRAWN: __("You have withdrawn this question."),
+    QuestionRefusal.NOT_NEW: __(
+        "Only a question the council has not taken up yet can be withdrawn or edited."
+    ),
+    QuestionRefusal.NOTHING_TO_OBJECT: __(
+        "You can object only to an answer or a rejection, and this question has neither."
+    ),
+    QuestionRefusal.ALREADY_OBJECTED: __(
+        "You have already objected once to this question. To ask more, send a new question "
+        "with /ask."
+    ),
+    QuestionRefusal.OBJECTION_AFTER_FOLLOWUP: __(
+        "You have sent a follow-up to this answer, so an objection is no longer possible."
+    ),
+    QuestionRefusal.FOLLOWUP_AFTER_OBJECTION: __(
+        "You have objected to this answer, so a follow-up is no longer possible. To ask more, "
+        "send a new question with /ask."
+    ),
+    QuestionRefusal.OBJECTION_TOO_LATE: __(
+        "An objection can be sent within {days} working days of the answer; that time is over. "
+        "To ask again, send a new question with /ask."
+    ),
+    QuestionRefusal.REASON_TOO_SHORT: __(
+        "The reason is too short: at least {minimum} characters, please."
+    ),
+    QuestionRefusal.FILE_TOO_BIG: __(
+        "This file is too large: at most {maximum} MB each. Please send a smaller one, or "
+        "describe it in the text."
+    ),
+    QuestionRefusal.VOICE_TOO_LONG: __(
+        "This recording is too long: at most {maximum} minutes. Please record a shorter one, or "
+        "write the question as text."
+    ),
+    QuestionRefusal.REASON_TOO_LONG: __(
+        "The reason is too long: {length} characters, at most {maximum}. Please shorten it."
+    ),
 }
 
 CASEWORK: Mapping[CaseRefusal, Any] = {
@@ -85,6 +131,11 @@ CASEWORK: Mapping[CaseRefusal, Any] = {
     CaseRefusal.FORWARD_NO_COUNCIL: __(
         "There is no council number {number}. To send the question outside the bot, write the "
         "body's name in words."
+    ),
+    CaseRefusal.WITHDRAWN: __("The citizen has withdrawn this question."),
+    CaseRefusal.REOPENED: __(
+        "The citizen has objected to the answer: this question is open again. Take it into "
+        "work, answer or reject it."
     ),
 }
 
