@@ -95,9 +95,11 @@ async def audit_file_pressed(
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(IsStaff())
-    router.callback_query.filter(IsStaff())
+    # The command (or the button) first: every other update passes on at once, without
+    # paying for a second IsStaff (the staff router asks it too).
+    router.message.filter(Command("audit"), IsStaff())
+    router.callback_query.filter(AuditFile.filter(), IsStaff())
     anywhere = StateFilter("*")
-    router.message.register(audit_command, Command("audit"), anywhere)
-    router.callback_query.register(audit_file_pressed, AuditFile.filter(), anywhere)
+    router.message.register(audit_command, anywhere)
+    router.callback_query.register(audit_file_pressed, anywhere)
     return router

@@ -354,3 +354,43 @@ async def test_the_longest_notes_still_fit(admin, make_user, citizen, app, teleg
     rows = list(load_workbook(io.BytesIO(file.method.document.data)).active.values)[1:]
     assert len(rows) == total
     assert rows[0][5] == "<" * 1000
+
+
+async def test_a_withdrawn_consent_unnames_the_author_and_stays_out_of_the_log(
+    admin, make_user, citizen, app
+):
+    """Once Aliya withdraws her consent her questions are anonymous: the log names her no
+    more. Consent itself belongs to no council and is not in any council's log."""
+    saule = await invite(admin, make_user, "Saule")
+    aliya = await citizen("en", "Aliya", username="aliya_kz")
+    await ask(aliya)
+    await saule.send("/audit")
+    assert "citizen (Aliya): asked · №2026-000001" in saule.last_reply().text
+    await aliya.send("/privacy")
+    await aliya.press("Withdraw consent and erase my data")
+    await admin.send("/audit")
+    text = admin.last_reply().text
+    assert "citizen: asked · №2026-000001" in text
+    assert "Aliya" not in text and "aliya_kz" not in text
+    assert "consent" not in text
+
+
+async def test_broadcasts_and_secretaries_are_named_in_the_log(admin, make_user, app):
+    saule = await invite(admin, make_user, "Saule")
+    async with app.sessionmaker() as session:
+        session.add(
+            AuditEntry(
+                at=app.clock.now(),
+                actor_id=saule.id,
+                council_id=1,
+                action="broadcast_created",
+                detail="42",
+            )
+        )
+        await session.commit()
+    await admin.send(f"/revoke {saule.id}")
+    await speaking(admin, "kk")
+    await admin.send("/audit")
+    lines = entries(admin.replies())
+    assert lines[0].endswith("Admin: хатшы шығарылды: Saule")
+    assert lines[1].endswith("Saule: хабарландыру құрылды · хабарландыру #42")
