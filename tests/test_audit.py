@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from db.models import AuditEntry
 from tests.chat import ChatUser, Reply
+from tests.conftest import ADMIN_ID
 from tests.flows import ATTEND, GROUP, ask, invite, new_event, said, snapshot, stored
 
 pytestmark = pytest.mark.usefixtures("fake_time")
@@ -375,8 +376,10 @@ async def test_a_withdrawn_consent_unnames_the_author_and_stays_out_of_the_log(
     assert "consent" not in text
 
 
-async def test_broadcasts_and_secretaries_are_named_in_the_log(admin, make_user, app):
+async def test_broadcasts_and_secretaries_are_named_in_the_log(admin, make_user, citizen, app):
     saule = await invite(admin, make_user, "Saule")
+    await ask(await citizen("en", "Aliya"))
+    [question] = await stored(app)
     async with app.sessionmaker() as session:
         session.add(
             AuditEntry(
@@ -387,10 +390,23 @@ async def test_broadcasts_and_secretaries_are_named_in_the_log(admin, make_user,
                 detail="42",
             )
         )
+        # Given to a secretary to hold: the detail is their id, the log says their name.
+        session.add(
+            AuditEntry(
+                at=app.clock.now(),
+                actor_id=ADMIN_ID,
+                council_id=1,
+                question_id=question.id,
+                action="assigned",
+                detail=str(saule.id),
+            )
+        )
         await session.commit()
+    await admin.send("/audit")
+    assert entries(admin.replies())[0].endswith("Admin: assigned · №2026-000001: Saule")
     await admin.send(f"/revoke {saule.id}")
     await speaking(admin, "kk")
     await admin.send("/audit")
     lines = entries(admin.replies())
     assert lines[0].endswith("Admin: хатшы шығарылды: Saule")
-    assert lines[1].endswith("Saule: хабарландыру құрылды · хабарландыру #42")
+    assert lines[2].endswith("Saule: хабарландыру құрылды · хабарландыру #42")

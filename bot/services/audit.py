@@ -31,8 +31,9 @@ _EVENT_DETAIL = re.compile(r"event (?P<id>[0-9]{1,18})(?:: (?P<rest>.*))?", re.D
 _DIGITS = re.compile(r"[0-9]+")
 # Entries whose actor is a citizen taking part in an event: shown as "citizen", never named.
 PARTICIPANT_ACTIONS = frozenset({"event_registered", "event_unregistered"})
-# Entries whose detail is the id of the secretary concerned: shown by name.
-PERSON_ACTIONS = frozenset({"secretary_added", "secretary_revoked"})
+# Entries whose detail is the id of the secretary concerned (the one added, removed or given
+# the question to hold): shown by name.
+PERSON_ACTIONS = frozenset({"secretary_added", "secretary_revoked", "assigned"})
 BROADCAST_ACTIONS = frozenset({"broadcast_created", "broadcast_cancelled", "broadcast_stopped"})
 
 
