@@ -410,3 +410,17 @@ async def test_broadcasts_and_secretaries_are_named_in_the_log(admin, make_user,
     lines = entries(admin.replies())
     assert lines[0].endswith("Admin: хатшы шығарылды: Saule")
     assert lines[2].endswith("Saule: хабарландыру құрылды · хабарландыру #42")
+
+
+async def test_a_file_beyond_its_limit_says_so(
+    admin, make_user, citizen, app, telegram, monkeypatch
+):
+    monkeypatch.setattr("handlers.audit.FILE_ROWS", 5)
+    saule = await two_questions(admin, make_user, citizen, "ru")
+    await saule.send("/audit")
+    await saule.press("📊 Файл XLSX")
+    [file] = telegram.sent(saule.id, "sendDocument")
+    assert file.method.caption == "Журнал действий: последние 5 из 8 записей."
+    rows = list(load_workbook(io.BytesIO(file.method.document.data)).active.values)[1:]
+    assert len(rows) == 5
+    assert rows[0][3] == "отвечен", "the newest"

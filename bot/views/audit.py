@@ -161,9 +161,11 @@ def audit_rows(log: AuditLog, language: str) -> list[list[object]]:
 
 def file_caption(log: AuditLog) -> str:
     if log.total > len(log.lines):
-        return _("Audit log: the latest {shown} of {total} entries.").format(
-            shown=len(log.lines), total=log.total
-        )
+        return ngettext(
+            "Audit log: the latest {shown} of {total} entry.",
+            "Audit log: the latest {shown} of {total} entries.",
+            log.total,
+        ).format(shown=len(log.lines), total=log.total)
     return ngettext("Audit log: {count} entry.", "Audit log: {count} entries.", log.total).format(
         count=log.total
     )
