@@ -37,6 +37,7 @@ STAFF_COMMANDS: list[tuple[str, str]] = [
     ("unban", N_("<ticket> — lift the ban")),
     ("export", N_("[YYYY-MM-DD YYYY-MM-DD] — questions as XLSX and CSV")),
     ("stats", N_("statistics")),
+    ("audit", N_("[<days> | <ticket>] — who did what and when (last 7 days), and as XLSX")),
     ("broadcast", N_("announce to subscribers, now or at a set time")),
     ("broadcasts", N_("broadcasts with their figures")),
     ("broadcast_cancel", N_("<id> — cancel a scheduled broadcast or stop a running one")),

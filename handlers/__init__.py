@@ -8,6 +8,7 @@ from aiogram.dispatcher.event.handler import CallableObject
 
 from handlers import (
     admin,
+    audit,
     broadcasts,
     common,
     errors,
@@ -39,7 +40,9 @@ def setup_routers() -> Router:
             start.create_router(),
             language.create_router(),
         ),
-        # Private chats and the bound staff groups.
+        # Private chats and the bound staff groups (audit first: staff's refusal for citizens
+        # covers /audit too).
+        audit.create_router(),
         staff.create_router(),
         # After staff: a secretary's reply to a card in a private chat is an answer.
         private_only("private.citizens", questions.create_router(), broadcasts.create_router()),

@@ -75,6 +75,7 @@ STAFF_COMMANDS = (
     "unban",
     "export",
     "stats",
+    "audit",
 )
 # Prompts after Answer / Reject remembered per person and chat; older ones are forgotten.
 MAX_PROMPTS = 10

@@ -20,6 +20,7 @@ STAFF_COMMANDS = [
     "/unban 1",
     "/export",
     "/stats",
+    "/audit",
 ]
 # Secretaries' and superadmins' other commands: private only, silent in any group.
 OTHER_COMMANDS = ["/councils", "/invite", "/secretaries", "/new_event", "/events_admin"]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.services.audit import AuditService
 from bot.services.broadcasts import BroadcastService, SubscriptionService
 from bot.services.councils import CouncilService
 from bot.services.events import EventService
@@ -51,3 +52,7 @@ class Services:
     @cached_property
     def users(self) -> UserService:
         return UserService(self.session)
+
+    @cached_property
+    def audit(self) -> AuditService:
+        return AuditService(self.session, self.settings, self.clock)

@@ -133,6 +133,13 @@ class CouncilRefusal(StrEnum):
     NOT_SECRETARY = "not_secretary"
 
 
+class AuditRefusal(StrEnum):
+    """A staff member reading the audit log (/audit)."""
+
+    BAD_DAYS = "bad_days"
+    BAD_ARGUMENT = "bad_argument"
+
+
 # Every enum of codes, for the catalog test and the views.
 REFUSAL_CODES: tuple[type[StrEnum], ...] = (
     QuestionRefusal,
@@ -141,4 +148,5 @@ REFUSAL_CODES: tuple[type[StrEnum], ...] = (
     EventAdminRefusal,
     BroadcastRefusal,
     CouncilRefusal,
+    AuditRefusal,
 )

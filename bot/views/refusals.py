@@ -9,6 +9,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.services.errors import (
+    AuditRefusal,
     BroadcastRefusal,
     CaseRefusal,
     CouncilRefusal,
@@ -207,6 +208,17 @@ COUNCILS: Mapping[CouncilRefusal, Any] = {
     CouncilRefusal.NOT_SECRETARY: __("This user is not a secretary of that council."),
 }
 
+AUDIT: Mapping[AuditRefusal, Any] = {
+    AuditRefusal.BAD_DAYS: __(
+        "Give the number of days from 1 to {maximum}. A ticket is written with № or its year: "
+        "№123 or 2026-123."
+    ),
+    AuditRefusal.BAD_ARGUMENT: __(
+        "Usage: /audit [<days> | <ticket>]: the last {days} days by default, at most "
+        "{maximum}; a ticket such as №123 or 2026-123."
+    ),
+}
+
 TABLES: Mapping[type[StrEnum], Mapping[Any, Any]] = {
     QuestionRefusal: QUESTIONS,
     CaseRefusal: CASEWORK,
@@ -214,6 +226,7 @@ TABLES: Mapping[type[StrEnum], Mapping[Any, Any]] = {
     EventAdminRefusal: EVENT_ADMIN,
     BroadcastRefusal: BROADCASTS,
     CouncilRefusal: COUNCILS,
+    AuditRefusal: AUDIT,
 }
 
 
