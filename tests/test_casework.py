@@ -1,16 +1,19 @@
 """Casework the way the law runs it: who holds a question (Take, /assign, the Assign button),
 inbox filters, and forwarding by competence (APC art. 76) to another council or outside."""
 
+import html
 import re
 
 import pytest
 
+from bot.commands import STAFF_COMMANDS as HELP_STAFF_COMMANDS
 from bot.i18n import format_day
 from bot.services.councils import Staff
 from bot.services.errors import CaseRefusal
 from bot.services.questions import QuestionError, QuestionService
 from bot.services.workdays import due_date
 from db.models import QuestionStatus
+from handlers.staff import STAFF_COMMANDS as ROUTED_STAFF_COMMANDS
 from tests.chat import ChatUser, Reply
 from tests.conftest import ADMIN_ID
 from tests.flows import ask, ask_in, invite, said, snapshot, stored
@@ -448,3 +451,15 @@ async def test_the_extend_button_asks_for_the_date_and_the_reason(
     assert "Себебі: Запрошены сведения у акимата" in alice.inbox()[-1].text
     await saule.send("/stats")
     assert "Срок ответа продлён ⏳: 1" in saule.last_reply().text
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+async def test_help_lists_every_staff_command_in_the_secretarys_language(secretary, app, language):
+    saule = await secretary(language)
+    await saule.send("/help")
+    text = "\n".join(reply.text for reply in saule.replies())
+    described = dict(HELP_STAFF_COMMANDS)
+    for command in ROUTED_STAFF_COMMANDS:
+        assert command in described, f"/{command} is routed but not in /help"
+        description = said(app, language, described[command])
+        assert f"/{command} {html.escape(description, quote=False)}" in text, (command, language)

@@ -42,6 +42,9 @@ COLUMNS = [
     "forwarded_from",
     # How many files (photos, documents) came with the answer.
     "answer_files",
+    # The citizen changed the text while it was new; the citizen's objection that reopened it.
+    "edited",
+    "objection",
 ]
 
 
@@ -76,6 +79,8 @@ def export_rows(export: Export, councils: dict[int, Council], language: str) -> 
                 question.forwarded_to or tickets.get(export.successors.get(question.id, 0), ""),
                 tickets.get(question.forwarded_from_id or 0, ""),
                 export.answer_files.get(question.id, 0),
+                _local(question.edited_at, tz),
+                question.objection or "",
             ]
         )
     return table
