@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # A reasoned extension may move the answer date to at most this many months after receipt.
     max_extension_months: int = Field(default=2, ge=1, le=12)
     digest_hour: int = Field(default=9, ge=0, le=23)
+    # The superadmins' weekly cross-council summary: the day (0 = Monday … 6 = Sunday) and hour,
+    # in TIMEZONE.
+    summary_weekday: int = Field(default=0, ge=0, le=6)
+    summary_hour: int = Field(default=9, ge=0, le=23)
 
     broadcast_rate: int = Field(default=25, ge=1, le=1000)
     broadcast_paid: bool = False

@@ -22,13 +22,9 @@ ROLE = sa.Enum("secretary", "chair", name="staffrole", native_enum=False, length
 
 def upgrade() -> None:
     with op.batch_alter_table("secretaries") as batch:
-        batch.add_column(
-            sa.Column("role", ROLE, nullable=False, server_default="secretary")
-        )
+        batch.add_column(sa.Column("role", ROLE, nullable=False, server_default="secretary"))
     with op.batch_alter_table("invites") as batch:
-        batch.add_column(
-            sa.Column("role", ROLE, nullable=False, server_default="secretary")
-        )
+        batch.add_column(sa.Column("role", ROLE, nullable=False, server_default="secretary"))
     op.create_table(
         "reports_sent",
         sa.Column("id", sa.Integer(), nullable=False),
