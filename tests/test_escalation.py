@@ -97,6 +97,11 @@ async def test_a_chair_invite_makes_a_chair_of_that_council(
     await saule.send(f"/start {payload}")
     assert saule.replies()[0].text.startswith("You are now the chair of Public council")
     assert await roles(app) == {aigerim.id: StaffRole.CHAIR, saule.id: StaffRole.CHAIR}
+    # And a secretary link makes a chair a secretary again.
+    await admin.send("/invite")
+    payload = re.search(r"start=(inv_[\w-]+)", admin.last_reply().text).group(1)
+    await saule.send(f"/start {payload}")
+    assert (await roles(app))[saule.id] == StaffRole.SECRETARY
 
     # Revoked like a secretary: no more commands.
     await admin.send(f"/revoke {aigerim.id}")
