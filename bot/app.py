@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.i18n import StoredLanguageMiddleware, create_i18n
 from bot.jobs.broadcaster import Broadcaster
 from bot.jobs.digest import DigestService
+from bot.jobs.escalation import EscalationJobs
 from bot.jobs.events import EventJobs
 from bot.metrics import watch_scheduler
 from bot.middlewares import (
@@ -77,6 +78,10 @@ class App:
     def digests(self) -> DigestService:
         return DigestService(self.sessionmaker, self.bot, self.i18n, self.settings, self.clock)
 
+    @property
+    def escalations(self) -> EscalationJobs:
+        return EscalationJobs(self.sessionmaker, self.bot, self.i18n, self.settings, self.clock)
+
     async def start(self, *, run_scheduler: bool = True) -> None:
         """Migrate, create the first council if there is none, publish the command menus and
         start the timers."""
@@ -97,6 +102,14 @@ class App:
                 minutes=1,
                 next_run_time=datetime.now(UTC),
                 id="digests",
+            )
+            # The chairs' daily digests and the superadmins' weekly summaries, the same way.
+            self.scheduler.add_job(
+                self.escalations.run,
+                "interval",
+                minutes=1,
+                next_run_time=datetime.now(UTC),
+                id="escalations",
             )
             # Due events are announced and due reminders made; then due broadcasts start, and
             # those a dead process left running resume.

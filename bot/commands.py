@@ -57,8 +57,8 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("topic_add", N_("<council> <kk> | <ru> | <en> — add a topic")),
     ("topic_rename", N_("<topic> <kk> | <ru> | <en> — rename a topic")),
     ("topic_hide", N_("<topic> — hide a topic; /topic_show brings it back")),
-    ("invite", N_("[council] — one-time link that makes a secretary")),
-    ("secretaries", N_("[council] — list secretaries")),
+    ("invite", N_("[council] [chair] — one-time link that makes a secretary or the chair")),
+    ("secretaries", N_("[council] — list secretaries and chairs")),
     ("revoke", N_("<user id> [council] — remove a secretary")),
     ("bind", N_("[council] — in a group: post new questions there")),
 ]

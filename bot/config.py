@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     # A citizen may object to an answer or a rejection (once) this many working days after it.
     objection_working_days: int = Field(default=10, ge=1, le=100)
     digest_hour: int = Field(default=9, ge=0, le=23)
+    # The superadmins' weekly cross-council summary: the day (0 = Monday … 6 = Sunday) and hour,
+    # in TIMEZONE.
+    summary_weekday: int = Field(default=0, ge=0, le=6)
+    summary_hour: int = Field(default=9, ge=0, le=23)
 
     broadcast_rate: int = Field(default=25, ge=1, le=1000)
     broadcast_paid: bool = False

@@ -74,7 +74,17 @@ class Topic(Base):
         return str(getattr(self, f"name_{language}", None) or self.name_ru)
 
 
+class StaffRole(enum.StrEnum):
+    """A member of a council's staff: a secretary, or its chair (a secretary who also gets the
+    daily escalation digest)."""
+
+    SECRETARY = "secretary"
+    CHAIR = "chair"
+
+
 class Secretary(Base):
+    """A member of a council's staff, in a role."""
+
     __tablename__ = "secretaries"
     __table_args__ = (UniqueConstraint("council_id", "user_id"),)
 
@@ -82,6 +92,11 @@ class Secretary(Base):
     council_id: Mapped[int] = mapped_column(ForeignKey("councils.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    role: Mapped[StaffRole] = mapped_column(
+        Enum(StaffRole, native_enum=False, length=16, values_callable=_values),
+        default=StaffRole.SECRETARY,
+        server_default=StaffRole.SECRETARY.value,
+    )
 
 
 class Invite(Base):
@@ -93,6 +108,12 @@ class Invite(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_by: Mapped[int | None] = mapped_column(BigInteger)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What whoever opens it becomes.
+    role: Mapped[StaffRole] = mapped_column(
+        Enum(StaffRole, native_enum=False, length=16, values_callable=_values),
+        default=StaffRole.SECRETARY,
+        server_default=StaffRole.SECRETARY.value,
+    )
 
 
 class Ban(Base):
@@ -262,6 +283,22 @@ class DigestSent(Base):
     council_id: Mapped[int] = mapped_column(ForeignKey("councils.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(BigInteger)
     day: Mapped[date] = mapped_column(Date)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReportSent(Base):
+    """One row per report, reader and period, claimed before the report is sent: a chair's
+    escalation digest (scope: the council, period: the day) or a superadmin's weekly summary
+    (scope: 0, all councils; period: the summary's day)."""
+
+    __tablename__ = "reports_sent"
+    __table_args__ = (UniqueConstraint("kind", "user_id", "scope", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # escalation | weekly
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    scope: Mapped[int] = mapped_column(Integer)
+    period: Mapped[date] = mapped_column(Date)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -15,7 +15,7 @@ from bot.services.container import Services
 from bot.services.councils import INVITE_PREFIX, CouncilError, parse_names
 from bot.services.errors import CouncilRefusal
 from bot.views.refusals import refusal
-from db.models import Council, User
+from db.models import Council, StaffRole, User
 from handlers.filters import PRIVATE, IsSuperadmin
 from handlers.menu import send_main_menu, show_picker
 from handlers.replies import send_lines
@@ -171,29 +171,43 @@ async def _set_hidden(
     await message.answer(text.format(id=topic.id))
 
 
+def role_name(role: StaffRole) -> str:
+    """A staff role in the reader's language."""
+    return _("chair") if role == StaffRole.CHAIR else _("secretary")
+
+
+def _split_role(args: str | None) -> tuple[str | None, StaffRole]:
+    """`[council id] [chair|secretary]`: the role word is last and optional (a secretary)."""
+    words = (args or "").split()
+    if words and words[-1].lower() in {role.value for role in StaffRole}:
+        return " ".join(words[:-1]) or None, StaffRole(words[-1].lower())
+    return args, StaffRole.SECRETARY
+
+
 async def invite(
     message: Message,
     command: CommandObject,
     services: Services,
     bot: Bot,
 ) -> None:
-    council = await _council_from(
-        message, services, command.args, _("Usage: /invite <council id>")
-    )
+    raw, role = _split_role(command.args)
+    council = await _council_from(message, services, raw, _("Usage: /invite <council id> [chair]"))
     if council is None:
         return
-    payload = await services.councils.create_invite(
-        council.id,
-        _actor(message),
-    )
+    payload = await services.councils.create_invite(council.id, _actor(message), role)
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={payload}"
-    await message.answer(
-        _(
+    if role == StaffRole.CHAIR:
+        text = _(
+            "A one-time link that makes whoever opens it the chair of {council}: a secretary "
+            "who also gets a daily list of overdue questions. Send it only to that person:\n{link}"
+        )
+    else:
+        text = _(
             "A one-time link that makes whoever opens it a secretary of {council}. "
             "Send it only to that person:\n{link}"
-        ).format(council=html.quote(council.name(_language())), link=link)
-    )
+        )
+    await message.answer(text.format(council=html.quote(council.name(_language())), link=link))
 
 
 async def list_secretaries(message: Message, command: CommandObject, services: Services) -> None:
@@ -202,13 +216,15 @@ async def list_secretaries(message: Message, command: CommandObject, services: S
     )
     if council is None:
         return
-    people = await services.councils.secretaries(council.id)
+    people = await services.councils.staff(council.id)
     lines = [_("Secretaries of {council}:").format(council=html.quote(council.name(_language())))]
     if not people:
         lines.append(_("none yet — send an /invite link"))
-    for person in people:
+    for person, role in people:
         username = f" @{html.quote(person.username)}" if person.username else ""
-        lines.append(f"• {html.quote(person.full_name)}{username} — id {person.id}")
+        lines.append(
+            f"• {html.quote(person.full_name)}{username} — id {person.id} — {role_name(role)}"
+        )
     lines.append(html.quote(_("To remove one: /revoke <user id> [council id]")))
     await send_lines(message.answer, lines)
 
@@ -259,18 +275,22 @@ async def accept_invite(
     caches: Caches,
 ) -> None:
     await state.clear()
-    council = await services.councils.accept_invite(
+    council, role = await services.councils.accept_invite(
         command.args or "",
         user,
         full_name=message.from_user.full_name if message.from_user else "",
         username=message.from_user.username if message.from_user else None,
     )
     caches.forget(user.id)  # known "not a secretary" until now, here and on other replicas
-    await message.answer(
-        _("You are now a secretary of {council}. Your commands: /help").format(
-            council=html.quote(council.name(_language()))
+    if role == StaffRole.CHAIR:
+        welcome = _(
+            "You are now the chair of {council}: you act as its secretaries do, and every "
+            "working day you get the list of its questions overdue or due within a working "
+            "day. Your commands: /help"
         )
-    )
+    else:
+        welcome = _("You are now a secretary of {council}. Your commands: /help")
+    await message.answer(welcome.format(council=html.quote(council.name(_language()))))
     if user.language is None:
         await show_picker(message, get_i18n())
     else:

@@ -10,7 +10,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.services.errors import CouncilRefusal, Refused
 from bot.services.transaction import transaction
-from db.models import AuditEntry, Council, Invite, Topic, User
+from db.models import AuditEntry, Council, Invite, StaffRole, Topic, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
 from db.repositories.users import UserRepository
@@ -133,6 +133,10 @@ class CouncilService:
     async def secretaries(self, council_id: int) -> list[User]:
         return await self.councils.secretaries(council_id)
 
+    async def staff(self, council_id: int) -> list[tuple[User, StaffRole]]:
+        """The council's staff with their roles (secretary, chair)."""
+        return await self.councils.staff(council_id)
+
     async def staff_of(self, user_id: int, secretaries: SecretaryIds | None = None) -> Staff:
         """What a user may do (see `staff_of`): with `secretaries`, a citizen costs no query."""
         return await staff_of(self.session, self.settings, user_id, secretaries)
@@ -209,7 +213,9 @@ class CouncilService:
         return topic
 
     @transaction
-    async def create_invite(self, council_id: int, actor_id: int) -> str:
+    async def create_invite(
+        self, council_id: int, actor_id: int, role: StaffRole = StaffRole.SECRETARY
+    ) -> str:
         await self.council(council_id)
         token = secrets.token_urlsafe(16)
         await self.councils.add_invite(
@@ -218,17 +224,19 @@ class CouncilService:
                 council_id=council_id,
                 created_by=actor_id,
                 created_at=self.clock.now(),
+                role=role,
             )
         )
-        await self._audit(actor_id, council_id, "invite_created", None)
+        await self._audit(actor_id, council_id, "invite_created", role.value)
         return f"{INVITE_PREFIX}{token}"
 
     @transaction
     async def accept_invite(
         self, payload: str, user: User, *, full_name: str, username: str | None
-    ) -> Council:
-        """Use a one-time invite: whoever opens it first becomes a secretary of its council.
-        A secretary's name is kept: the council's history says who did what."""
+    ) -> tuple[Council, StaffRole]:
+        """Use a one-time invite: whoever opens it first joins its council's staff in the
+        invite's role (a member already on the staff takes that role). A secretary's name is
+        kept: the council's history says who did what."""
         user_id = user.id
         invite = await self.councils.invite(payload.removeprefix(INVITE_PREFIX))
         if invite is None or invite.used_at is not None:
@@ -236,11 +244,16 @@ class CouncilService:
         invite.used_by = user_id
         invite.used_at = self.clock.now()
         council = await self.council(invite.council_id)
-        if not await self.councils.is_secretary(council.id, user_id):
-            await self.councils.add_secretary(council.id, user_id, self.clock.now())
+        role = StaffRole(invite.role)
+        member = await self.councils.membership(council.id, user_id)
+        if member is None:
+            await self.councils.add_secretary(council.id, user_id, self.clock.now(), role)
+        else:
+            member.role = role
         await UserRepository(self.session).remember_name(user, full_name, username)
-        await self._audit(user_id, council.id, "secretary_added", str(user_id))
-        return council
+        action = "chair_added" if role == StaffRole.CHAIR else "secretary_added"
+        await self._audit(user_id, council.id, action, str(user_id))
+        return council, role
 
     @transaction
     async def revoke(self, council_id: int, user_id: int, actor_id: int) -> None:

@@ -33,8 +33,9 @@ AUDIT_ACTIONS = {
     "topic_renamed": N_("topic renamed"),
     "topic_hidden": N_("topic hidden"),
     "topic_shown": N_("topic shown again"),
-    "invite_created": N_("secretary invitation made"),
+    "invite_created": N_("staff invitation made"),
     "secretary_added": N_("secretary added"),
+    "chair_added": N_("chair added"),
     "secretary_revoked": N_("secretary removed"),
     "staff_chat_bound": N_("staff group bound to the council"),
 }

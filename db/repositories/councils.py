@@ -4,7 +4,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import hold
-from db.models import Council, Invite, Secretary, Topic, User
+from db.models import Council, Invite, Secretary, StaffRole, Topic, User
 from db.repositories import affected
 
 
@@ -73,6 +73,32 @@ class CouncilRepository:
         )
         return list(await self.session.scalars(query))
 
+    async def staff(self, council_id: int) -> list[tuple[User, StaffRole]]:
+        """The council's staff with their roles, in the order they joined."""
+        query = (
+            select(User, Secretary.role)
+            .join(Secretary, Secretary.user_id == User.id)
+            .where(Secretary.council_id == council_id)
+            .order_by(Secretary.added_at)
+        )
+        return [(user, role) for user, role in (await self.session.execute(query)).all()]
+
+    async def chairs(self, council_id: int) -> list[User]:
+        query = (
+            select(User)
+            .join(Secretary, Secretary.user_id == User.id)
+            .where(Secretary.council_id == council_id, Secretary.role == StaffRole.CHAIR)
+            .order_by(Secretary.added_at)
+        )
+        return list(await self.session.scalars(query))
+
+    async def membership(self, council_id: int, user_id: int) -> Secretary | None:
+        return await self.session.scalar(
+            select(Secretary).where(
+                Secretary.council_id == council_id, Secretary.user_id == user_id
+            )
+        )
+
     async def is_secretary(self, council_id: int, user_id: int) -> bool:
         found = await self.session.scalar(
             select(Secretary.id).where(
@@ -81,8 +107,16 @@ class CouncilRepository:
         )
         return found is not None
 
-    async def add_secretary(self, council_id: int, user_id: int, now: datetime) -> None:
-        self.session.add(Secretary(council_id=council_id, user_id=user_id, added_at=now))
+    async def add_secretary(
+        self,
+        council_id: int,
+        user_id: int,
+        now: datetime,
+        role: StaffRole = StaffRole.SECRETARY,
+    ) -> None:
+        self.session.add(
+            Secretary(council_id=council_id, user_id=user_id, added_at=now, role=role)
+        )
         await self.session.flush()
 
     async def remove_secretary(self, council_id: int, user_id: int) -> bool:
