@@ -28,6 +28,7 @@ STAFF_COMMANDS: list[tuple[str, str]] = [
     ("reject", N_("<ticket> <reason> — reject")),
     ("extend", N_("<ticket> <date or +N> <reason> — extend the answer period, with a reason")),
     ("note", N_("<ticket> <text> — an internal note, seen only by the staff")),
+    ("find", N_("<words> — search questions, answers and notes")),
     ("ban", N_("<ticket> — bar the author from asking this council")),
     ("unban", N_("<ticket> — lift the ban")),
     ("export", N_("[YYYY-MM-DD YYYY-MM-DD] — questions as XLSX and CSV")),

@@ -49,6 +49,7 @@ from bot.views.notify import (
 )
 from bot.views.paging import page_buttons
 from bot.views.refusals import refusal
+from bot.views.search import search_view
 from db.models import Question, QuestionStatus, User
 from handlers.filters import PRIVATE, IsStaff
 from handlers.replies import send_lines, send_messages
@@ -62,6 +63,7 @@ STAFF_COMMANDS = (
     "reject",
     "extend",
     "note",
+    "find",
     "ban",
     "unban",
     "export",
@@ -439,6 +441,25 @@ async def note_command(
     )
 
 
+async def find_command(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    staff: Staff,
+    user: User | None = None,
+) -> None:
+    """/find <words>: the newest questions of one's councils whose text, answer or notes hold
+    every word; a button opens each."""
+    if not (command.args or "").strip():
+        await message.answer(html.quote(_("Usage: /find <words>")))
+        return
+    result = await services.questions.search(staff, command.args or "")
+    text, markup = search_view(
+        result, _language(user), lambda question: StaffView(question_id=question.id)
+    )
+    await message.answer(text, reply_markup=markup)
+
+
 async def export_command(
     message: Message,
     command: CommandObject,
@@ -721,6 +742,7 @@ def create_router() -> Router:
     message(status_command, Command("take", "answer", "reject"), anywhere)
     message(extend_command, Command("extend"), anywhere)
     message(note_command, Command("note"), anywhere)
+    message(find_command, Command("find"), anywhere)
     message(ban_command, Command("ban", "unban"), anywhere)
     message(export_command, Command("export"), anywhere)
     message(stats_command, Command("stats"), anywhere)

@@ -47,6 +47,7 @@ class CaseRefusal(StrEnum):
     EXTENSION_BAD_DATE = "extension_bad_date"
     EXTENSION_NOT_LATER = "extension_not_later"
     EXTENSION_TOO_LONG = "extension_too_long"
+    SEARCH_NO_WORDS = "search_no_words"
 
 
 class EventRefusal(StrEnum):

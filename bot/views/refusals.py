@@ -61,6 +61,9 @@ CASEWORK: Mapping[CaseRefusal, Any] = {
     CaseRefusal.EXTENSION_TOO_LONG: __(
         "An extension may reach at most {months} months after the question was received."
     ),
+    CaseRefusal.SEARCH_NO_WORDS: __(
+        "Nothing to search for: give at least one word of {minimum} or more letters or digits."
+    ),
 }
 
 EVENTS: Mapping[EventRefusal, Any] = {
