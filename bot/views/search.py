@@ -60,11 +60,8 @@ def snippet(text: str, words: Sequence[str]) -> str | None:
     first = finder.search(text)
     if first is None:
         return None
-    start = first.start()
-    if _utf16(text[: first.end()]) > SNIPPET - LEAD:
-        start = max(0, start - LEAD)
-    else:
-        start = 0
+    # From the beginning when the first word found shows there; else a little before it.
+    start = 0 if _utf16(text[: first.end()]) <= SNIPPET - LEAD else max(0, first.start() - LEAD)
     window, before, after = _window(text, start)
     parts, position = [], 0
     for found in finder.finditer(window):
@@ -87,7 +84,8 @@ def _excerpt(found: Found, words: Sequence[str]) -> str:
         return f"{label} {shown}"
     for note in found.notes:
         if (shown := snippet(note, words)) is not None:
-            return f"{_('Note:')} {shown}"
+            label = _("Note:")
+            return f"{label} {shown}"
     window, _before, after = _window(_SPACES.sub(" ", question.text).strip(), 0)
     return html.quote(window) + ("…" if after else "")
 

@@ -6,8 +6,8 @@ prefix: `жол` finds жол, жолдар, жолы."""
 from collections.abc import Sequence
 
 from sqlalchemy import Integer, Select, column, func, select, table, text
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditEntry, Question
 from db.search_index import SEARCH_TABLE
@@ -39,7 +39,7 @@ class SearchRepository:
     ) -> list[Question]:
         """Up to `limit` questions, newest first, whose text, answer and notes together hold
         every word (as a prefix); of these councils only, or of all when None."""
-        query: Select[tuple[Question]]
+        query: Select[Question]
         if self.session.get_bind().dialect.name == "postgresql":
             query = (
                 select(Question)

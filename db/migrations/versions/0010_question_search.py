@@ -70,7 +70,9 @@ SQLITE_UPGRADE = [
     + _SQLITE_REFRESH_NOTES.format(id="new.question_id")
     + " END",
     "CREATE TRIGGER question_search_note_delete AFTER DELETE ON audit_log "
-    "WHEN old.action = 'note' BEGIN " + _SQLITE_REFRESH_NOTES.format(id="old.question_id") + " END",
+    "WHEN old.action = 'note' BEGIN "
+    + _SQLITE_REFRESH_NOTES.format(id="old.question_id")
+    + " END",
 ]
 
 SQLITE_DOWNGRADE = [
