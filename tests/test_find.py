@@ -2,7 +2,9 @@
 Kazakh, Russian and English, through the database's full-text index (FTS5 on SQLite, tsvector
 on PostgreSQL), which the database keeps current on every write."""
 
+import asyncio
 import re
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -10,6 +12,7 @@ from sqlalchemy import text
 from bot.services.questions import MAX_NOTE, MAX_TEXT
 from bot.services.search import MAX_RESULTS, MAX_WORD, MAX_WORDS, search_words
 from bot.views import MESSAGE_LIMIT, visible_length
+from db.repositories import search as search_repository
 from tests.chat import ChatUser
 from tests.flows import GROUP, invite, said, stored
 
@@ -222,6 +225,7 @@ async def test_in_the_staff_group_find_keeps_to_its_council(admin, make_user, ci
         "\u200b\u200bалматы\u200b",
         "а л м",
         "😀 🇰🇿",
+        "²³ ½ жол",
     ],
 )
 async def test_search_syntax_is_only_text(admin, make_user, citizen, app, words):
@@ -352,3 +356,69 @@ async def test_the_widest_results_fit_one_message(secretary, citizen, app, setti
     assert saule.last_reply().text == said(
         app, language, "Nothing found for «{words}».", words=searched
     )
+
+
+# -- the index under concurrent writes, and both of PostgreSQL's ways --------------------------
+
+
+async def add_note(session, question_id: int, detail: str) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO audit_log (at, actor_id, council_id, question_id, action, detail) "
+            "VALUES (:at, NULL, 1, :question, 'note', :detail)"
+        ),
+        {"at": datetime(2026, 11, 23, tzinfo=UTC), "question": question_id, "detail": detail},
+    )
+
+
+async def test_two_notes_written_at_once_are_both_found(admin, make_user, citizen, app):
+    """Two transactions note the same question at once: the second waits for the first, and
+    the document holds both notes, whichever commits first."""
+    saule = await invite(admin, make_user, "Saule")
+    await three_questions(app, citizen)
+    [question, *_others] = await stored(app)
+    async with app.sessionmaker() as first, app.sessionmaker() as second:
+        await add_note(first, question.id, "alpha contractor")
+        waiting = asyncio.create_task(add_note(second, question.id, "bravo inspector"))
+        await asyncio.sleep(0.2)
+        await first.commit()
+        await waiting
+        await second.commit()
+    for word in ("alpha", "bravo"):
+        await saule.send(f"/find {word}")
+        assert tickets(saule.last_reply()) == ["№2026-000001"], word
+
+
+async def test_few_and_many_matches_find_the_same_newest(
+    admin, make_user, citizen, app, settings, monkeypatch
+):
+    """PostgreSQL takes few matches from the GIN index and walks newest first when there are
+    many (db/repositories/search.py): both ways give the same questions, in the same order."""
+    await admin.send("/council_add Ауыл кеңесі | Сельский совет | Village council")
+    settings.max_questions_per_day = settings.max_open_questions = 20
+    alice = await citizen("en")
+    for number in range(12):
+        council = "Public council" if number % 3 else "Village council"
+        await alice.send("/ask")
+        await alice.press(council)
+        await alice.press("Budget")
+        await alice.send(f"Street lights number {number} are broken again.")
+        await alice.press("Show my name")
+        if "I agree" in alice.last_reply().buttons:
+            await alice.press("I agree")
+        await alice.press("Send")
+    saule = await invite(admin, make_user, "Saule", council_id=1)
+
+    async def results() -> tuple[list[str], list[str]]:
+        await saule.send("/find street LIGHTS")
+        mine = tickets(saule.last_reply())
+        await admin.send("/find street lights")
+        return mine, tickets(admin.last_reply())
+
+    few = await results()
+    monkeypatch.setattr(search_repository, "PROBE", 3)
+    many = await results()
+    assert few == many
+    assert few[0] == ["№2026-0000" + f"{n:02d}" for n in (12, 11, 9, 8, 6, 5, 3, 2)]
+    assert few[1] == ["№2026-0000" + f"{n:02d}" for n in range(12, 2, -1)]
+    assert "more match" in admin.last_reply().text

@@ -109,13 +109,19 @@ POSTGRESQL_UPGRADE = [
     "INSERT INTO question_search (question_id, document) "
     "SELECT id, question_search_document(id) FROM questions",
     "CREATE INDEX ix_question_search_document ON question_search USING gin (document)",
+    # The document is read again after the row is locked: a statement of a plpgsql function
+    # sees what committed before it began, so two notes added at once to one question, in two
+    # transactions, are both in its document whichever commits first.
     """
     CREATE FUNCTION question_search_refresh(question integer) RETURNS void
-    LANGUAGE sql AS $$
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM 1 FROM question_search WHERE question_id = question FOR UPDATE;
         INSERT INTO question_search (question_id, document)
         SELECT question, question_search_document(question)
         WHERE EXISTS (SELECT 1 FROM questions WHERE id = question)
-        ON CONFLICT (question_id) DO UPDATE SET document = excluded.document
+        ON CONFLICT (question_id) DO UPDATE SET document = excluded.document;
+    END
     $$
     """,
     """
