@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup catalogs extract migrate lint format check-catalogs bench bench-inbound clean
+.PHONY: run test setup catalogs extract migrate lint format check-catalogs bench bench-inbound bench-find \
+	clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +56,11 @@ bench: setup
 # benchmark"). BENCH_ARGS=--quick for a smoke run; --postgres URL --redis URL for PostgreSQL.
 bench-inbound: setup
 	$(BIN)/python bench/inbound.py $(BENCH_ARGS)
+
+# The /find benchmark: search latency over 100 000 questions (see README "Search benchmark").
+# BENCH_ARGS=--quick for 10 000; --database postgresql+asyncpg://… for PostgreSQL.
+bench-find: setup
+	$(BIN)/python bench/find.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

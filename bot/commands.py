@@ -33,6 +33,7 @@ STAFF_COMMANDS: list[tuple[str, str]] = [
     ("forward", N_("<ticket> <council or body> | <reason> — forward by competence")),
     ("assign", N_("<ticket> <secretary> — give the question to a secretary to hold")),
     ("note", N_("<ticket> <text> — an internal note, seen only by the staff")),
+    ("find", N_("<words> — search questions, answers and notes")),
     ("ban", N_("<ticket> — bar the author from asking this council")),
     ("unban", N_("<ticket> — lift the ban")),
     ("export", N_("[YYYY-MM-DD YYYY-MM-DD] — questions as XLSX and CSV")),

@@ -56,6 +56,7 @@ from bot.views.notify import (
 )
 from bot.views.paging import page_buttons
 from bot.views.refusals import refusal
+from bot.views.search import search_view
 from db.models import Question, QuestionStatus, User
 from handlers.filters import PRIVATE, IsStaff, Sent, SentContent
 from handlers.replies import send_lines, send_messages
@@ -71,6 +72,7 @@ STAFF_COMMANDS = (
     "forward",
     "assign",
     "note",
+    "find",
     "ban",
     "unban",
     "export",
@@ -701,6 +703,25 @@ async def _list_councils(message: Message, services: Services, user: User | None
     await send_lines(message.answer, lines)
 
 
+async def find_command(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    staff: Staff,
+    user: User | None = None,
+) -> None:
+    """/find <words>: the newest questions of one's councils whose text, answer or notes hold
+    every word; a button opens each."""
+    if not (command.args or "").strip():
+        await message.answer(html.quote(_("Usage: /find <words>")))
+        return
+    result = await services.questions.search(staff, command.args or "")
+    text, markup = search_view(
+        result, _language(user), lambda question: StaffView(question_id=question.id)
+    )
+    await message.answer(text, reply_markup=markup)
+
+
 async def export_command(
     message: Message,
     command: CommandObject,
@@ -1047,6 +1068,7 @@ def create_router() -> Router:
     message(forward_command, Command("forward"), anywhere)
     message(assign_command, Command("assign"), anywhere)
     message(note_command, Command("note"), anywhere)
+    message(find_command, Command("find"), anywhere)
     message(ban_command, Command("ban", "unban"), anywhere)
     message(export_command, Command("export"), anywhere)
     message(stats_command, Command("stats"), anywhere)

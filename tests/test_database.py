@@ -16,13 +16,15 @@ from db.migrate import alembic_config, upgrade
 from db.models import Broadcast, BroadcastStatus, Council
 from db.repositories.broadcasts import BroadcastRepository
 from db.repositories.questions import QuestionRepository
+from db.search_index import include_name
 from tests.conftest import ADMIN_ID, TOKEN
 from tests.flows import add_subscribers
 
 
 async def test_migrations_build_exactly_the_models(app):
     def differences(connection):
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": include_name}
+        context = MigrationContext.configure(connection, opts=opts)
         return compare_metadata(context, Base.metadata)
 
     async with app.engine.connect() as connection:

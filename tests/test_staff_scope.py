@@ -16,6 +16,7 @@ STAFF_COMMANDS = [
     "/take 1",
     "/answer 1 An answer typed in the wrong chat.",
     "/reject 1 A reason typed in the wrong chat.",
+    "/find question",
     "/ban 1",
     "/unban 1",
     "/export",

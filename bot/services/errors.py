@@ -75,6 +75,7 @@ class CaseRefusal(StrEnum):
     FILES_ONLY_WITH_ANSWER = "files_only_with_answer"
     WITHDRAWN = "withdrawn"
     REOPENED = "reopened"
+    SEARCH_NO_WORDS = "search_no_words"
 
 
 class EventRefusal(StrEnum):

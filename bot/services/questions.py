@@ -19,6 +19,7 @@ from bot.numbers import parse_number
 from bot.services.councils import Staff, scope_of
 from bot.services.errors import CaseRefusal, QuestionRefusal, Refused
 from bot.services.paging import Page, page_of
+from bot.services.search import MAX_RESULTS, MIN_WORD, Found, SearchResult, search_words
 from bot.services.tickets import TicketRef
 from bot.services.transaction import transaction
 from bot.services.workdays import add_working_days, due_date
@@ -35,6 +36,7 @@ from db.models import (
 )
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
+from db.repositories.search import SearchRepository
 from db.repositories.users import UserRepository
 
 MIN_TEXT = 10
@@ -759,6 +761,20 @@ class QuestionService:
 
     async def history(self, question: Question) -> list[AuditEntry]:
         return await self.questions.history(question.id)
+
+    async def search(self, staff: Staff, text: str) -> SearchResult:
+        """/find: the newest questions of the staff member's councils (every council, for a
+        superadmin outside a staff group) whose text, answer and notes hold every word."""
+        words = search_words(text)
+        if not words:
+            raise QuestionError(CaseRefusal.SEARCH_NO_WORDS, minimum=MIN_WORD)
+        council_ids = None if staff.is_superadmin else set(staff.council_ids)
+        repository = SearchRepository(self.session)
+        questions = await repository.newest_matching(words, council_ids, MAX_RESULTS + 1)
+        shown = questions[:MAX_RESULTS]
+        notes = await repository.notes([question.id for question in shown])
+        found = [Found(question, notes.get(question.id, [])) for question in shown]
+        return SearchResult(words, found, more=len(questions) > MAX_RESULTS)
 
     async def inbox(
         self,

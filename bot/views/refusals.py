@@ -138,6 +138,9 @@ CASEWORK: Mapping[CaseRefusal, Any] = {
         "The citizen has objected to the answer: this question is open again. Take it into "
         "work, answer or reject it."
     ),
+    CaseRefusal.SEARCH_NO_WORDS: __(
+        "Nothing to search for: give at least one word of {minimum} or more letters or digits."
+    ),
 }
 
 EVENTS: Mapping[EventRefusal, Any] = {

@@ -11,6 +11,7 @@ from bot.config import DEFAULT_DATABASE_URL, normalize_database_url
 from db import models  # noqa: F401  (registers every table on the metadata)
 from db.base import Base, Id, UTCDateTime
 from db.engine import create_engine
+from db.search_index import include_name
 
 target_metadata = Base.metadata
 
@@ -31,6 +32,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
