@@ -36,10 +36,12 @@ from bot.services.questions import (
 )
 from bot.views import Plain, pack
 from bot.views.notify import (
+    CardContext,
     FollowUpAction,
     Notifier,
     RateAction,
     answer_keyboard,
+    forwarded_where,
     history_lines,
     send_files,
     status_name,
@@ -144,7 +146,18 @@ class QuestionTextStep(Step):
         captions = [part.caption for part in parts if part.caption]
         kept = list(turn.answers.get("attachments") or [])
         if attachments:
-            kept = [*kept, *attachments][:MAX_ATTACHMENTS]
+            if len(kept) + len(attachments) > MAX_ATTACHMENTS:
+                # Nothing is dropped without a word: these files are refused, those kept stay.
+                raise Again(
+                    ngettext(
+                        "A question can carry at most {maximum} files; {count} file is kept. "
+                        "Send fewer files, or write your question as text now.",
+                        "A question can carry at most {maximum} files; {count} files are kept. "
+                        "Send fewer files, or write your question as text now.",
+                        len(kept),
+                    ).format(maximum=MAX_ATTACHMENTS, count=len(kept))
+                )
+            kept = [*kept, *attachments]
             if not captions:
                 # A voice message or a video note has no caption: the text comes next.
                 turn.answers["attachments"] = kept
@@ -444,7 +457,22 @@ async def my_question(
         _("Council: {council}").format(council=html.quote(council.name(language))),
         _("Topic: {topic}").format(topic=html.quote(topic.name(language))),
         _("Status: {status}").format(status=status_name(question.status)),
-        _("Expected answer by: {day}").format(day=format_day(question.due_date, language)),
+    ]
+    if question.is_open:
+        parts.append(
+            _("Expected answer by: {day}").format(day=format_day(question.due_date, language))
+        )
+    if question.status == QuestionStatus.FORWARDED:
+        went = await service.successor(question)
+        context = CardContext(
+            council=council,
+            topic=topic,
+            successor=went.successor,
+            successor_council=went.council,
+        )
+        where = forwarded_where(question, context, language)
+        parts.append(_("Forwarded to: {where}").format(where=where))
+    parts += [
         "",
         Plain(question.text),
         "",

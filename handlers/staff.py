@@ -278,14 +278,18 @@ async def _inbox_only(services: Services, staff: Staff, args: str | None) -> str
         return ""
     if keyword in {"mine", "unassigned", "overdue"}:
         return {"mine": "mine", "unassigned": "free", "overdue": "late"}[keyword]
-    topics = await services.questions.topics_named(await services.questions.scope(staff), words)
-    # Page buttons carry the topics, within the 64 bytes of callback data.
+    scope = await services.questions.scope(staff)
+    # Page buttons carry one topic of each name (the same name in every council is meant),
+    # within the 64 bytes of callback data.
+    topics = await services.questions.topics_named(scope, words, one_per_name=True)
     if not topics or len(topics) > 5:
         return None
     return "t" + ",".join(str(topic_id) for topic_id in sorted(topics))
 
 
-def _inbox_filter(only: str, staff: Staff, today: date) -> InboxFilter:
+async def _inbox_filter(
+    services: Services, council_ids: set[int], only: str, staff: Staff, today: date
+) -> InboxFilter:
     if only == "mine":
         return InboxFilter(holder=staff.user_id)
     if only == "free":
@@ -293,8 +297,11 @@ def _inbox_filter(only: str, staff: Staff, today: date) -> InboxFilter:
     if only == "late":
         return InboxFilter(overdue_before=today)
     if only.startswith("t"):
-        ids = {parse_number(part) for part in only[1:].split(",")}
-        return InboxFilter(topic_ids=frozenset(i for i in ids if i is not None))
+        ids = {parse_number(part, maximum=2**31 - 1) for part in only[1:].split(",")[:5]}
+        named = await services.questions.topics_like(
+            council_ids, {topic_id for topic_id in ids if topic_id is not None}
+        )
+        return InboxFilter(topic_ids=named)
     return InboxFilter()
 
 
@@ -308,7 +315,8 @@ async def _inbox_page(
     service = services.questions
     council_ids = await service.scope(staff)
     today = services.clock.now().astimezone(services.settings.tz).date()
-    shown = await service.inbox(council_ids, page, PER_PAGE, _inbox_filter(only, staff, today))
+    only_these = await _inbox_filter(services, council_ids, only, staff, today)
+    shown = await service.inbox(council_ids, page, PER_PAGE, only_these)
     if shown.empty:
         return _("No open questions. 🎉"), None
     language = _language(user)
@@ -450,6 +458,11 @@ async def _act(
 
 def _confirmation(action: str, outcome: Outcome) -> str:
     """What the one who acted is told: saved, and whether the citizen got it."""
+    if outcome == Outcome.PARTIAL:
+        return _(
+            "The answer to {ticket} reached the citizen, but its files could not be delivered "
+            "now; they will see them in /my."
+        )
     if outcome == Outcome.DELIVERED:
         return {
             "take": _("{ticket} is taken into work; the citizen has been told."),
@@ -529,11 +542,17 @@ async def extend_command(
     if found is None:
         return
     question, rest = found
-    when, _sep, reason = rest.partition(" ")
+    when, reason = _date_and_reason(rest)
     if not reason.strip():
         await message.answer(html.quote(usage))
         return
     await _extend(message.answer, services, notifier, question, staff, when, reason)
+
+
+def _date_and_reason(text: str) -> tuple[str, str]:
+    """The new date and the reason, split at the first space or line break."""
+    parts = text.split(maxsplit=1)
+    return (parts[0] if parts else ""), (parts[1] if len(parts) > 1 else "")
 
 
 async def _extend(
@@ -612,10 +631,11 @@ async def _assign(
     staff: Staff,
     assignee: User,
     user: User | None,
+    seen_holder: tuple[int | None] | None = None,
 ) -> None:
     """Assign, tell the assignee (unless it is oneself), refresh the cards, and tell the one who
     acted whether the assignee got word."""
-    await services.questions.assign(question, staff, assignee.id)
+    await services.questions.assign(question, staff, assignee.id, seen_holder)
     name = html.quote(assignee.full_name)
     if assignee.id == staff.user_id:
         text = _("You now hold {ticket}.")
@@ -884,7 +904,8 @@ async def assignee_picked(
     question = await services.questions.open_for(callback_data.question_id, staff)
     assignee = await services.questions.secretary_of(question, callback_data.user_id)
     await query.answer()
-    await _assign(_reply_in_chat(query), services, notifier, question, staff, assignee, user)
+    seen = (callback_data.holder or None,)
+    await _assign(_reply_in_chat(query), services, notifier, question, staff, assignee, user, seen)
 
 
 def _reply_in_chat(query: CallbackQuery) -> Any:
@@ -958,7 +979,7 @@ async def _act_on_prompt(
         await message.reply(refusal(error))
         return
     if prompt.action == CardCommand.EXTEND:
-        when, _sep, reason = sent.text.strip().partition(" ")
+        when, reason = _date_and_reason(sent.text)
         if not reason.strip():
             raise QuestionError(CaseRefusal.EXTENSION_NO_REASON)
         await _extend(message.reply, services, notifier, question, staff, when, reason)
@@ -1099,7 +1120,8 @@ def create_router() -> Router:
     # handlers run before its sub-routers', so the refusal is a sub-router after `staff`.)
     others = Router(name=f"{__name__}.others")
     others.callback_query.register(card_for_outsiders, CardAction.filter(), anywhere)
-    others.callback_query.register(card_for_outsiders, AssignTo.filter(), anywhere)
+    for staff_button in (AssignTo, StaffView, InboxPage, FilteredInboxPage):
+        others.callback_query.register(card_for_outsiders, staff_button.filter(), anywhere)
     others.message.register(staff_only, Command(*STAFF_COMMANDS), private, anywhere)
     router.include_routers(staff, others)
     return router

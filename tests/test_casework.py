@@ -121,7 +121,7 @@ async def test_assign_refuses_anyone_but_a_secretary_of_that_council(
         "Usage: /assign &lt;ticket&gt; &lt;@username, id or name of a secretary&gt;"
     )
     # A forged button naming someone who is not a secretary of the council.
-    await saule.press_data(f"asg:1:{berik.id}")
+    await saule.press_data(f"asg:1:{berik.id}:0")
     assert saule.alerts() == [refused]
     # Berik, of another council, cannot assign this council's question at all.
     await berik.send(f"/assign 1 {saule.id}")
@@ -129,7 +129,7 @@ async def test_assign_refuses_anyone_but_a_secretary_of_that_council(
     # A citizen is told the command is not theirs, in their language; a forged button too.
     await alice.send("/assign 1 Saule")
     assert alice.last_reply().text == "Эта команда только для секретарей совета."
-    await alice.press_data(f"asg:1:{saule.id}")
+    await alice.press_data(f"asg:1:{saule.id}:0")
     assert alice.alerts() == [said(app, "ru", "Only the council's secretaries can do this.")]
     [question] = await stored(app)
     assert question.assigned_to == saule.id
@@ -392,12 +392,13 @@ async def test_files_that_cannot_be_an_answer_change_nothing(
     assert await snapshot(app) == before
     assert not telegram.sent(alice.id, "sendPhoto")
 
-    # When the files cannot be delivered, the secretary is told the truth.
+    # When the files cannot be delivered, the secretary is told the truth: the text arrived,
+    # the files did not.
     telegram.fail("sendPhoto", chat_id=alice.id, status=502)
     await saule.send_photo("Answered, with a photo of the repaired road.")
     assert told(saule) == (
-        "The answer to №2026-000001 is saved, but could not be delivered to the citizen now; "
-        "they will see it in /my."
+        "The answer to №2026-000001 reached the citizen, but its files could not be delivered "
+        "now; they will see them in /my."
     )
     await alice.send("/my")
     await alice.press(alice.last_reply().buttons[0])
@@ -463,3 +464,123 @@ async def test_help_lists_every_staff_command_in_the_secretarys_language(secreta
         assert command in described, f"/{command} is routed but not in /help"
         description = said(app, language, described[command])
         assert f"/{command} {html.escape(description, quote=False)}" in text, (command, language)
+
+
+# -- who holds it: the first writer wins, names are told apart, a secretary who leaves ------
+
+
+async def test_take_and_a_stale_assign_list_never_take_a_question_from_its_holder(
+    admin, make_user, citizen, app
+):
+    saule = await invite(admin, make_user, "Saule")
+    berik = await invite(admin, make_user, "Berik")
+    dana = await invite(admin, make_user, "Dana")
+    alice = await citizen("en")
+    await ask(alice)
+    await saule.send("/assign 1 Berik")
+    await saule.press("Take", card(saule))
+    assert saule.last_reply().text == (
+        "Berik holds this question now. To give it to someone else, use /assign."
+    )
+    [question] = await stored(app)
+    assert (question.status, question.assigned_to) == (QuestionStatus.NEW, berik.id)
+
+    # Saule opens the list while Berik holds it; Berik hands it to Dana; Saule's list is stale.
+    await saule.press("Assign", card(saule))
+    stale = saule.last_reply()
+    await berik.send("/assign 1 Dana")
+    await saule.press("Saule", stale)
+    assert told(saule) == "Dana holds this question now. To give it to someone else, use /assign."
+    [question] = await stored(app)
+    assert question.assigned_to == dana.id
+    # A fresh list works.
+    await saule.press("Assign", card(saule))
+    await saule.press("Saule")
+    assert told(saule) == "You now hold №2026-000001."
+
+
+async def test_two_secretaries_of_one_name_are_told_apart(admin, make_user, citizen, app):
+    first = await invite(admin, make_user, "Aigerim")
+    second = await invite(admin, make_user, "Aigerim")
+    alice = await citizen("en")
+    await ask(alice)
+    await first.send("/assign 1 Aigerim")
+    assert first.last_reply().text == (
+        "Several secretaries of this council have this name: write their @username or Telegram "
+        "id, or use the Assign button on the card."
+    )
+    await first.press("Assign", card(first))
+    assert first.last_reply().buttons == [f"Aigerim ({first.id})", f"Aigerim ({second.id})"]
+    await first.press(f"Aigerim ({second.id})")
+    [question] = await stored(app)
+    assert question.assigned_to == second.id
+
+
+async def test_a_secretary_who_leaves_holds_nothing_and_gets_no_more_card_updates(
+    admin, make_user, citizen, app, telegram
+):
+    saule = await invite(admin, make_user, "Saule")
+    berik = await invite(admin, make_user, "Berik")
+    alice = await citizen("en")
+    await ask(alice)
+    await saule.send("/assign 1 Berik")
+    berik_cards = [reply.text for reply in berik.inbox() if "📨" in reply.text]
+    await admin.send(f"/revoke {berik.id}")
+    [question] = await stored(app)
+    assert question.assigned_to is None
+    await saule.send("/inbox unassigned")
+    assert saule.last_reply().buttons[0].startswith("🧭 №2026-000001")
+    await saule.send("/q 1")
+    assert history_of(saule.replies()[0].text)[-1] == (
+        "no longer held: the secretary left the council (Admin) → Berik"
+    )
+    await saule.send("/answer 1 The road is repaired in May.")
+    assert [reply.text for reply in berik.inbox() if "📨" in reply.text] == berik_cards, (
+        "his cards are no longer redrawn with the citizen's question"
+    )
+
+
+async def test_a_superadmin_filters_the_inbox_by_a_topic_that_every_council_has(
+    admin, citizen, app
+):
+    for number in range(2, 8):
+        await add_council(admin, f"Кеңес {number} | Совет {number} | Council {number}")
+    alice = await citizen("en")
+    await alice.send("/ask")
+    await alice.press("Council 7")
+    await alice.press("Roads and transport")
+    await alice.send("When will the road to the school be repaired?")
+    await alice.press("Show my name")
+    await alice.press("I agree")
+    await alice.press("Send")
+    await admin.send("/inbox roads")
+    assert admin.last_reply().text.startswith("Open questions: 1,")
+
+
+async def test_more_than_ten_files_with_a_question_are_refused_not_dropped(citizen, app):
+    alice = await citizen("ru", "Алия")
+    await alice.send("/ask")
+    await alice.press(alice.last_reply().buttons[0])
+    await alice.send_photo()
+    await alice.send_album(10, caption="Фото ямы на дороге к школе, десять штук.")
+    assert alice.last_reply().text == (
+        "К вопросу можно приложить не более 10 файлов; сохранён 1 файл. Отправьте меньше "
+        "файлов или напишите вопрос текстом."
+    )
+
+
+async def test_a_reopened_question_can_be_extended_from_the_objection(
+    admin, make_user, citizen, app, clock
+):
+    saule = await invite(admin, make_user, "Saule")
+    alice = await citizen("en")
+    await ask(alice)
+    clock.advance(days=55)
+    await saule.send("/answer 1 The repair starts in May.")
+    clock.advance(days=1)
+    await alice.press("❗ I do not agree", alice.inbox()[-1])
+    await alice.send("The road is still broken, nothing was repaired at all.")
+    [question] = await stored(app)
+    assert question.status == QuestionStatus.REOPENED
+    await saule.send("/extend 1 +5\nA survey of the road is ordered")
+    assert told(saule).startswith("№2026-000001 is now due")

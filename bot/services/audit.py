@@ -33,7 +33,9 @@ _DIGITS = re.compile(r"[0-9]+")
 PARTICIPANT_ACTIONS = frozenset({"event_registered", "event_unregistered"})
 # Entries whose detail is the id of the secretary concerned (the one added, removed or given
 # the question to hold): shown by name.
-PERSON_ACTIONS = frozenset({"secretary_added", "chair_added", "secretary_revoked", "assigned"})
+PERSON_ACTIONS = frozenset(
+    {"secretary_added", "chair_added", "secretary_revoked", "assigned", "released"}
+)
 BROADCAST_ACTIONS = frozenset({"broadcast_created", "broadcast_cancelled", "broadcast_stopped"})
 
 

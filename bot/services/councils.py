@@ -261,6 +261,21 @@ class CouncilService:
         if not await self.councils.remove_secretary(council_id, user_id):
             raise CouncilError(CouncilRefusal.NOT_SECRETARY)
         await self._audit(actor_id, council_id, "secretary_revoked", str(user_id))
+        # What they held is held by nobody now, and the cards in their private chat are no
+        # longer kept current: the council's questions stop reaching them.
+        questions = QuestionRepository(self.session)
+        for question in await questions.release(council_id, user_id):
+            await questions.audit(
+                AuditEntry(
+                    at=self.clock.now(),
+                    actor_id=actor_id,
+                    council_id=council_id,
+                    question_id=question.id,
+                    action="released",
+                    detail=str(user_id),
+                )
+            )
+        await questions.forget_cards_in(council_id, user_id)
 
     @transaction
     async def bind(self, council_id: int, chat_id: int, actor_id: int) -> Council:

@@ -73,6 +73,8 @@ class CaseRefusal(StrEnum):
     TOO_MANY_FILES = "too_many_files"
     FILES_WITHOUT_TEXT = "files_without_text"
     FILES_ONLY_WITH_ANSWER = "files_only_with_answer"
+    HELD_BY_ANOTHER = "held_by_another"
+    SECRETARY_AMBIGUOUS = "secretary_ambiguous"
     WITHDRAWN = "withdrawn"
     REOPENED = "reopened"
     SEARCH_NO_WORDS = "search_no_words"

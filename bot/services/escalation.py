@@ -38,6 +38,8 @@ class Escalated:
     ticket: str
     due_date: date
     holder: str | None  # the holder's name; None when nobody holds it
+    # The answer period was extended (APC art. 76).
+    extended: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,9 @@ class EscalationService:
             if held is not None:
                 holder = holders.get(held)
                 name = holder.full_name if holder and holder.full_name else f"id {held}"
-            return Escalated(question.ticket, question.due_date, name)
+            return Escalated(
+                question.ticket, question.due_date, name, question.extended_at is not None
+            )
 
         return Escalation(
             overdue=[escalated(q) for q in questions if q.due_date < today],

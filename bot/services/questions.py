@@ -460,7 +460,9 @@ class QuestionService:
         people |= {
             int(entry.detail)
             for entry in entries
-            if entry.action == "assigned" and entry.detail and entry.detail.isdecimal()
+            if entry.action in ("assigned", "released")
+            and entry.detail
+            and entry.detail.isdecimal()
         }
         if question.assigned_to is not None:
             people.add(question.assigned_to)
@@ -521,21 +523,29 @@ class QuestionService:
             "assigned_to": staff.user_id,
             "assigned_at": now,
         }
-        await self._transition(question, staff, TAKEABLE_STATUSES, values, "taken", None)
+        # Nobody else may hold it: a question assigned to another is theirs until /assign.
+        held_by = (None, staff.user_id)
+        await self._transition(
+            question, staff, TAKEABLE_STATUSES, values, "taken", None, held_by=held_by
+        )
         return question
 
     async def assignee(self, question: Question, who: str) -> User:
         """The secretary of the question's council meant by `who`: @username, Telegram id, or
-        their name (whole, any case)."""
-        who = who.strip()
+        their name (whole, any case); two of the same name must be told apart by the others."""
+        who = " ".join(who.split())
         wanted = who.removeprefix("@").casefold()
-        for secretary in await CouncilRepository(self.session).secretaries(question.council_id):
-            if (
-                str(secretary.id) == who
-                or (who.startswith("@") and (secretary.username or "").casefold() == wanted)
-                or (secretary.full_name or "").casefold() == who.casefold()
+        secretaries = await CouncilRepository(self.session).secretaries(question.council_id)
+        for secretary in secretaries:
+            if str(secretary.id) == who or (
+                who.startswith("@") and (secretary.username or "").casefold() == wanted
             ):
                 return secretary
+        named = [s for s in secretaries if " ".join(s.full_name.split()).casefold() == wanted]
+        if len(named) > 1:
+            raise QuestionError(CaseRefusal.SECRETARY_AMBIGUOUS)
+        if named:
+            return named[0]
         raise QuestionError(CaseRefusal.NOT_A_SECRETARY)
 
     async def secretary_of(self, question: Question, user_id: int) -> User:
@@ -546,8 +556,16 @@ class QuestionService:
         raise QuestionError(CaseRefusal.NOT_A_SECRETARY)
 
     @transaction
-    async def assign(self, question: Question, staff: Staff, assignee_id: int) -> Question:
-        """Give an open question to a secretary of its council to hold."""
+    async def assign(
+        self,
+        question: Question,
+        staff: Staff,
+        assignee_id: int,
+        seen_holder: Sequence[int | None] | None = None,
+    ) -> Question:
+        """Give an open question to a secretary of its council to hold. `seen_holder` is who
+        held it when the one acting looked (an Assign list shows that; by default, as read
+        now); if that has changed meanwhile, nothing changes and they are told who holds it."""
         self.check_scope(question, staff)
         if not await CouncilRepository(self.session).is_secretary(
             question.council_id, assignee_id
@@ -555,9 +573,16 @@ class QuestionService:
             raise QuestionError(CaseRefusal.NOT_A_SECRETARY)
         if question.assigned_to == assignee_id:
             raise QuestionError(CaseRefusal.ALREADY_ASSIGNED)
+        expected = seen_holder if seen_holder is not None else (question.assigned_to,)
         values = {"assigned_to": assignee_id, "assigned_at": self.clock.now()}
         await self._transition(
-            question, staff, OPEN_STATUSES, values, "assigned", str(assignee_id)
+            question,
+            staff,
+            OPEN_STATUSES,
+            values,
+            "assigned",
+            str(assignee_id),
+            held_by=expected,
         )
         return question
 
@@ -743,7 +768,11 @@ class QuestionService:
         if new_due <= question.due_date:
             raise QuestionError(CaseRefusal.EXTENSION_NOT_LATER)
         months = self.settings.max_extension_months
-        received = question.created_at.astimezone(self.settings.tz).date()
+        # Counted from receipt, or, once the citizen objected, from the objection (the question
+        # is considered again from then).
+        council = await CouncilRepository(self.session).get(question.council_id)
+        tz = ZoneInfo(council.timezone) if council else self.settings.tz
+        received = (question.objected_at or question.created_at).astimezone(tz).date()
         if new_due > received + relativedelta(months=months):
             raise QuestionError(CaseRefusal.EXTENSION_TOO_LONG, months=months)
         reason = check_answer(reason, minimum=3, maximum=MAX_NOTE)
@@ -790,18 +819,33 @@ class QuestionService:
             total, page, per_page, partial(self.questions.open_for, council_ids, only)
         )
 
-    async def topics_named(self, council_ids: set[int], words: str) -> frozenset[int]:
-        """The topics of these councils whose name, in any language, contains `words`."""
+    async def topics_named(
+        self, council_ids: set[int], words: str, *, one_per_name: bool = False
+    ) -> frozenset[int]:
+        """The topics of these councils whose name, in any language, contains `words` (with
+        `one_per_name`, one topic for each name found)."""
         wanted = " ".join(words.split()).casefold()
-        found = set()
-        for council_id in council_ids:
-            for topic in await CouncilRepository(self.session).topics(
-                council_id, include_hidden=True
-            ):
-                names = (topic.name_kk, topic.name_ru, topic.name_en)
-                if any(wanted in name.casefold() for name in names):
-                    found.add(topic.id)
-        return frozenset(found)
+        found: dict[str, int] = {}
+        for topic in await self._topics_of(council_ids):
+            names = (topic.name_kk, topic.name_ru, topic.name_en)
+            if any(wanted in name.casefold() for name in names):
+                found.setdefault(
+                    topic.name_en.casefold() if one_per_name else str(topic.id), topic.id
+                )
+        return frozenset(found.values())
+
+    async def topics_like(self, council_ids: set[int], topic_ids: set[int]) -> frozenset[int]:
+        """The topics of these councils named as one of `topic_ids` is (in English)."""
+        topics = await self._topics_of(council_ids)
+        names = {topic.name_en.casefold() for topic in topics if topic.id in topic_ids}
+        return frozenset(topic.id for topic in topics if topic.name_en.casefold() in names)
+
+    async def _topics_of(self, council_ids: set[int]) -> list[Topic]:
+        councils = CouncilRepository(self.session)
+        topics: list[Topic] = []
+        for council_id in sorted(council_ids):
+            topics += await councils.topics(council_id, include_hidden=True)
+        return topics
 
     def in_competence_window(self, question: Question, today: date) -> bool:
         """Within the first working days after receipt, when the law asks the council to
@@ -836,11 +880,17 @@ class QuestionService:
         values: dict[str, object],
         action: str,
         detail: str | None,
+        *,
+        held_by: Sequence[int | None] | None = None,
     ) -> None:
         self.check_scope(question, staff)
-        if not await self.questions.transition(question.id, allowed, values):
+        if not await self.questions.transition(question.id, allowed, values, held_by):
             current = await self.questions.get(question.id)
             assert current is not None
+            if current.status in allowed and current.assigned_to is not None:
+                holder = await UserRepository(self.session).get(current.assigned_to)
+                name = holder.full_name if holder else str(current.assigned_to)
+                raise QuestionError(CaseRefusal.HELD_BY_ANOTHER, name=name)
             raise QuestionError(status_refusal(current.status))
         await self.questions.get(question.id)
         await self._audit(question, staff.user_id, action, detail)

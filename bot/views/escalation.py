@@ -35,7 +35,9 @@ def escalation_lines(council: Council, escalation: Escalation, language: str) ->
 
 def _line(question: Escalated, language: str) -> str:
     holder = html.quote(question.holder) if question.holder else _("unassigned")
-    return f"• {question.ticket} — {format_day(question.due_date, language)} — {holder}"
+    extended = " ⏳" if question.extended else ""
+    day = format_day(question.due_date, language)
+    return f"• {question.ticket} — {day}{extended} — {holder}"
 
 
 def summary_lines(weeks: list[CouncilWeek], first: date, last: date, language: str) -> list[str]:

@@ -81,6 +81,7 @@ HISTORY_ACTIONS = {
     "note": N_("internal note"),
     "extended": N_("answer period extended"),
     "assigned": N_("assigned"),
+    "released": N_("no longer held: the secretary left the council"),
     "forwarded": N_("forwarded by competence"),
     "forwarded_in": N_("received by forwarding"),
     "withdrawn": N_("withdrawn by the citizen"),
@@ -116,6 +117,8 @@ class Outcome(enum.Enum):
     BLOCKED = "blocked"
     # A 5xx, a timeout, a 429 or anything else: not delivered now.
     FAILED = "failed"
+    # The text arrived, but not (all of) the files under it.
+    PARTIAL = "partial"
 
 
 class CardCommand(enum.StrEnum):
@@ -132,10 +135,12 @@ class CardAction(CallbackData, prefix="card"):
 
 
 class AssignTo(CallbackData, prefix="asg"):
-    """One secretary in the list the card's Assign button opens."""
+    """One secretary in the list the card's Assign button opens, and who held the question
+    when the list was made (0: nobody), so a stale list cannot undo a newer change."""
 
     question_id: CallbackId
     user_id: CallbackId
+    holder: CallbackId = 0
 
 
 @dataclass(frozen=True)
@@ -226,11 +231,19 @@ def card_keyboard(question: Question) -> InlineKeyboardMarkup | None:
 def assign_keyboard(question: Question, secretaries: list[User]) -> InlineKeyboardMarkup:
     """The council's secretaries, one button each; the one who holds it is marked."""
     builder = InlineKeyboardBuilder()
-    for secretary in secretaries:
+    labels = [short_name(secretary) for secretary in secretaries]
+    for secretary, label in zip(secretaries, labels, strict=True):
         mark = "📌 " if secretary.id == question.assigned_to else ""
+        if labels.count(label) > 1:
+            # Two of the same name are told apart.
+            label += f" (@{secretary.username})" if secretary.username else f" ({secretary.id})"
         builder.button(
-            text=mark + short_name(secretary),
-            callback_data=AssignTo(question_id=question.id, user_id=secretary.id),
+            text=mark + label,
+            callback_data=AssignTo(
+                question_id=question.id,
+                user_id=secretary.id,
+                holder=question.assigned_to or 0,
+            ),
         )
     builder.adjust(2)
     return builder.as_markup()
@@ -422,7 +435,7 @@ def history_lines(
                 line += " ({})".format(_("citizen"))
             else:
                 line += f" ({html.quote(names.get(entry.actor_id, str(entry.actor_id)))})"
-        if entry.action == "assigned" and names is not None and entry.detail:
+        if entry.action in ("assigned", "released") and names is not None and entry.detail:
             assignee = int(entry.detail) if entry.detail.isdecimal() else None
             line += " → " + html.quote(names.get(assignee or 0, entry.detail))
         details = STAFF_DETAIL_ACTIONS if names is not None else CITIZEN_DETAIL_ACTIONS
@@ -768,7 +781,7 @@ class Notifier:
         if files:
             caption = _("Files with the answer to {ticket}").format(ticket=question.ticket)
             if not await send_files(self.bot, citizen.id, files, caption, message.message_id):
-                return Outcome.FAILED
+                return Outcome.PARTIAL
         return Outcome.DELIVERED
 
     async def _send(

@@ -129,6 +129,13 @@ CASEWORK: Mapping[CaseRefusal, Any] = {
     CaseRefusal.FILES_ONLY_WITH_ANSWER: __(
         "Only an answer can carry files; send the reason as text."
     ),
+    CaseRefusal.HELD_BY_ANOTHER: __(
+        "{name} holds this question now. To give it to someone else, use /assign."
+    ),
+    CaseRefusal.SECRETARY_AMBIGUOUS: __(
+        "Several secretaries of this council have this name: write their @username or Telegram "
+        "id, or use the Assign button on the card."
+    ),
     CaseRefusal.FORWARD_NO_COUNCIL: __(
         "There is no council number {number}. To send the question outside the bot, write the "
         "body's name in words."

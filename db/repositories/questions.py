@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -185,15 +185,52 @@ class QuestionRepository:
         question_id: int,
         allowed: Sequence[QuestionStatus],
         values: dict[str, Any],
+        held_by: Sequence[int | None] | None = None,
     ) -> bool:
-        """Change a question only if it is still in an allowed status: the first writer wins."""
+        """Change a question only if it is still in an allowed status (and, with `held_by`,
+        still held by one of these, None for nobody): the first writer wins."""
+        query = update(Question).where(Question.id == question_id, Question.status.in_(allowed))
+        if held_by is not None:
+            ids = [holder for holder in held_by if holder is not None]
+            holders = [Question.assigned_to.in_(ids)] if ids else []
+            if None in held_by:
+                holders.append(Question.assigned_to.is_(None))
+            query = query.where(or_(*holders))
         result = await self.session.execute(
-            update(Question)
-            .where(Question.id == question_id, Question.status.in_(allowed))
-            .values(**values)
-            .execution_options(synchronize_session=False)
+            query.values(**values).execution_options(synchronize_session=False)
         )
         return bool(affected(result))
+
+    async def release(self, council_id: int, user_id: int) -> list[Question]:
+        """The council's open questions this secretary held, now held by nobody."""
+        held = list(
+            await self.session.scalars(
+                select(Question).where(
+                    Question.council_id == council_id,
+                    Question.assigned_to == user_id,
+                    Question.status.in_(OPEN_STATUSES),
+                )
+            )
+        )
+        if held:
+            await self.session.execute(
+                update(Question)
+                .where(Question.id.in_([question.id for question in held]))
+                .values(assigned_to=None, assigned_at=None)
+                .execution_options(synchronize_session=False)
+            )
+        return held
+
+    async def forget_cards_in(self, council_id: int, chat_id: int) -> None:
+        """Stop keeping this council's cards in a private chat current (its secretary left)."""
+        await self.session.execute(
+            delete(QuestionCard).where(
+                QuestionCard.chat_id == chat_id,
+                QuestionCard.question_id.in_(
+                    select(Question.id).where(Question.council_id == council_id)
+                ),
+            )
+        )
 
     async def rate(self, question_id: int, rating: int, now: datetime) -> bool:
         result = await self.session.execute(
