@@ -450,7 +450,8 @@ async def _act(
     except QuestionError as error:
         await reply(refusal(error))
         return False
-    outcome = await notifier.tell_citizen(services.session, question)
+    can_follow_up = action == "answer" and await service.can_follow_up(question)
+    outcome = await notifier.tell_citizen(services.session, question, can_follow_up)
     await reply(_confirmation(action, outcome).format(ticket=question.ticket))
     await notifier.refresh_cards(services.session, question)
     return True

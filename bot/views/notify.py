@@ -631,9 +631,12 @@ class Notifier:
             # The question is saved and /my shows it; the council must still hear of it.
             logger.warning("receipt of question %s not delivered: %s", question.id, exc)
 
-    async def tell_citizen(self, session: AsyncSession, question: Question) -> Outcome:
+    async def tell_citizen(
+        self, session: AsyncSession, question: Question, can_follow_up: bool = False
+    ) -> Outcome:
         """Tell the citizen, in their language, what just happened to their question; say
-        whether it reached them."""
+        whether it reached them. `can_follow_up` (the service's rule) offers the follow-up under
+        an answer."""
         citizen = await UserRepository(session).get(question.citizen_id)
         if citizen is None:
             return Outcome.FAILED
@@ -645,11 +648,6 @@ class Notifier:
                     ticket=question.ticket
                 )
             elif question.status == QuestionStatus.ANSWERED:
-                can_follow_up = (
-                    question.parent_id is None
-                    and question.objected_at is None
-                    and await QuestionRepository(session).followup_of(question.id) is None
-                )
                 text = "\n".join(
                     [
                         _("💬 Answer to your question {ticket}:").format(ticket=question.ticket),
