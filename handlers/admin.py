@@ -305,7 +305,7 @@ async def accept_invite(
 
 async def council_timezone(message: Message, command: CommandObject, services: Services) -> None:
     """/council_tz <council id> <zone>: the council's own time zone."""
-    usage = _("Usage: /council_tz <council id> <time zone, e.g. Asia/Almaty>")
+    usage = _("Usage: /council_tz <council id> <zone>, for example /council_tz 1 Asia/Oral")
     raw, _sep, zone = (command.args or "").strip().partition(" ")
     council_id = parse_number(raw)
     if council_id is None or not zone.strip():
