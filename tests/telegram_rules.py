@@ -192,9 +192,9 @@ def _check_commands(commands: list[dict[str, Any]], scope: Any) -> None:
         description = command.get("description", "")
         if not description.strip() or utf16_length(description) > 256:
             raise TelegramRefusal("Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
-    if isinstance(scope, dict) and scope.get("type") in {"chat", "chat_administrators"}:
-        if not isinstance(scope.get("chat_id"), int | str) or scope.get("chat_id") == "":
-            raise TelegramRefusal("Bad Request: chat not found")
+    chat_scoped = isinstance(scope, dict) and scope.get("type") in {"chat", "chat_administrators"}
+    if chat_scoped and scope.get("chat_id") in (None, "", 0):
+        raise TelegramRefusal("Bad Request: chat not found")
 
 
 def _check_markup(markup: Any) -> None:

@@ -49,7 +49,9 @@ async def test_an_invited_secretary_gets_the_staff_menu_in_their_language(
     menu = telegram.menu(saule.id)
     assert list(menu) == CITIZEN + STAFF
     assert menu["inbox"] == said(
-        app, "kk", "[mine | unassigned | overdue | <topic>] — open questions, soonest deadline first"
+        app,
+        "kk",
+        "[mine | unassigned | overdue | <topic>] — open questions, soonest deadline first",
     )
     assert not set(ADMIN) & set(menu)
 
