@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.cache import Caches
 from bot.clock import Clock, SystemClock
-from bot.commands import set_command_menus
+from bot.commands import refresh_chat_menu, set_command_menus
 from bot.config import Settings
 from bot.i18n import StoredLanguageMiddleware, create_i18n
 from bot.jobs.broadcaster import Broadcaster
@@ -41,6 +41,7 @@ from bot.middlewares import (
     UserMiddleware,
 )
 from bot.ratelimit import RateLimiter, RedisRateLimiter, redis_client
+from bot.services.container import Services
 from bot.services.councils import CouncilService
 from bot.telegram_session import JsonAiohttpSession
 from bot.update_ledger import (
@@ -92,6 +93,7 @@ class App:
             await CouncilService(session, self.settings, self.clock).ensure_default()
             await session.commit()
         await set_command_menus(self.bot, self.i18n, self.settings.default_language)
+        await self.set_superadmin_menus()
         if self.caches.invalidations is not None:
             self.caches.invalidations.start()
         if run_scheduler:
@@ -136,6 +138,14 @@ class App:
             tasks_concurrency_limit=self.settings.max_updates_in_flight,
             **kwargs,
         )
+
+    async def set_superadmin_menus(self) -> None:
+        """Each superadmin who has picked a language sees their commands in their chat menu
+        (one who has not gets it with the language they pick)."""
+        async with self.sessionmaker() as session:
+            services = Services(session, self.settings, self.clock)
+            for admin_id in sorted(self.settings.admin_ids):
+                await refresh_chat_menu(self.bot, self.i18n, services, admin_id)
 
     async def write_last_seen(self) -> None:
         await self.caches.last_seen.flush(self.sessionmaker)

@@ -1,11 +1,18 @@
-"""The command menus Telegram shows, one per language."""
+"""The command menus Telegram shows: one per Telegram language for everyone, and one per chat in
+the language the user picked, with the staff's and the superadmins' commands for them."""
+
+import logging
 
 from aiogram import Bot
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 
 from bot.config import LANGUAGES
 from bot.i18n import N_
+from bot.services.container import Services
+
+logger = logging.getLogger(__name__)
 
 CITIZEN_COMMANDS: list[tuple[str, str]] = [
     ("start", N_("Start and main menu")),
@@ -19,7 +26,7 @@ CITIZEN_COMMANDS: list[tuple[str, str]] = [
     ("language", N_("Change the language")),
     ("cancel", N_("Cancel the current action")),
 ]
-# Shown in /help to those who may use them; Telegram's menu keeps to the citizens' commands.
+# Shown in /help to those who may use them, and in the chat menu of the staff.
 STAFF_COMMANDS: list[tuple[str, str]] = [
     (
         "inbox",
@@ -58,10 +65,12 @@ ADMIN_COMMANDS: list[tuple[str, str]] = [
     ("topic_add", N_("<council> <kk> | <ru> | <en> — add a topic")),
     ("topic_rename", N_("<topic> <kk> | <ru> | <en> — rename a topic")),
     ("topic_hide", N_("<topic> — hide a topic; /topic_show brings it back")),
+    ("topic_show", N_("<topic> — show a hidden topic again")),
     ("invite", N_("[council] [chair] — one-time link that makes a secretary or the chair")),
     ("secretaries", N_("[council] — list secretaries and chairs")),
     ("revoke", N_("<user id> [council] — remove a secretary")),
     ("bind", N_("[council] — in a group: post new questions there")),
+    ("council_tz", N_("<council> <zone> — the council's time zone, e.g. Asia/Almaty")),
 ]
 
 
@@ -80,3 +89,59 @@ async def set_command_menus(bot: Bot, i18n: I18n, default_language: str) -> None
         )
     # Users whose Telegram language is none of ours see the deployment's default language.
     await bot.set_my_commands(citizen_commands(i18n, default_language), scope=scope)
+
+
+def chat_commands(
+    i18n: I18n, locale: str, *, staff: bool = False, superadmin: bool = False
+) -> list[BotCommand]:
+    """One chat's menu: the citizens' commands, then the staff's, then the superadmins'."""
+    pairs = list(CITIZEN_COMMANDS)
+    if staff or superadmin:
+        pairs += STAFF_COMMANDS
+    if superadmin:
+        pairs += ADMIN_COMMANDS
+    return [
+        BotCommand(command=command, description=i18n.gettext(description, locale=locale))
+        for command, description in pairs
+    ]
+
+
+async def set_chat_menu(
+    bot: Bot,
+    i18n: I18n,
+    chat_id: int,
+    locale: str,
+    *,
+    staff: bool = False,
+    superadmin: bool = False,
+) -> bool:
+    """Show this private chat its menu in the language its user picked, whatever language their
+    Telegram app speaks. A menu is a convenience: when Telegram refuses it, that is logged and
+    whatever asked for it goes on. True when it was set."""
+    commands = chat_commands(i18n, locale, staff=staff, superadmin=superadmin)
+    try:
+        await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=chat_id))
+    except TelegramAPIError as exc:
+        logger.warning("the command menu of chat %s was not set: %s", chat_id, exc)
+        return False
+    return True
+
+
+async def refresh_chat_menu(
+    bot: Bot, i18n: I18n, services: Services, user_id: int, locale: str | None = None
+) -> bool:
+    """Set a user's chat menu for what they are now (a citizen, a secretary or chair, a
+    superadmin), in `locale` or else the language they picked; nothing before they picked one
+    (Telegram's per-language menus serve them until then)."""
+    locale = locale or await services.users.language_of(user_id)
+    if locale is None:
+        return False
+    staff = await services.councils.staff_of(user_id)
+    return await set_chat_menu(
+        bot,
+        i18n,
+        user_id,
+        locale,
+        staff=bool(staff.council_ids),
+        superadmin=staff.is_superadmin,
+    )

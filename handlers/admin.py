@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.cache import Caches
+from bot.commands import refresh_chat_menu
 from bot.numbers import parse_number
 from bot.services.container import Services
 from bot.services.councils import INVITE_PREFIX, CouncilError, parse_names
@@ -32,6 +33,7 @@ ADMIN_COMMANDS = (
     "secretaries",
     "revoke",
     "bind",
+    "council_tz",
 )
 
 
@@ -229,7 +231,7 @@ async def list_secretaries(message: Message, command: CommandObject, services: S
     await send_lines(message.answer, lines)
 
 
-async def revoke(message: Message, command: CommandObject, services: Services) -> None:
+async def revoke(message: Message, command: CommandObject, services: Services, bot: Bot) -> None:
     usage = _("Usage: /revoke <user id> [council id]")
     raw, _sep, rest = (command.args or "").strip().partition(" ")
     user_id = parse_number(raw)
@@ -244,6 +246,8 @@ async def revoke(message: Message, command: CommandObject, services: Services) -
         user_id,
         _actor(message),
     )
+    # Back to the citizens' menu (or what their other councils still give them).
+    await refresh_chat_menu(bot, get_i18n(), services, user_id)
     await message.answer(
         _("The user is no longer a secretary of {council}.").format(
             council=html.quote(council.name(_language()))
@@ -273,6 +277,7 @@ async def accept_invite(
     services: Services,
     user: User,
     caches: Caches,
+    bot: Bot,
 ) -> None:
     await state.clear()
     council, role = await services.councils.accept_invite(
@@ -292,9 +297,27 @@ async def accept_invite(
         welcome = _("You are now a secretary of {council}. Your commands: /help")
     await message.answer(welcome.format(council=html.quote(council.name(_language()))))
     if user.language is None:
-        await show_picker(message, get_i18n())
+        await show_picker(message, get_i18n())  # the menu comes with the language picked
     else:
+        await refresh_chat_menu(bot, get_i18n(), services, user.id, user.language)
         await send_main_menu(message, user)
+
+
+async def council_timezone(message: Message, command: CommandObject, services: Services) -> None:
+    """/council_tz <council id> <zone>: the council's own time zone."""
+    usage = _("Usage: /council_tz <council id> <zone>, for example /council_tz 1 Asia/Oral")
+    raw, _sep, zone = (command.args or "").strip().partition(" ")
+    council_id = parse_number(raw)
+    if council_id is None or not zone.strip():
+        await message.answer(html.quote(usage))
+        return
+    council = await services.councils.set_timezone(council_id, zone, _actor(message))
+    await message.answer(
+        _(
+            "The time zone of {council} is now {zone}: its deadlines, reports and event times "
+            "are counted in it."
+        ).format(council=html.quote(council.name(_language())), zone=html.quote(council.timezone))
+    )
 
 
 async def superadmin_only(message: Message) -> None:
@@ -327,6 +350,7 @@ def create_router() -> Router:
     message(invite, Command("invite"))
     message(list_secretaries, Command("secretaries"))
     message(revoke, Command("revoke"))
+    message(council_timezone, Command("council_tz"))
     admin.include_router(private)
     # A router's own handlers run before its sub-routers', so the refusal is a sub-router too.
     others = Router(name=f"{__name__}.others")

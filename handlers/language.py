@@ -1,6 +1,6 @@
 """Choosing the interface language: the picker on first /start, and /language at any time."""
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -8,6 +8,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
+from bot.commands import refresh_chat_menu
 from bot.config import LANGUAGES
 from bot.i18n import LANGUAGE_NAMES
 from bot.services.container import Services
@@ -28,12 +29,14 @@ async def language_chosen(
     services: Services,
     i18n: I18n,
     state: FSMContext,
+    bot: Bot,
 ) -> None:
     if callback_data.code not in LANGUAGES:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     first_choice = user.language is None
     await services.users.choose_language(user, callback_data.code)
+    await refresh_chat_menu(bot, i18n, services, user.id, callback_data.code)
     with i18n.use_locale(callback_data.code):
         await query.answer()
         if isinstance(query.message, Message):

@@ -7,7 +7,7 @@ came from: a reply to a card acts on that card, a reply to the prompt after Answ
 on the prompt's ticket, and in a group a message that replies to neither is never an answer."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,7 +33,7 @@ from bot.callback_ids import CallbackId, CallbackPage
 from bot.i18n import N_, format_day
 from bot.numbers import parse_number
 from bot.services.container import Services
-from bot.services.councils import Staff
+from bot.services.councils import CouncilDays, Staff
 from bot.services.errors import CaseRefusal
 from bot.services.export import export_rows, to_csv, to_xlsx
 from bot.services.questions import InboxFilter, QuestionError, QuestionService
@@ -288,14 +288,14 @@ async def _inbox_only(services: Services, staff: Staff, args: str | None) -> str
 
 
 async def _inbox_filter(
-    services: Services, council_ids: set[int], only: str, staff: Staff, today: date
+    services: Services, council_ids: set[int], only: str, staff: Staff, days: CouncilDays
 ) -> InboxFilter:
     if only == "mine":
         return InboxFilter(holder=staff.user_id)
     if only == "free":
         return InboxFilter(unassigned=True)
     if only == "late":
-        return InboxFilter(overdue_before=today)
+        return InboxFilter(overdue_on=days.todays())
     if only.startswith("t"):
         ids = {parse_number(part, maximum=2**31 - 1) for part in only[1:].split(",")[:5]}
         named = await services.questions.topics_like(
@@ -314,8 +314,8 @@ async def _inbox_page(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     service = services.questions
     council_ids = await service.scope(staff)
-    today = services.clock.now().astimezone(services.settings.tz).date()
-    only_these = await _inbox_filter(services, council_ids, only, staff, today)
+    days = await services.councils.days(council_ids)  # overdue by each council's own day
+    only_these = await _inbox_filter(services, council_ids, only, staff, days)
     shown = await service.inbox(council_ids, page, PER_PAGE, only_these)
     if shown.empty:
         return _("No open questions. 🎉"), None
@@ -323,8 +323,8 @@ async def _inbox_page(
     builder = InlineKeyboardBuilder()
     competence = False
     for question in shown.items:
-        mark = "⚠️ " if question.due_date < today else ""
-        if service.in_competence_window(question, today):
+        mark = "⚠️ " if days.overdue(question) else ""
+        if service.in_competence_window(question, days):
             mark += "🧭 "
             competence = True
         extended = " ⏳" if question.extended_at is not None else ""
@@ -750,8 +750,7 @@ async def export_command(
     staff: Staff,
     user: User | None = None,
 ) -> None:
-    tz = services.settings.tz
-    period = _parse_period(command.args, tz)
+    period = _parse_period(command.args)
     if period is None:
         await message.answer(html.quote(_("Usage: /export [YYYY-MM-DD YYYY-MM-DD]")))
         return
@@ -759,7 +758,7 @@ async def export_command(
     export = await services.questions.export(council_ids, *period)
     councils = {council.id: council for council in await services.councils.all()}
     table = export_rows(export, councils, _language(user))
-    stamp = (period[0] or datetime(2000, 1, 1, tzinfo=tz)).strftime("%Y%m%d")
+    stamp = (period[0] or date(2000, 1, 1)).strftime("%Y%m%d")
     caption = _("Questions exported: {count}").format(count=len(table))
     await message.answer_document(
         BufferedInputFile(to_xlsx(table), filename=f"questions-{stamp}.xlsx"), caption=caption
@@ -769,9 +768,8 @@ async def export_command(
     )
 
 
-def _parse_period(
-    args: str | None, tz: ZoneInfo
-) -> tuple[datetime | None, datetime | None] | None:
+def _parse_period(args: str | None) -> tuple[date | None, date | None] | None:
+    """`[first day] [last day]`, both included: each council counts them in its own zone."""
     parts = (args or "").split()
     if not parts:
         return None, None
@@ -783,10 +781,7 @@ def _parse_period(
         return None
     if end < start:
         return None
-    return (
-        datetime.combine(start, time(0), tzinfo=tz),
-        datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz),
-    )
+    return start, end
 
 
 async def stats_command(
@@ -796,8 +791,8 @@ async def stats_command(
     user: User | None = None,
 ) -> None:
     council_ids = await services.questions.scope(staff)
-    today = services.clock.now().astimezone(services.settings.tz).date()
-    stats = await services.questions.stats(council_ids, today)
+    days = await services.councils.days(council_ids)
+    stats = await services.questions.stats(council_ids, days)
     language = _language(user)
     total = sum(stats.by_status.values())
     lines: list[str | Plain] = [_("<b>Questions: {total}</b>").format(total=total)]

@@ -172,6 +172,20 @@ class FakeTelegram(BaseSession):
     def texts(self, chat_id: int) -> list[str]:
         return [call.text or "" for call in self.sent(chat_id)]
 
+    def menu(self, chat_id: int) -> dict[str, str] | None:
+        """The command menu this private chat shows now (its own, set with the chat scope):
+        command -> description; None when none was set for it."""
+        for call in reversed(self.calls):
+            scope = getattr(call.method, "scope", None)
+            if (
+                call.name == "setMyCommands"
+                and call.error is None
+                and getattr(scope, "type", None) == "chat"
+                and getattr(scope, "chat_id", None) == chat_id
+            ):
+                return {command.command: command.description for command in call.method.commands}  # type: ignore[attr-defined]
+        return None
+
     # -- BaseSession -----------------------------------------------------------------------
 
     async def close(self) -> None:

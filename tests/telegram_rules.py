@@ -146,7 +146,7 @@ def check_request(name: str, params: dict[str, Any]) -> None:
         if utf16_length(text) > MAX_ALERT:
             raise TelegramRefusal("Bad Request: MESSAGE_TOO_LONG")
     if name in {"setMyCommands"}:
-        _check_commands(params.get("commands") or [])
+        _check_commands(params.get("commands") or [], params.get("scope"))
     _check_markup(params.get("reply_markup"))
 
 
@@ -183,14 +183,18 @@ def _check_media_group(media: Any) -> None:
             _check_caption(item["caption"], item.get("parse_mode", "HTML"))
 
 
-def _check_commands(commands: list[dict[str, Any]]) -> None:
+def _check_commands(commands: list[dict[str, Any]], scope: Any) -> None:
     if len(commands) > 100:
         raise TelegramRefusal("Bad Request: too many commands")
     for command in commands:
         if not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", "")):
             raise TelegramRefusal("Bad Request: BOT_COMMAND_INVALID")
-        if not 1 <= len(command.get("description", "")) <= 256:
+        description = command.get("description", "")
+        if not description.strip() or utf16_length(description) > 256:
             raise TelegramRefusal("Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+    chat_scoped = isinstance(scope, dict) and scope.get("type") in {"chat", "chat_administrators"}
+    if chat_scoped and scope.get("chat_id") in (None, "", 0):
+        raise TelegramRefusal("Bad Request: chat not found")
 
 
 def _check_markup(markup: Any) -> None:

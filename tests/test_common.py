@@ -86,7 +86,7 @@ async def test_command_menus_are_set_per_language(app, telegram):
     menus = {
         call.method.language_code: {c.command: c.description for c in call.method.commands}
         for call in telegram.calls
-        if call.name == "setMyCommands"
+        if call.name == "setMyCommands" and call.method.scope.type == "all_private_chats"
     }
     assert set(menus) == {"kk", "ru", "en", None}
     assert menus["kk"]["language"] == "Тілді ауыстыру"

@@ -8,6 +8,8 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -140,3 +142,27 @@ async def test_the_http_fake_refuses_too() -> None:
         "description": "Bad Request: message is too long",
     }
     assert api.refusals == [("sendMessage", "Bad Request: message is too long")]
+
+
+@pytest.mark.parametrize(
+    ("commands", "error"),
+    [
+        ([("Inbox", "open questions")], "BOT_COMMAND_INVALID"),
+        ([("a" * 33, "too long a command")], "BOT_COMMAND_INVALID"),
+        ([("inbox", "")], "BOT_COMMAND_DESCRIPTION_INVALID"),
+        ([("inbox", "x" * 257)], "BOT_COMMAND_DESCRIPTION_INVALID"),
+        ([(f"c{n}", "a command") for n in range(101)], "too many commands"),
+    ],
+)
+async def test_a_command_menu_telegram_refuses(bot: Bot, telegram: FakeTelegram, commands, error):
+    menu = [BotCommand(command=command, description=text) for command, text in commands]
+    with pytest.raises(TelegramBadRequest, match=error):
+        await bot.set_my_commands(menu, scope=BotCommandScopeChat(chat_id=CHAT))
+    assert telegram.menu(CHAT) is None
+
+
+async def test_a_chat_menu_is_kept_per_chat(bot: Bot, telegram: FakeTelegram) -> None:
+    menu = [BotCommand(command="inbox", description="x" * 256)]
+    await bot.set_my_commands(menu, scope=BotCommandScopeChat(chat_id=CHAT))
+    assert telegram.menu(CHAT) == {"inbox": "x" * 256}
+    assert telegram.menu(CHAT + 1) is None

@@ -1,7 +1,11 @@
 """Councils, their topics, secretaries and who may act on what."""
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,7 +14,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.services.errors import CouncilRefusal, Refused
 from bot.services.transaction import transaction
-from db.models import AuditEntry, Council, Invite, StaffRole, Topic, User
+from db.models import AuditEntry, Council, Invite, Question, StaffRole, Topic, User
 from db.repositories.councils import CouncilRepository
 from db.repositories.questions import QuestionRepository
 from db.repositories.users import UserRepository
@@ -96,6 +100,48 @@ async def scope_of(session: AsyncSession, staff: Staff) -> set[int]:
     return set(staff.council_ids)
 
 
+@cache
+def _zone_names() -> dict[str, str]:
+    return {name.casefold(): name for name in available_timezones()}
+
+
+def known_zone(name: str) -> str | None:
+    """The IANA name of a time zone as the database spells it (`asia/oral` is Asia/Oral), or
+    None when there is no such zone."""
+    found = _zone_names().get(name.strip().casefold())
+    return found
+
+
+def council_zone(council: Council) -> ZoneInfo:
+    """The time zone a council's days, deadlines and event times are counted in."""
+    return ZoneInfo(council.timezone)
+
+
+@dataclass(frozen=True)
+class CouncilDays:
+    """What day it is for each council, in its own time zone: a question is overdue, a period
+    begins, by its council's midnight (`default` for a council not listed)."""
+
+    now: datetime
+    zones: Mapping[int, ZoneInfo]
+    default: ZoneInfo
+
+    def zone(self, council_id: int) -> ZoneInfo:
+        return self.zones.get(council_id, self.default)
+
+    def today(self, council_id: int) -> date:
+        return self.now.astimezone(self.zone(council_id)).date()
+
+    def todays(self) -> dict[int, date]:
+        return {council_id: self.today(council_id) for council_id in self.zones}
+
+    def local_day(self, moment: datetime, council_id: int) -> date:
+        return moment.astimezone(self.zone(council_id)).date()
+
+    def overdue(self, question: Question) -> bool:
+        return question.due_date < self.today(question.council_id)
+
+
 def parse_names(text: str) -> tuple[str, str, str] | None:
     """`Kazakh | Russian | English` — three non-empty names, each at most 128 characters."""
     parts = [part.strip() for part in (text or "").split("|")]
@@ -140,6 +186,15 @@ class CouncilService:
     async def staff_of(self, user_id: int, secretaries: SecretaryIds | None = None) -> Staff:
         """What a user may do (see `staff_of`): with `secretaries`, a citizen costs no query."""
         return await staff_of(self.session, self.settings, user_id, secretaries)
+
+    async def days(self, council_ids: set[int]) -> CouncilDays:
+        """Today for each of these councils, in its own time zone."""
+        zones = {
+            council.id: council_zone(council)
+            for council in await self.councils.all()
+            if council.id in council_ids
+        }
+        return CouncilDays(self.clock.now(), zones, self.settings.tz)
 
     async def only(self) -> Council | None:
         """The council a command means when it names none: the only one, if there is just one."""
@@ -276,6 +331,18 @@ class CouncilService:
                 )
             )
         await questions.forget_cards_in(council_id, user_id)
+
+    @transaction
+    async def set_timezone(self, council_id: int, name: str, actor_id: int) -> Council:
+        """The council's own time zone, by its IANA name (Asia/Almaty, Asia/Oral...): its days,
+        deadlines, reports and event times are counted in it from now on."""
+        zone = known_zone(name)
+        if zone is None:
+            raise CouncilError(CouncilRefusal.UNKNOWN_ZONE, zone=name.strip()[:64])
+        council = await self.council(council_id)
+        council.timezone = zone
+        await self._audit(actor_id, council_id, "timezone_set", zone)
+        return council
 
     @transaction
     async def bind(self, council_id: int, chat_id: int, actor_id: int) -> Council:

@@ -134,6 +134,7 @@ class CouncilRefusal(StrEnum):
     NO_TOPIC = "no_topic"
     INVITE_INVALID = "invite_invalid"
     NOT_SECRETARY = "not_secretary"
+    UNKNOWN_ZONE = "unknown_zone"
 
 
 class AuditRefusal(StrEnum):

@@ -3,7 +3,7 @@
 import statistics
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.numbers import parse_number
-from bot.services.councils import Staff, scope_of
+from bot.services.councils import CouncilDays, Staff, scope_of
 from bot.services.errors import CaseRefusal, QuestionRefusal, Refused
 from bot.services.paging import Page, page_of
 from bot.services.search import MAX_RESULTS, MIN_WORD, Found, SearchResult, search_words
@@ -190,7 +190,8 @@ class InboxFilter:
 
     holder: int | None = None
     unassigned: bool = False
-    overdue_before: date | None = None
+    # Overdue by its council's day: council id -> that council's today.
+    overdue_on: Mapping[int, date] | None = field(default=None, hash=False)
     topic_ids: frozenset[int] | None = None
 
 
@@ -480,9 +481,19 @@ class QuestionService:
         return Case(question, council, topic, citizen, parent, entries, names, holder, origin)
 
     async def export(
-        self, council_ids: set[int], start: datetime | None, end: datetime | None
+        self, council_ids: set[int], first: date | None = None, last: date | None = None
     ) -> Export:
-        rows = await self.questions.between(council_ids, start, end)
+        """The questions received from the day `first` through the day `last` (every one
+        without them), each council's days counted in its own time zone."""
+        rows: list[tuple[Question, Topic]] = []
+        councils = CouncilRepository(self.session)
+        for council_id in sorted(council_ids):
+            council = await councils.get(council_id)
+            tz = ZoneInfo(council.timezone) if council is not None else self.settings.tz
+            start = datetime.combine(first, time(0), tzinfo=tz) if first else None
+            end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz) if last else None
+            rows += await self.questions.between({council_id}, start, end)
+        rows.sort(key=lambda row: (row[0].created_at, row[0].id))
         users = UserRepository(self.session)
         citizens = {}
         for question, _topic in rows:
@@ -847,13 +858,15 @@ class QuestionService:
             topics += await councils.topics(council_id, include_hidden=True)
         return topics
 
-    def in_competence_window(self, question: Question, today: date) -> bool:
+    def in_competence_window(self, question: Question, days: CouncilDays) -> bool:
         """Within the first working days after receipt, when the law asks the council to
-        decide whether the question is its own to answer or to forward (APC art. 76)."""
-        received = question.created_at.astimezone(self.settings.tz).date()
-        return today <= add_working_days(received, self.settings.forward_working_days)
+        decide whether the question is its own to answer or to forward (APC art. 76); the days
+        are its council's."""
+        received = days.local_day(question.created_at, question.council_id)
+        last = add_working_days(received, self.settings.forward_working_days)
+        return days.today(question.council_id) <= last
 
-    async def stats(self, council_ids: set[int], today: date) -> Stats:
+    async def stats(self, council_ids: set[int], council_days: CouncilDays) -> Stats:
         rows = await self.questions.between(council_ids, None, None)
         by_status = Counter(str(question.status) for question, _ in rows)
         by_topic = Counter(topic.id for _, topic in rows)
@@ -864,7 +877,7 @@ class QuestionService:
             by_status={status.value: by_status.get(status.value, 0) for status in QuestionStatus},
             by_topic=[(topics[tid], count) for tid, count in by_topic.most_common()],
             median_days=statistics.median(days) if days else None,
-            overdue=sum(1 for q, _ in rows if q.is_open and q.due_date < today),
+            overdue=sum(1 for q, _ in rows if q.is_open and council_days.overdue(q)),
             rated=len(ratings),
             helpful=sum(1 for rating in ratings if rating > 0),
             extended=sum(1 for q, _ in rows if q.extended_at is not None),

@@ -38,6 +38,7 @@ AUDIT_ACTIONS = {
     "chair_added": N_("chair added"),
     "secretary_revoked": N_("secretary removed"),
     "staff_chat_bound": N_("staff group bound to the council"),
+    "timezone_set": N_("time zone changed"),
 }
 # event_registered's detail: where the citizen got in.
 REGISTRATION_DETAILS = {"registered": N_("registered"), "waiting": N_("waiting")}

@@ -216,6 +216,10 @@ COUNCILS: Mapping[CouncilRefusal, Any] = {
     CouncilRefusal.NO_TOPIC: __("No such topic. See /topics."),
     CouncilRefusal.INVITE_INVALID: __("This invitation link is invalid or has already been used."),
     CouncilRefusal.NOT_SECRETARY: __("This user is not a secretary of that council."),
+    CouncilRefusal.UNKNOWN_ZONE: __(
+        "There is no time zone “{zone}”. Give its IANA name, such as Asia/Almaty, Asia/Aqtobe "
+        "or Asia/Oral; nothing was changed."
+    ),
 }
 
 AUDIT: Mapping[AuditRefusal, Any] = {

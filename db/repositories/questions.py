@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, false, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -350,8 +350,16 @@ def _open_in(council_ids: set[int], only: "InboxFilter") -> list[ColumnElement[b
         conditions.append(Question.assigned_to == only.holder)
     if only.unassigned:
         conditions.append(Question.assigned_to.is_(None))
-    if only.overdue_before is not None:
-        conditions.append(Question.due_date < only.overdue_before)
+    if only.overdue_on is not None:
+        conditions.append(
+            or_(
+                false(),
+                *(
+                    and_(Question.council_id == council_id, Question.due_date < today)
+                    for council_id, today in only.overdue_on.items()
+                ),
+            )
+        )
     if only.topic_ids is not None:
         conditions.append(Question.topic_id.in_(only.topic_ids))
     return conditions
