@@ -7,7 +7,10 @@ from zoneinfo import ZoneInfo
 
 from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18n, I18nMiddleware
-from babel.dates import format_date, format_datetime
+from aiogram.utils.i18n import gettext as _
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 
 from bot.config import LANGUAGES
 
@@ -52,11 +55,51 @@ class StoredLanguageMiddleware(I18nMiddleware):
         return self.i18n.default_locale
 
 
+def cldr(language: str) -> str:
+    """The CLDR locale a language's dates are written in: English as in Britain, day first."""
+    return "en_GB" if language == "en" else language
+
+
 def format_when(moment: datetime, locale: str, tz: ZoneInfo) -> str:
-    """A date and time as people write it in the locale: `6 ақпан 2027, 15:00`."""
-    return format_datetime(moment, "d MMMM y, HH:mm", tzinfo=tz, locale=locale)
+    """A moment as the locale's CLDR long date and its short time, joined the locale's way:
+    `2027 ж. 6 ақпан, 15:00`, `6 февраля 2027 г., 15:00`, `6 February 2027, 15:00`."""
+    local = moment.astimezone(tz)
+    pattern = Locale.parse(cldr(locale)).datetime_formats["long"]
+    return str(pattern).format(
+        format_time(local, "HH:mm", locale=locale), format_day(local, locale)
+    )
 
 
 def format_day(day: date, locale: str) -> str:
     """A calendar date in the locale's long form: `2027 ж. 6 ақпан`, `6 февраля 2027 г.`."""
-    return format_date(day, "long", locale=locale)
+    return format_date(day, "long", locale=cldr(locale))
+
+
+def format_number(value: float, locale: str) -> str:
+    """A number with the locale's decimal separator: `2,5` in kk and ru, `2.5` in en."""
+    return format_decimal(value, format="#,##0.#", locale=locale)
+
+
+# Kazakhstan's zones are named in words; any other zone by its offset alone.
+_KAZAKHSTAN_ZONES = frozenset(
+    {
+        "Asia/Almaty",
+        "Asia/Aqtau",
+        "Asia/Aqtobe",
+        "Asia/Atyrau",
+        "Asia/Oral",
+        "Asia/Qostanay",
+        "Asia/Qyzylorda",
+    }
+)
+
+
+def zone_name(tz: ZoneInfo, language: str, at: datetime | None = None) -> str:
+    """A time zone as people name it: "Kazakhstan time, UTC+5", «время Казахстана, UTC+5»."""
+    offset = (at or datetime.now(tz)).astimezone(tz).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    hours, rest = divmod(abs(minutes), 60)
+    utc = "UTC" + ("-" if minutes < 0 else "+") + str(hours) + (f":{rest:02d}" if rest else "")
+    if tz.key not in _KAZAKHSTAN_ZONES:
+        return utc
+    return _("Kazakhstan time, {utc}", locale=language).format(utc=utc)

@@ -19,7 +19,7 @@ from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callback_ids import CallbackId
 from bot.config import LANGUAGES
-from bot.i18n import LANGUAGE_NAMES, format_when
+from bot.i18n import LANGUAGE_NAMES, format_when, zone_name
 from bot.jobs.broadcaster import (
     Broadcaster,
     PreviewButton,
@@ -205,7 +205,7 @@ async def _audiences(_turn: Turn) -> list[tuple[str, str]]:
 
 async def _when_prompt(turn: Turn) -> str:
     return _("When? Press “Send now”, or write a date and time like {example} ({tz}).").format(
-        example=EXAMPLE_TIME, tz=(await turn.council()).timezone
+        example=EXAMPLE_TIME, tz=zone_name(await turn.zone(), turn.language)
     )
 
 

@@ -18,7 +18,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.config import LANGUAGES
-from bot.i18n import LANGUAGE_NAMES, N_, format_when
+from bot.i18n import LANGUAGE_NAMES, N_, format_when, zone_name
 from bot.jobs.broadcaster import Broadcaster
 from bot.jobs.events import EventAnnouncer, EventJobs
 from bot.numbers import parse_number
@@ -139,13 +139,13 @@ def _announcement(message: Message) -> list[str | None]:
 
 async def _start_prompt(turn: Turn) -> str:
     return _("When does it start? Write the date and time like {example} ({tz}).").format(
-        example=EXAMPLE_TIME, tz=(await turn.council()).timezone
+        example=EXAMPLE_TIME, tz=zone_name(await turn.zone(), turn.language)
     )
 
 
 async def _publish_prompt(turn: Turn) -> str:
     return _("When should it be published? Write the date and time like {example} ({tz}).").format(
-        example=EXAMPLE_TIME, tz=(await turn.council()).timezone
+        example=EXAMPLE_TIME, tz=zone_name(await turn.zone(), turn.language)
     )
 
 

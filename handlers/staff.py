@@ -30,7 +30,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callback_ids import CallbackId, CallbackPage
-from bot.i18n import N_, format_day
+from bot.i18n import N_, format_day, format_number
 from bot.numbers import parse_number
 from bot.services.container import Services
 from bot.services.councils import CouncilDays, Staff
@@ -801,7 +801,7 @@ async def stats_command(
     lines.append(_("Overdue: {count}").format(count=stats.overdue))
     lines.append(_("Answer period extended ⏳: {count}").format(count=stats.extended))
     if stats.median_days is not None:
-        lines.append(_("Median days to answer: {days}").format(days=f"{stats.median_days:g}"))
+        lines.append(_("Median days to answer: {days}").format(days=format_number(stats.median_days, get_i18n().current_locale)))
     if stats.rated:
         share = round(100 * stats.helpful / stats.rated)
         lines.append(

@@ -51,6 +51,14 @@ def said(app, language: str, text: str, **values: Any) -> str:
     return translated.format(**values) if values else translated
 
 
+def said_n(app, language: str, singular: str, plural: str, n: int, **values: Any) -> str:
+    """A count's words from the catalog in this language, for this number."""
+    translated = app.i18n.gettext(singular, plural, n, locale=language)
+    if language != "en":
+        assert translated not in (singular, plural), f"not translated into {language}: {plural!r}"
+    return translated.format(**values)
+
+
 async def stored(app, **filters) -> list[Question]:
     async with app.sessionmaker() as session:
         query = select(Question).filter_by(**filters).order_by(Question.id)

@@ -4,7 +4,7 @@ buttons, odd numbers, staff and admin commands from citizens, commands in groups
 
 import pytest
 
-from tests.flows import ask_in, said, snapshot
+from tests.flows import ask_in, said, said_n, snapshot
 
 VOICE = {"voice": {"file_id": "voice-1", "file_unique_id": "uv1", "duration": 3}}
 LOCATION = {"location": {"latitude": 43.25, "longitude": 76.95}}
@@ -56,10 +56,12 @@ async def test_bad_question_text(citizen, secretary, app, language):
     )
     for blank in ("\u200b" * 20, "\u3164" * 20, "\u2800" * 20, " \u200b\u2060\ufeff " * 8):
         await aigerim.send(blank)
-        assert aigerim.last_reply().text == said(
+        assert aigerim.last_reply().text == said_n(
             app,
             language,
+            "The question is too short: at least {minimum} character, please.",
             "The question is too short: at least {minimum} characters, please.",
+            10,
             minimum=10,
         )
     assert await snapshot(app) == before

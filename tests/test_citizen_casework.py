@@ -15,7 +15,7 @@ from bot.services.workdays import add_working_days, due_date
 from db.models import AuditEntry, Council, QuestionStatus, Topic
 from tests.chat import ChatUser, Reply
 from tests.conftest import ALMATY
-from tests.flows import GROUP, QUESTION, ask, ask_in, invite, said, snapshot, stored
+from tests.flows import GROUP, QUESTION, ask, ask_in, invite, said, said_n, snapshot, stored
 
 LANGUAGES = ["en", "ru", "kk"]
 NEW_TEXT = "When will the road to the village school be repaired, and who pays for it?"
@@ -230,10 +230,12 @@ async def test_an_edit_refuses_what_asking_refuses_and_changes_nothing(
     await alice.send_photo(caption=NEW_TEXT)
     assert alice.last_reply().text == not_text
     await alice.send("\u200b" * 40 + "ok\u2800\u3164")
-    assert alice.last_reply().text == said(
+    assert alice.last_reply().text == said_n(
         app,
         language,
+        "The question is too short: at least {minimum} character, please.",
         "The question is too short: at least {minimum} characters, please.",
+        10,
         minimum=10,
     )
     await alice.send("я" * (MAX_TEXT + 1))

@@ -9,7 +9,7 @@ from bot.config import LANGUAGES
 from bot.i18n import create_i18n
 from bot.services.errors import REFUSAL_CODES, CaseRefusal, EventAdminRefusal, Refused
 from bot.services.questions import QuestionError, status_refusal
-from bot.views.refusals import TABLES, refusal, refusal_alert
+from bot.views.refusals import TABLES, Counted, refusal, refusal_alert
 from db.models import QuestionStatus
 
 ALERT_LIMIT = 200
@@ -31,7 +31,12 @@ def sample_details(text: str) -> dict[str, object]:
 @pytest.mark.parametrize("code", EVERY_CODE, ids=lambda code: f"{type(code).__name__}.{code}")
 def test_every_code_reads_in_every_language(language, code):
     i18n = create_i18n("en")
-    source = TABLES[type(code)][code]._args[0]  # the English msgid
+    entry = TABLES[type(code)][code]
+    if isinstance(entry, Counted):  # a limit's words follow its number
+        with i18n.context(), i18n.use_locale("en"):
+            source = entry.words(2)
+    else:
+        source = entry._args[0]  # the English msgid
     error = Refused(code, **sample_details(source))
     with i18n.context(), i18n.use_locale(language):
         shown = refusal_alert(error)

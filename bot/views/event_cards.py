@@ -20,7 +20,7 @@ from babel.lists import format_list
 
 from bot.callback_ids import CallbackId, CallbackPage
 from bot.config import LANGUAGES
-from bot.i18n import N_, format_when
+from bot.i18n import N_, format_when, zone_name
 from bot.services.events import Change, EventReport, pick_language
 from db.models import Council, Event, EventStatus, EventVenue, Registration, RegistrationStatus
 
@@ -59,13 +59,19 @@ def tz_of(council: Council) -> ZoneInfo:
 
 
 def when_text(event: Event, language: str, tz: ZoneInfo) -> str:
-    """`6 ақпан 2027, 15:00`, `6 February 2027, 15:00–17:00`, or a span of days."""
+    """`2027 ж. 6 ақпан, 15:00–17:00`, or a span of days."""
     start = format_when(event.starts_at, language, tz)
     if event.ends_at is None:
         return start
     if event.ends_at.astimezone(tz).date() == event.starts_at.astimezone(tz).date():
-        return f"{start}–{format_time(event.ends_at, 'HH:mm', tzinfo=tz, locale=language)}"
+        end = format_time(event.ends_at, "HH:mm", tzinfo=tz, locale=language)
+        return f"{start}–{end}"
     return f"{start} – {format_when(event.ends_at, language, tz)}"
+
+
+def when_zoned(event: Event, language: str, tz: ZoneInfo) -> str:
+    """The time on an event's card, with its zone in words: `… 15:00 (Kazakhstan time, UTC+5)`."""
+    return f"{when_text(event, language, tz)} ({zone_name(tz, language, event.starts_at)})"
 
 
 def title_of(event: Event, language: str, council: Council) -> str:
@@ -117,7 +123,7 @@ def card_text(
                 reason=html.quote(event.cancel_reason or "")
             )
         )
-    lines.append(_("🕒 {when}").format(when=when_text(event, language, tz)))
+    lines.append(_("🕒 {when}").format(when=when_zoned(event, language, tz)))
     lines.append(_("🏛 {council}").format(council=html.quote(council.name(language))))
     if len(venues) == 1:
         venue = venues[0]

@@ -1,11 +1,12 @@
 """Every refusal code (bot/services/errors.py) in the user's words: one table per enum, each
 complete (tests/test_refusals.py checks every code in kk, ru and en)."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.services.errors import (
@@ -19,17 +20,44 @@ from bot.services.errors import (
     Refused,
 )
 
+
+class Counted(NamedTuple):
+    """A refusal whose words depend on a number among its details (a limit from settings)."""
+
+    key: str
+    words: Callable[[int], str]
+
+    def text(self, details: Mapping[str, Any]) -> str:
+        return self.words(int(details.get(self.key, 0)))
+
+
 QUESTIONS: Mapping[QuestionRefusal, Any] = {
     QuestionRefusal.BANNED: __("You cannot send questions to this council."),
-    QuestionRefusal.TOO_MANY_OPEN: __(
-        "You already have {limit} questions waiting for an answer. "
-        "You can ask a new one when one of them is answered."
+    QuestionRefusal.TOO_MANY_OPEN: Counted(
+        "limit",
+        lambda n: ngettext(
+            "You already have {limit} question waiting for an answer. "
+            "You can ask a new one when it is answered.",
+            "You already have {limit} questions waiting for an answer. "
+            "You can ask a new one when one of them is answered.",
+            n,
+        ),
     ),
-    QuestionRefusal.TOO_MANY_TODAY: __(
-        "You can send at most {limit} questions a day. Please come back tomorrow."
+    QuestionRefusal.TOO_MANY_TODAY: Counted(
+        "limit",
+        lambda n: ngettext(
+            "You can send at most {limit} question a day. Please come back tomorrow.",
+            "You can send at most {limit} questions a day. Please come back tomorrow.",
+            n,
+        ),
     ),
-    QuestionRefusal.TOO_SHORT: __(
-        "The question is too short: at least {minimum} characters, please."
+    QuestionRefusal.TOO_SHORT: Counted(
+        "minimum",
+        lambda n: ngettext(
+            "The question is too short: at least {minimum} character, please.",
+            "The question is too short: at least {minimum} characters, please.",
+            n,
+        ),
     ),
     QuestionRefusal.TOO_LONG: __(
         "The question is too long: {length} characters, at most {maximum}. Please shorten it."
@@ -256,5 +284,6 @@ def refusal_alert(error: Refused) -> str:
     years = details.get("years")
     if isinstance(years, list | tuple):
         details["years"] = ", ".join(str(year) for year in years)
-    text = str(TABLES[type(error.code)][error.code])
+    entry = TABLES[type(error.code)][error.code]
+    text = entry.text(details) if isinstance(entry, Counted) else str(entry)
     return text.format(**details) if details else text
