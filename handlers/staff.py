@@ -801,7 +801,8 @@ async def stats_command(
     lines.append(_("Overdue: {count}").format(count=stats.overdue))
     lines.append(_("Answer period extended ⏳: {count}").format(count=stats.extended))
     if stats.median_days is not None:
-        lines.append(_("Median days to answer: {days}").format(days=format_number(stats.median_days, get_i18n().current_locale)))
+        median = format_number(stats.median_days, get_i18n().current_locale)
+        lines.append(_("Median days to answer: {days}").format(days=median))
     if stats.rated:
         share = round(100 * stats.helpful / stats.rated)
         lines.append(

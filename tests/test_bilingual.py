@@ -56,7 +56,7 @@ async def test_kazakh_citizen_russian_secretary_across_independence_day(
     await dana.send("/my")
     await dana.press("№2026-000001 · ✅ жауап берілді")
     history = dana.last_reply().text
-    assert "10 желтоқсан 2026, 11:00" in history
+    assert "2026\u202fж. 10 желтоқсан, 11:00" in history
 
 
 async def test_russian_citizen_across_nauryz(citizen, make_user, app, clock):

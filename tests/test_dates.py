@@ -76,7 +76,11 @@ def test_a_limit_from_settings_is_counted_in_russian(limit, expected):
 @pytest.mark.parametrize(
     ("language", "one", "two"),
     [
-        ("en", "You can send at most 1 question a day.", "You can send at most 2 questions a day."),
+        (
+            "en",
+            "You can send at most 1 question a day.",
+            "You can send at most 2 questions a day.",
+        ),
         ("kk", "Күніне ең көбі 1 сұрақ", "Күніне ең көбі 2 сұрақ"),
     ],
 )
