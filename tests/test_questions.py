@@ -21,7 +21,7 @@ async def test_ask_gives_a_receipt_with_ticket_and_due_date(citizen, secretary, 
     assert "Ticket: №2026-000001" in receipt
     assert "Topic: Roads and transport" in receipt
     # Monday 23 November 2026 + 15 working days.
-    assert "Expected answer by: December 14, 2026" in receipt
+    assert "Expected answer by: 14 December 2026" in receipt
     [question] = await stored(app)
     assert question.due_date == date(2026, 12, 14)
     assert question.text == QUESTION
