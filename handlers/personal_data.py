@@ -106,7 +106,8 @@ async def delete_confirmed(
     deleted = await services.privacy.delete_me(user)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        if query.message.reply_markup is not None:  # a stale button: already taken off
+            await query.message.edit_reply_markup(reply_markup=None)
         if deleted is None:
             await query.message.answer(
                 _("Your data has already been deleted. There is nothing more to erase.")
@@ -134,7 +135,8 @@ async def delete_cancelled(query: CallbackQuery, callback_data: DeleteMe, user: 
         return
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        if query.message.reply_markup is not None:  # a stale button: already taken off
+            await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(_("Nothing was deleted."))
 
 

@@ -53,7 +53,7 @@ class PersonalDataRepository:
             .where(Question.citizen_id == user_id)
             .order_by(Question.created_at, Question.id)
         )
-        return [(q, c, t) for q, c, t in rows.tuples()]
+        return [(q, c, t) for q, c, t in rows.all()]
 
     async def histories(
         self, question_ids: Collection[int], actions: Collection[str]
@@ -86,7 +86,7 @@ class PersonalDataRepository:
             .where(Registration.user_id == user_id)
             .order_by(Event.starts_at, Registration.id)
         )
-        return [(r, e, v, c) for r, e, v, c in rows.tuples()]
+        return [(r, e, v, c) for r, e, v, c in rows.all()]
 
     async def subscriptions(self, user_id: int) -> list[tuple[Subscription, Council]]:
         rows = await self.session.execute(
@@ -95,7 +95,7 @@ class PersonalDataRepository:
             .where(Subscription.user_id == user_id)
             .order_by(Subscription.id)
         )
-        return [(s, c) for s, c in rows.tuples()]
+        return [(s, c) for s, c in rows.all()]
 
     async def future_registrations(self, user_id: int, now: datetime) -> list[Registration]:
         """The citizen's registrations (with a place or waiting) for events still to come."""
