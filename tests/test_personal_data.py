@@ -307,11 +307,14 @@ async def test_the_consent_notice_states_the_retention_period(citizen, app, lang
         locale=language,
     ).format(days=1095)
     assert period in text
-    assert said(
-        app,
-        language,
-        "• How to see or delete it: /my_data sends you a copy of it; /delete_me erases it; "
-        "/privacy withdraws your consent.",
-    ) in text
+    assert (
+        said(
+            app,
+            language,
+            "• How to see or delete it: /my_data sends you a copy of it; /delete_me erases it; "
+            "/privacy withdraws your consent.",
+        )
+        in text
+    )
     if language != "en":
         assert "For how long" not in text
