@@ -23,25 +23,6 @@ from db.repositories.privacy import PersonalDataRepository
 from db.repositories.questions import QuestionRepository
 from db.repositories.users import UserRepository
 
-# What a citizen may see of a question's history (bot/views/notify.py CITIZEN_ACTIONS): never
-# who on the staff acted, their internal notes, bans or who holds it.
-CITIZEN_HISTORY = {
-    "asked",
-    "followup",
-    "taken",
-    "answered",
-    "rejected",
-    "rated",
-    "extended",
-    "forwarded",
-    "forwarded_in",
-    "withdrawn",
-    "edited",
-    "objected",
-}
-# Of those, the ones whose detail the citizen may read (the rest hold staff words).
-CITIZEN_DETAILS = {"objected", "forwarded", "rated"}
-
 
 @dataclass(frozen=True)
 class Forgotten:
@@ -55,6 +36,9 @@ class Forgotten:
 
 @dataclass(frozen=True)
 class AskedQuestion:
+    """A question with its whole history: the views show the citizen only their part of it
+    (bot/views/notify.py CITIZEN_ACTIONS), as /my does."""
+
     question: Question
     council: Council
     topic: Topic
@@ -92,7 +76,7 @@ class PrivacyService:
     async def my_data(self, user: User) -> MyData:
         data = PersonalDataRepository(self.session)
         asked = await data.questions(user.id)
-        histories = await data.histories([q.id for q, _c, _t in asked], CITIZEN_HISTORY)
+        histories = await data.histories([q.id for q, _c, _t in asked])
         return MyData(
             user=user,
             consents=await data.consents(user.id),

@@ -16,9 +16,14 @@ from openpyxl.utils import get_column_letter
 from bot.i18n import N_
 from bot.services.events import pick_language
 from bot.services.export import _safe_cell
-from bot.services.privacy import CITIZEN_DETAILS, MyData
-from bot.views.notify import HISTORY_ACTIONS, STATUS_NAMES
-from db.models import RegistrationStatus
+from bot.services.privacy import AskedQuestion, MyData
+from bot.views.notify import (
+    CITIZEN_ACTIONS,
+    CITIZEN_DETAIL_ACTIONS,
+    HISTORY_ACTIONS,
+    STATUS_NAMES,
+)
+from db.models import AuditEntry, RegistrationStatus
 
 REGISTRATION_NAMES = {
     RegistrationStatus.REGISTERED: N_("registered"),
@@ -31,6 +36,20 @@ CONSENT_NAMES = {
     "data_erased": N_("name and username erased"),
     "data_deleted": N_("data deleted at the citizen's request"),
 }
+
+
+# The rating's detail is the stars the citizen gave.
+CITIZEN_DETAILS = CITIZEN_DETAIL_ACTIONS | {"rated"}
+
+
+def _citizens_part(asked: AskedQuestion) -> list[AuditEntry]:
+    """What the citizen may see of the history, as /my shows it: never who on the staff acted,
+    their notes, bans or who holds the question."""
+    return [
+        entry
+        for entry in asked.history
+        if entry.action in CITIZEN_ACTIONS and entry.action in HISTORY_ACTIONS
+    ]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -79,7 +98,7 @@ def to_json(data: MyData) -> bytes:
                             else {}
                         ),
                     }
-                    for entry in asked.history
+                    for entry in _citizens_part(asked)
                 ],
             }
             for asked in data.questions
@@ -183,8 +202,7 @@ def to_xlsx(data: MyData, language: str, tz: ZoneInfo) -> bytes:
                     entry.detail if entry.action in CITIZEN_DETAILS and entry.detail else "",
                 ]
                 for a in data.questions
-                for entry in a.history
-                if entry.action in HISTORY_ACTIONS
+                for entry in _citizens_part(a)
             ],
         ),
         (
