@@ -26,6 +26,7 @@ from bot.jobs.broadcaster import Broadcaster
 from bot.jobs.digest import DigestService
 from bot.jobs.escalation import EscalationJobs
 from bot.jobs.events import EventJobs
+from bot.jobs.retention import RetentionJob
 from bot.metrics import watch_scheduler
 from bot.middlewares import (
     AlbumMiddleware,
@@ -80,6 +81,11 @@ class App:
         return DigestService(self.sessionmaker, self.bot, self.i18n, self.settings, self.clock)
 
     @property
+    def retention(self) -> RetentionJob:
+        notifier = Notifier(self.bot, self.i18n, self.settings)
+        return RetentionJob(self.sessionmaker, notifier, self.settings, self.clock)
+
+    @property
     def escalations(self) -> EscalationJobs:
         return EscalationJobs(self.sessionmaker, self.bot, self.i18n, self.settings, self.clock)
 
@@ -121,6 +127,14 @@ class App:
                 seconds=5,
                 next_run_time=datetime.now(UTC),
                 id="events",
+            )
+            # Closed questions past PERSONAL_DATA_RETENTION_DAYS lose the name, daily at 03:00.
+            self.scheduler.add_job(
+                self.retention.run,
+                "cron",
+                hour=3,
+                timezone=self.settings.tz,
+                id="retention",
             )
             self.scheduler.add_job(self.write_last_seen, "interval", minutes=1, id="last_seen")
             if isinstance(self.update_ledger, DatabaseUpdateLedger):

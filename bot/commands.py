@@ -20,6 +20,8 @@ CITIZEN_COMMANDS: list[tuple[str, str]] = [
     ("my", N_("My questions and answers")),
     ("events", N_("Upcoming events of the council")),
     ("privacy", N_("Your personal data and consent")),
+    ("my_data", N_("A copy of everything the bot holds about you")),
+    ("delete_me", N_("Erase your personal data")),
     ("subscribe", N_("Receive the council's announcements")),
     ("unsubscribe", N_("Stop the announcements")),
     ("help", N_("What the bot can do")),

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # A citizen may object to an answer or a rejection (once) this many working days after it.
     objection_working_days: int = Field(default=10, ge=1, le=100)
     digest_hour: int = Field(default=9, ge=0, le=23)
+    # Closed questions older than this are made anonymous by a daily job (Law No. 94-V: kept no
+    # longer than needed); 0: kept until the citizen withdraws consent or sends /delete_me.
+    personal_data_retention_days: int = Field(default=1095, ge=0, le=36500)
     # The superadmins' weekly cross-council summary: the day (0 = Monday … 6 = Sunday) and hour,
     # in TIMEZONE.
     summary_weekday: int = Field(default=0, ge=0, le=6)

@@ -16,6 +16,7 @@ from handlers import (
     events_admin,
     language,
     membership,
+    personal_data,
     questions,
     staff,
     start,
@@ -45,7 +46,12 @@ def setup_routers() -> Router:
         audit.create_router(),
         staff.create_router(),
         # After staff: a secretary's reply to a card in a private chat is an answer.
-        private_only("private.citizens", questions.create_router(), broadcasts.create_router()),
+        private_only(
+            "private.citizens",
+            questions.create_router(),
+            broadcasts.create_router(),
+            personal_data.create_router(),
+        ),
         # Must stay last: it answers whatever no feature router took.
         common.create_router(),
     )

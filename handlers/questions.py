@@ -206,8 +206,8 @@ class ConsentStep(Choice):
         return value
 
 
-async def _consent_prompt(_turn: Turn) -> str:
-    return consent_notice()
+async def _consent_prompt(turn: Turn) -> str:
+    return consent_notice(turn.services.settings.personal_data_retention_days)
 
 
 async def _preview(turn: Turn) -> str:
@@ -503,7 +503,7 @@ async def my_question(
 # -- /privacy -----------------------------------------------------------------------------
 
 
-async def privacy(message: Message, user: User) -> None:
+async def privacy(message: Message, user: User, services: Services) -> None:
     builder = InlineKeyboardBuilder()
     if user.consent_at is not None:
         builder.button(
@@ -517,7 +517,7 @@ async def privacy(message: Message, user: User) -> None:
                 text=_("Erase my name and username"), callback_data=Withdraw(confirm=True)
             )
     await message.answer(
-        consent_notice() + "\n\n" + status,
+        consent_notice(services.settings.personal_data_retention_days) + "\n\n" + status,
         reply_markup=builder.as_markup() if builder.buttons else None,
     )
 
@@ -545,7 +545,7 @@ async def withdraw(
         await notifier.refresh_cards(services.session, question)
 
 
-def consent_notice() -> str:
+def consent_notice(retention_days: int) -> str:
     return "\n".join(
         [
             _("<b>Your personal data</b>"),
@@ -553,19 +553,36 @@ def consent_notice() -> str:
                 "• What we keep: your Telegram id, name and username, the language you chose, "
                 "your questions and their answers, and the time of this consent."
             ),
-            _(
-                "• For how long: until you withdraw your consent; then your name and username "
-                "are erased and your questions stay only in anonymous form."
-            ),
+            _retention(retention_days),
             _(
                 "• Who sees it: the secretaries of the council you write to. If you stay "
                 "anonymous, they see neither your name nor your account."
             ),
-            _("• How to delete it: send /privacy and withdraw your consent."),
+            _(
+                "• How to see or delete it: /my_data sends you a copy of it; /delete_me erases "
+                "it; /privacy withdraws your consent."
+            ),
             "",
             _not_an_appeal(),
         ]
     )
+
+
+def _retention(days: int) -> str:
+    if days <= 0:
+        return _(
+            "• For how long: until you withdraw your consent or send /delete_me; then your "
+            "name and username are erased and your questions stay only in anonymous form."
+        )
+    return ngettext(
+        "• For how long: your name and username until you withdraw your consent or send "
+        "/delete_me; a closed question keeps your name at most {days} day, then it stays only "
+        "in anonymous form.",
+        "• For how long: your name and username until you withdraw your consent or send "
+        "/delete_me; a closed question keeps your name at most {days} days, then it stays only "
+        "in anonymous form.",
+        days,
+    ).format(days=days)
 
 
 def _not_an_appeal() -> str:

@@ -32,6 +32,8 @@ FORGED = [
     "mya:wn:1",
     "mya:e:1",
     "obj:1",
+    "dme:y:100002",  # Alice's /delete_me confirmation, pressed by Bob
+    "dme:n:100002",
     # Ids that do not exist.
     "rate:999:1",
     "fup:999",
@@ -52,6 +54,8 @@ FORGED = [
     "obj:x",
     "card:answer:",
     "ev:explode:1:0:0",
+    "dme:x:1",
+    "dme:y:alice",
     "lang:xx",
     "myp:-5",
     "",

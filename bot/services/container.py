@@ -47,7 +47,7 @@ class Services:
 
     @cached_property
     def privacy(self) -> PrivacyService:
-        return PrivacyService(self.session, self.clock)
+        return PrivacyService(self.session, self.clock, self.settings.personal_data_retention_days)
 
     @cached_property
     def users(self) -> UserService:
