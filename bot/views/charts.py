@@ -131,7 +131,7 @@ def _venue_label(position: int, name: str) -> str:
     if len(name) > VENUE_SHOWN:
         name = name[: VENUE_SHOWN - 1].rstrip() + "…"
     # Emoji and other symbols DejaVu Sans lacks would be drawn as empty boxes: left out.
-    name = "".join(c for c in name if c.isalnum() or c in " .,-–—«»\"'()№/&:;!?…")
+    name = "".join(c for c in name if c.isalnum() or c in " .,-–—«»\"'()№/&:;!?…").strip()
     return _plain(f"{position}. {name}")
 
 
