@@ -7,6 +7,7 @@ council, there for that council only. Included before the staff router, whose re
 citizens ("only for council secretaries") covers /audit too."""
 
 import asyncio
+from datetime import timedelta
 from typing import Annotated
 
 from aiogram import Router
@@ -19,11 +20,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
 from bot.callback_ids import CallbackId
+from bot.services import xlsx
 from bot.services.audit import MAX_DAYS, Selection
 from bot.services.container import Services
 from bot.services.councils import Staff
-from bot.services.export import to_xlsx
-from bot.views.audit import audit_columns, audit_lines, audit_rows, file_caption
+from bot.views.audit import audit_lines, audit_rows, file_caption
+from bot.views.exports import audit_columns, council_slug, period_slug
 from db.models import User
 from handlers.filters import IsStaff
 from handlers.replies import send_lines
@@ -82,14 +84,18 @@ async def audit_file_pressed(
     await query.answer()
     if not isinstance(query.message, Message):
         return
+    council = council_slug(log.council_ids)
     if selection.question is not None:
-        name = f"audit-{selection.question.year}-{selection.question.number:06d}.xlsx"
+        ticket = f"{selection.question.year}-{selection.question.number:06d}"
+        name = f"audit-{council}-{ticket}.xlsx"
     else:
-        stamp = services.clock.now().astimezone(services.settings.tz).strftime("%Y%m%d")
-        name = f"audit-{stamp}-{selection.days}d.xlsx"
-    table = audit_rows(log, _language(user))
+        today = services.clock.now().astimezone(services.settings.tz).date()
+        start = today - timedelta(days=(selection.days or 1) - 1)
+        name = f"audit-{council}-{period_slug(start, today)}.xlsx"
+    language = _language(user)
+    table = audit_rows(log, language)
     # 10 000 rows take openpyxl about a second: not on the event loop, which serves everyone.
-    data = await asyncio.to_thread(to_xlsx, table, audit_columns(), "audit")
+    data = await asyncio.to_thread(xlsx.to_xlsx, audit_columns(), table, _("Audit"), language)
     await query.message.answer_document(
         BufferedInputFile(data, filename=name), caption=file_caption(log)
     )

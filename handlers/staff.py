@@ -6,6 +6,7 @@ council only); anywhere else these commands say nothing. Every action is bound t
 came from: a reply to a card acts on that card, a reply to the prompt after Answer / Reject acts
 on the prompt's ticket, and in a group a message that replies to neither is never an answer."""
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -32,13 +33,16 @@ from aiogram.utils.text_decorations import html_decoration as html
 from bot.callback_ids import CallbackId, CallbackPage
 from bot.i18n import N_, format_day, format_number
 from bot.numbers import parse_number
+from bot.services import xlsx
 from bot.services.container import Services
 from bot.services.councils import CouncilDays, Staff
 from bot.services.errors import CaseRefusal
-from bot.services.export import export_rows, to_csv, to_xlsx
+from bot.services.export import export_rows
 from bot.services.questions import InboxFilter, QuestionError, QuestionService
 from bot.services.tickets import parse_ticket
 from bot.views import Plain, pack
+from bot.views.charts import stats_chart
+from bot.views.exports import council_slug, period_slug, question_columns, status_label
 from bot.views.notify import (
     AssignTo,
     CardAction,
@@ -757,14 +761,21 @@ async def export_command(
     council_ids = await services.questions.scope(staff)
     export = await services.questions.export(council_ids, *period)
     councils = {council.id: council for council in await services.councils.all()}
-    table = export_rows(export, councils, _language(user))
-    stamp = (period[0] or date(2000, 1, 1)).strftime("%Y%m%d")
+    language = _language(user)
+    table = export_rows(export, councils, language, status_label)
+    first_day, last_day = period
+    if last_day is None:
+        last_day = services.clock.now().astimezone(services.settings.tz).date()
+    name = f"questions-{council_slug(council_ids)}-{period_slug(first_day, last_day)}"
+    columns = question_columns()
+    # Thousands of rows take openpyxl a while: not on the event loop, which serves everyone.
+    workbook = await asyncio.to_thread(xlsx.to_xlsx, columns, table, _("Questions"), language)
     caption = _("Questions exported: {count}").format(count=len(table))
     await message.answer_document(
-        BufferedInputFile(to_xlsx(table), filename=f"questions-{stamp}.xlsx"), caption=caption
+        BufferedInputFile(workbook, filename=f"{name}.xlsx"), caption=caption
     )
     await message.answer_document(
-        BufferedInputFile(to_csv(table), filename=f"questions-{stamp}.csv")
+        BufferedInputFile(xlsx.to_csv(columns, table, language), filename=f"{name}.csv")
     )
 
 
@@ -815,6 +826,14 @@ async def stats_command(
         lines += [
             f"• {html.quote(topic.name(language))}: {count}" for topic, count in stats.by_topic
         ]
+    # The chart first, the figures under it. Drawing takes ~100 ms: not on the event loop.
+    # No questions in the weeks and no answers: no chart (the figures say so).
+    chart = await asyncio.to_thread(stats_chart, stats)
+    if chart is not None:
+        await message.answer_photo(
+            BufferedInputFile(chart.png, filename="stats.png"),
+            caption=_("Questions per week by status, and time to answer"),
+        )
     await send_lines(message.answer, lines)
 
 

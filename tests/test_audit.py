@@ -4,7 +4,7 @@ as an XLSX file."""
 
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -13,6 +13,7 @@ from db.models import AuditEntry
 from tests.chat import ChatUser, Reply
 from tests.conftest import ADMIN_ID
 from tests.flows import ATTEND, GROUP, ask, invite, new_event, said, snapshot, stored
+from tests.sheets import assert_office_sheet, open_sheet
 
 pytestmark = pytest.mark.usefixtures("fake_time")
 
@@ -256,7 +257,8 @@ async def test_the_xlsx_holds_the_rows_with_translated_headers(
     await saule.send("/audit")
     await saule.press(said(app, language, XLSX))
     [file] = telegram.sent(saule.id, "sendDocument")
-    assert file.method.document.filename == "audit-20261123-7d.xlsx"
+    # The council and the period (the last 7 days, both ends included) in the name.
+    assert file.method.document.filename == "audit-council-1-2026-11-17_2026-11-23.xlsx"
     assert (
         file.method.caption
         == {
@@ -264,16 +266,19 @@ async def test_the_xlsx_holds_the_rows_with_translated_headers(
             "kk": "Әрекеттер журналы: 8 жазба.",
         }[language]
     )
-    book = load_workbook(io.BytesIO(file.method.document.data))
-    header, *rows = list(book.active.iter_rows(values_only=True))
+    sheet = open_sheet(file.method.document.data)
+    assert_office_sheet(sheet)
+    assert sheet["A2"].number_format == "dd.mm.yyyy hh:mm"
+    header, *rows = list(sheet.iter_rows(values_only=True))
     assert header == tuple(
         said(app, language, text)
         for text in ("Time", "Council", "Who", "Action", "Ticket or event", "Details")
     )
     assert len(rows) == 8
     answered, noted, taken, anonymous, signed = rows[:5]
-    assert answered == (
-        "2026-11-23 10:00",
+    # A date cell in the council's local time (the clock stands at 05:00 UTC).
+    assert answered[0].replace(second=0) == datetime(2026, 11, 23, 10, 0)
+    assert answered[1:] == (
         COUNCIL[language],
         "Saule",
         said(app, language, "answered"),
@@ -295,7 +300,7 @@ async def test_one_tickets_file(admin, make_user, citizen, app, telegram):
     await saule.send("/audit 2026-000002")
     await saule.press(XLSX)
     [file] = telegram.sent(saule.id, "sendDocument")
-    assert file.method.document.filename == "audit-2026-000002.xlsx"
+    assert file.method.document.filename == "audit-council-1-2026-000002.xlsx"
     assert file.method.caption == "Audit log: 3 entries."
     rows = list(load_workbook(io.BytesIO(file.method.document.data)).active.values)[1:]
     assert [row[3] for row in rows] == ["answered", "internal note", "asked"]

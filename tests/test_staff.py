@@ -15,6 +15,7 @@ from db.models import Council, Question, QuestionStatus
 from tests.chat import ChatUser
 from tests.conftest import ADMIN_ID, ALMATY
 from tests.flows import GROUP, ask, ask_in, invite, stored
+from tests.sheets import assert_office_sheet, open_sheet
 from tests.telegram_rules import visible_text
 
 
@@ -132,24 +133,32 @@ async def test_export_opens_and_holds_the_rows(admin, make_user, citizen, app, t
 
     await saule.send("/export")
     xlsx_call, csv_call = telegram.sent(saule.id, "sendDocument")
-    xlsx = load_workbook(io.BytesIO(xlsx_call.method.document.data))
-    rows = list(xlsx.active.iter_rows(values_only=True))
-    header, first, second = rows
-    assert header[:6] == ("ticket", "council", "topic", "received", "due", "status")
+    # The council and the period (from the beginning to today) in the names.
+    assert xlsx_call.method.document.filename == "questions-council-1-to-2026-11-23.xlsx"
+    assert csv_call.method.document.filename == "questions-council-1-to-2026-11-23.csv"
+    sheet = open_sheet(xlsx_call.method.document.data)
+    assert_office_sheet(sheet)
+    header, first, second = list(sheet.iter_rows(values_only=True))
+    assert header[:6] == ("Ticket", "Council", "Topic", "Received", "Due", "Status")
     by_name = dict(zip(header, first, strict=True))
-    assert by_name["ticket"] == "№2026-000001"
-    assert by_name["status"] == "answered"
-    assert by_name["rating"] == "👍"
-    assert by_name["citizen"] == "Aliya (@aliya_kz)"
-    assert by_name["question"].startswith("'=HYPERLINK"), "formulas are kept as text"
+    assert by_name["Ticket"] == "№2026-000001"
+    assert by_name["Status"] == "answered"
+    assert by_name["Rating"] == "👍"
+    assert by_name["Citizen"] == "Aliya (@aliya_kz)"
+    assert by_name["Question"].startswith("'=HYPERLINK"), "formulas are kept as text"
+    assert isinstance(by_name["Received"], datetime) and isinstance(by_name["Due"], datetime)
     anonymous = dict(zip(header, second, strict=True))
-    assert anonymous["citizen"] in (None, "")
+    assert anonymous["Citizen"] in (None, "")
     assert "Bob" not in str(second)
 
-    text = csv_call.method.document.data.decode("utf-8-sig")
-    records = list(csv.DictReader(io.StringIO(text)))
-    assert [r["ticket"] for r in records] == ["№2026-000001", "№2026-000002"]
-    assert records[1]["citizen"] == ""
+    data = csv_call.method.document.data
+    assert data.startswith(b"\xef\xbb\xbf"), "a byte-order mark: Excel reads UTF-8"
+    records = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert list(records[0]) == list(header), "semicolons split the columns"
+    assert [r["Ticket"] for r in records] == ["№2026-000001", "№2026-000002"]
+    assert records[0]["Question"].startswith("'=HYPERLINK"), "formulas are kept as text"
+    assert records[1]["Citizen"] == ""
+    assert "Bob" not in data.decode("utf-8-sig")
 
     await saule.send("/export 2026-12-01 2026-12-31")
     assert telegram.sent(saule.id, "sendDocument")[-2].text == "Questions exported: 0"
@@ -556,9 +565,9 @@ async def test_a_reasoned_extension_tells_the_citizen_in_their_language(
     )
     header, row = list(xlsx.active.iter_rows(values_only=True))
     exported = dict(zip(header, row, strict=True))
-    assert exported["due"] == new_due.isoformat()
-    assert exported["extension_reason"] == "Запрошены сведения у акимата <района>"
-    assert exported["extended"]
+    assert exported["Due"].date() == new_due
+    assert exported["Extension reason"] == "Запрошены сведения у акимата <района>"
+    assert exported["Extended"]
 
     # Within two months of receipt a second extension is allowed; after the answer, none.
     await saule.send("/extend 1 +1 One more document is awaited")

@@ -82,6 +82,8 @@ class AuditLog:
     total: int
     # Whether the lines come from more than one council (then each says which).
     several_councils: bool
+    # The councils read (for the file's name).
+    council_ids: frozenset[int] = frozenset()
 
 
 class AuditService:
@@ -128,7 +130,13 @@ class AuditService:
         events = await self.audit.events({i for row in rows if (i := _event_id(row)) is not None})
         people = await self.audit.names({i for row in rows if (i := _person_id(row)) is not None})
         lines = [_line(row, councils, events, people) for row in rows]
-        return AuditLog(selection, lines, total, several_councils=len(council_ids) > 1)
+        return AuditLog(
+            selection,
+            lines,
+            total,
+            several_councils=len(council_ids) > 1,
+            council_ids=frozenset(council_ids),
+        )
 
     @property
     def _questions(self) -> QuestionService:

@@ -1,55 +1,30 @@
-"""The /export files: the same rows as XLSX (for people) and CSV (for machines)."""
+"""The rows of the /export and /event_registrants files (written by bot/services/xlsx.py):
+dates as naive local datetimes of the council, statuses as the caller names them."""
 
-import csv
-import io
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
-
+from bot.services import xlsx
 from bot.services.questions import Export, days_to_answer
 from db.models import (
     Council,
     EventVenue,
+    QuestionStatus,
     Registration,
     RegistrationStatus,
     User,
 )
 
-COLUMNS = [
-    "ticket",
-    "council",
-    "topic",
-    "received",
-    "due",
-    "status",
-    "taken",
-    "closed",
-    "answer_or_reason",
-    "rating",
-    "days_to_answer",
-    "citizen",
-    "question",
-    "follow_up_to",
-    # A reasoned extension: when it was made (the due column has the new date) and why.
-    "extended",
-    "extension_reason",
-    # Who holds it; where it was forwarded (a ticket at another council, or a body outside the
-    # bot) or forwarded from.
-    "held_by",
-    "forwarded_to",
-    "forwarded_from",
-    # How many files (photos, documents) came with the answer.
-    "answer_files",
-    # The citizen changed the text while it was new; the citizen's objection that reopened it.
-    "edited",
-    "objection",
-]
 
-
-def export_rows(export: Export, councils: dict[int, Council], language: str) -> list[list[object]]:
-    """One row per question. Anonymous questions carry no identity at all."""
+def export_rows(
+    export: Export,
+    councils: dict[int, Council],
+    language: str,
+    status_name: Callable[[QuestionStatus], str] = str,
+) -> list[list[object]]:
+    """One row per question, in the columns of bot/views/exports.py. Anonymous questions carry
+    no identity at all."""
     citizens, tickets = export.citizens, export.tickets
     table: list[list[object]] = []
     for question, topic in export.rows:
@@ -63,8 +38,8 @@ def export_rows(export: Export, councils: dict[int, Council], language: str) -> 
                 council.name(language),
                 topic.name(language),
                 _local(question.created_at, tz),
-                question.due_date.isoformat(),
-                question.status.value,
+                question.due_date,
+                status_name(question.status),
                 _local(question.taken_at, tz),
                 _local(question.closed_at, tz),
                 question.resolution or "",
@@ -102,10 +77,10 @@ def registrant_rows(
     table: list[list[object]] = []
     for registration, person in registrants:
         venue = by_id[registration.venue_id]
-        place = ""
+        place: int | None = None
         if registration.status == RegistrationStatus.WAITING:
             places[venue.id] = places.get(venue.id, 0) + 1
-            place = str(places[venue.id])
+            place = places[venue.id]
         named = person.consent_at is not None and bool(person.full_name)
         table.append(
             [
@@ -121,41 +96,14 @@ def registrant_rows(
     return table
 
 
-def to_csv(table: list[list[object]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    for row in table:
-        writer.writerow(["" if value is None else _safe_cell(value) for value in row])
-    # A BOM so that spreadsheet programs read Cyrillic and Kazakh letters correctly.
-    return buffer.getvalue().encode("utf-8-sig")
+def to_xlsx(table: Sequence[Sequence[object]], columns: Sequence[str], title: str) -> bytes:
+    """A table with plain column titles (see bot/services/xlsx.py for the file's form)."""
+    return xlsx.to_xlsx([xlsx.Column(name) for name in columns], table, title)
 
 
-def to_xlsx(
-    table: list[list[object]], columns: list[str] = COLUMNS, title: str = "questions"
-) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert isinstance(sheet, Worksheet)
-    sheet.title = title
-    sheet.append(columns)
-    for row in table:
-        sheet.append([_safe_cell(value) for value in row])
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _safe_cell(value: object) -> object:
-    # Text that starts like a formula is kept as text, never evaluated by a spreadsheet.
-    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@"}:
-        return "'" + value
-    return value
-
-
-def _local(moment: datetime | None, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
+def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """The council's wall-clock time, without a zone: what a spreadsheet can hold."""
+    return moment.astimezone(tz).replace(tzinfo=None) if moment else None
 
 
 def _identity(citizen: User | None) -> str:

@@ -151,6 +151,22 @@ class Stats:
     helpful: int
     # Questions whose answer period was extended (APC art. 76).
     extended: int = 0
+    # The last CHART_WEEKS weeks (Monday first, the current one last) for the chart.
+    weeks: list["WeekCount"] = field(default_factory=list)
+    # Days from receipt to the answer of every answered question.
+    answer_days: list[float] = field(default_factory=list)
+
+
+# Weeks the /stats chart covers.
+CHART_WEEKS = 12
+
+
+@dataclass(frozen=True)
+class WeekCount:
+    """Questions received in the week that starts on `start` (a Monday), by status now."""
+
+    start: date
+    by_status: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -873,6 +889,8 @@ class QuestionService:
         topics = {topic.id: topic for _, topic in rows}
         days = [day for q, _ in rows if (day := days_to_answer(q)) is not None]
         ratings = [q.rating for q, _ in rows if q.rating is not None]
+        # The chart's weeks run in the deployment's zone (a superadmin sees several councils).
+        today = self.clock.now().astimezone(self.settings.tz).date()
         return Stats(
             by_status={status.value: by_status.get(status.value, 0) for status in QuestionStatus},
             by_topic=[(topics[tid], count) for tid, count in by_topic.most_common()],
@@ -881,7 +899,21 @@ class QuestionService:
             rated=len(ratings),
             helpful=sum(1 for rating in ratings if rating > 0),
             extended=sum(1 for q, _ in rows if q.extended_at is not None),
+            weeks=self._weeks([question for question, _ in rows], today),
+            answer_days=days,
         )
+
+    def _weeks(self, questions: list[Question], today: date) -> list[WeekCount]:
+        first = today - timedelta(days=today.weekday(), weeks=CHART_WEEKS - 1)
+        weeks: dict[date, Counter[str]] = {
+            first + timedelta(weeks=i): Counter() for i in range(CHART_WEEKS)
+        }
+        for question in questions:
+            day = question.created_at.astimezone(self.settings.tz).date()
+            monday = day - timedelta(days=day.weekday())
+            if monday in weeks:
+                weeks[monday][question.status.value] += 1
+        return [WeekCount(start, dict(counts)) for start, counts in weeks.items()]
 
     # -- internals -------------------------------------------------------------------------
 

@@ -142,15 +142,12 @@ def audit_lines(log: AuditLog, language: str) -> list[str | Plain]:
     return parts
 
 
-def audit_columns() -> list[str]:
-    return [_("Time"), _("Council"), _("Who"), _("Action"), _("Ticket or event"), _("Details")]
-
-
 def audit_rows(log: AuditLog, language: str) -> list[list[object]]:
-    """The same entries for the XLSX file: local time, plain text, details whole."""
+    """The same entries for the XLSX file (columns: bot/views/exports.py): the council's local
+    time as a naive datetime, plain text, details whole."""
     return [
         [
-            line.at.astimezone(ZoneInfo(line.council.timezone)).strftime("%Y-%m-%d %H:%M"),
+            line.at.astimezone(ZoneInfo(line.council.timezone)).replace(tzinfo=None),
             line.council.name(language),
             who(line, _plain),
             action_name(line.action),

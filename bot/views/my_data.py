@@ -15,8 +15,8 @@ from openpyxl.utils import get_column_letter
 
 from bot.i18n import N_
 from bot.services.events import pick_language
-from bot.services.export import _safe_cell
 from bot.services.privacy import AskedQuestion, MyData
+from bot.services.xlsx import safe_cell
 from bot.views.notify import (
     CITIZEN_ACTIONS,
     CITIZEN_DETAIL_ACTIONS,
@@ -236,7 +236,7 @@ def to_xlsx(data: MyData, language: str, tz: ZoneInfo) -> bytes:
         sheet = workbook.create_sheet(title[:31])
         sheet.append(headers)
         for row in rows:
-            sheet.append([_safe_cell(value) for value in row])
+            sheet.append([safe_cell(value) for value in row])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for column, _header in enumerate(headers, 1):
