@@ -227,9 +227,7 @@ async def _preview(turn: Turn) -> None:
         return
     for language in LANGUAGES:
         fallback = "" if draft.titles.get(language) else " " + _("(no text: falls back)")
-        header = _("Preview for readers {in_language}:").format(
-            in_language=in_language(language)
-        )
+        header = _("Preview for readers {in_language}:").format(in_language=in_language(language))
         with turn.i18n.use_locale(language):
             text = announcement_text(event, venues, council, language)
         await turn.message.answer(header + fallback)

@@ -75,9 +75,9 @@ async def test_an_event_is_announced_to_each_subscriber_in_their_language(
         r.text for r in unsubscribed_admin.inbox() if r.text.startswith("Preview for readers")
     ]
     assert previews == [
-        "Preview for readers of Қазақша:",
-        "Preview for readers of Русский:",
-        "Preview for readers of English: (no text: falls back)",
+        "Preview for readers in Kazakh:",
+        "Preview for readers in Russian:",
+        "Preview for readers in English: (no text: falls back)",
     ]
     assert "https://t.me/hearing_state_bot?start=event_1" in unsubscribed_admin.last_reply().text
     await app.broadcaster.wait()
@@ -568,7 +568,7 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
     await unsubscribed_admin.send("/skip")
     await unsubscribed_admin.send("/skip")
     await unsubscribed_admin.send("/skip")
-    assert unsubscribed_admin.last_reply().text.startswith("Send the announcement in Қазақша")
+    assert unsubscribed_admin.last_reply().text.startswith("Send the announcement in Kazakh")
     await unsubscribed_admin.send("Title <script>alert(1)</script> & co\nDescription")
     await unsubscribed_admin.send("/skip")
     await unsubscribed_admin.send("/skip")

@@ -16,9 +16,7 @@ from babel.messages.pofile import read_po
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 LANGUAGES = ("kk", "ru", "en")
 # https://core.telegram.org/bots/api#html-style
-TELEGRAM_TAGS = (
-    "b|strong|i|em|u|ins|s|strike|del|tg-spoiler|code|pre|blockquote|tg-emoji|a|span"
-)
+TELEGRAM_TAGS = "b|strong|i|em|u|ins|s|strike|del|tg-spoiler|code|pre|blockquote|tg-emoji|a|span"
 # The start of something that names a Telegram tag: `<b`, `</code`; a real tag must follow.
 TAG_START = re.compile(rf"</?(?:{TELEGRAM_TAGS})(?![\w-])")
 TAG = re.compile(
