@@ -495,7 +495,7 @@ async def test_the_report_adds_up(unsubscribed_admin, citizen, app, clock, teleg
     assert report.endswith("<b>238 people reached</b>")
     # In the council's words, in the secretary's language.
     for language, reach in (
-        ("Русский", "Охват составил – 238 человек"),
+        ("Русский", "Охват составил 238 человек"),
         ("Қазақша", "Барлығы 238 адам қамтылды"),
     ):
         await unsubscribed_admin.send("/language")
