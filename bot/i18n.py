@@ -6,7 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram.types import TelegramObject
-from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n import I18n, I18nMiddleware, gettext
 from aiogram.utils.i18n import gettext as _
 from babel import Locale
 from babel.dates import format_date, format_time
@@ -16,12 +16,23 @@ from bot.config import LANGUAGES
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
+# Each language's own name, for the picker and "Language: …" (always shown in that language).
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
 
 def N_(message: str) -> str:
     """Mark a string for extraction; it is translated later, with an explicit locale."""
     return message
+
+
+# A language named inside a sentence, in the sentence's language: ru «на казахском языке»,
+# kk «қазақ тілінде» (never «на языке Қазақша»).
+IN_LANGUAGE = {"kk": N_("in Kazakh"), "ru": N_("in Russian"), "en": N_("in English")}
+
+
+def in_language(code: str) -> str:
+    """`in Kazakh` in the current locale, for `{in_language}` in a sentence."""
+    return gettext(IN_LANGUAGE[code])
 
 
 class CatalogsNotCompiledError(RuntimeError):

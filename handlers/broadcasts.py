@@ -19,7 +19,7 @@ from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callback_ids import CallbackId
 from bot.config import LANGUAGES
-from bot.i18n import LANGUAGE_NAMES, format_when, zone_name
+from bot.i18n import format_when, in_language, zone_name
 from bot.jobs.broadcaster import (
     Broadcaster,
     PreviewButton,
@@ -199,7 +199,8 @@ class PhotoStep(Step):
 
 async def _audiences(_turn: Turn) -> list[tuple[str, str]]:
     return [(_("All subscribers"), "all")] + [
-        (_("Only {language}").format(language=LANGUAGE_NAMES[code]), code) for code in LANGUAGES
+        (_("Only readers {in_language}").format(in_language=in_language(code)), code)
+        for code in LANGUAGES
     ]
 
 
@@ -247,7 +248,7 @@ async def _preview(turn: Turn) -> None:
         text = pick_text(draft, language, council.default_language)
         fallback = "" if texts.get(language) else " " + _("(no text: falls back)")
         await turn.message.answer(
-            _("Preview for readers of {language}:").format(language=LANGUAGE_NAMES[language])
+            _("Preview for readers {in_language}:").format(in_language=in_language(language))
             + fallback
         )
         # The citizen's buttons, but inert: pressing one under a preview only says so.
@@ -316,7 +317,7 @@ COMPOSE = Wizard(
         ),
         TextsStep(
             "texts",
-            prompt=__("Send the text in {language}, or /skip if there is none."),
+            prompt=__("Send the text {in_language}, or /skip if there is none."),
             parse=_announcement,
             missing=lambda: BroadcastError(BroadcastRefusal.NO_TEXT),
         ),

@@ -402,7 +402,7 @@ async def _send_calendar(
         now=events.clock.now(),
     )
     await message.answer_document(
-        BufferedInputFile(content, filename=f"event-{event.id}.ics"),
+        BufferedInputFile(content, filename=_("event-{id}.ics").format(id=event.id)),
         caption=_("Open the file to add «{title}» to your calendar.").format(
             title=html.quote(event.title(language) or "")
         ),

@@ -19,7 +19,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.config import LANGUAGES
-from bot.i18n import LANGUAGE_NAMES, N_, format_when, zone_name
+from bot.i18n import N_, format_when, in_language, zone_name
 from bot.jobs.broadcaster import Broadcaster
 from bot.jobs.events import EventAnnouncer, EventJobs
 from bot.numbers import parse_number
@@ -231,7 +231,7 @@ async def _preview(turn: Turn) -> None:
         return
     for language in LANGUAGES:
         fallback = "" if draft.titles.get(language) else " " + _("(no text: falls back)")
-        header = _("Preview for readers of {language}:").format(language=LANGUAGE_NAMES[language])
+        header = _("Preview for readers {in_language}:").format(in_language=in_language(language))
         with turn.i18n.use_locale(language):
             text = announcement_text(event, venues, council, language)
         await turn.message.answer(header + fallback)
@@ -307,7 +307,7 @@ NEW_EVENT = Wizard(
         TextsStep(
             "texts",
             prompt=__(
-                "Send the announcement in {language}: the title on the first line, the "
+                "Send the announcement {in_language}: the title on the first line, the "
                 "description below it. Or /skip if there is none in this language."
             ),
             parse=_announcement,
@@ -332,7 +332,7 @@ NEW_EVENT = Wizard(
                 "left out. For example: {example}. An event in several places (every rural "
                 "library of a district) gets one message per venue."
             ),
-            example=html.quote("Central library | 10 Abay St | 40"),
+            example=__("Central library | 10 Abay St | 40"),
         ),
         TextStep(
             "contacts",
@@ -340,7 +340,7 @@ NEW_EVENT = Wizard(
                 "Contacts for participants: person, phones and e-mail, separated by |, for "
                 "example {example}. Or /skip."
             ),
-            example=html.quote("Aigerim Sadykova | +7 701 123 45 67 | council@example.kz"),
+            example=__("Aigerim Sadykova | +7 701 123 45 67 | council@example.kz"),
             parse=lambda text: list(parse_contacts(text)),
             skip=True,
             skipped_value=[None, None, None],

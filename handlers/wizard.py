@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import F, Router, html
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -31,7 +31,7 @@ from babel.support import LazyProxy
 
 from bot.clock import Clock
 from bot.config import LANGUAGES
-from bot.i18n import LANGUAGE_NAMES
+from bot.i18n import in_language
 from bot.services.container import Services
 from bot.services.councils import Staff
 from bot.services.errors import Refused
@@ -152,8 +152,8 @@ class Step:
 
     key: str
     prompt: Text = ""
-    # Fills {example} in the prompt.
-    example: str = ""
+    # Fills {example} in the prompt (a lazy translation when it is words, not digits).
+    example: str | LazyProxy = ""
     # /skip is an answer (`skipped_value`) when set.
     skip: bool = False
     skipped_value: Any = None
@@ -166,7 +166,7 @@ class Step:
     async def prompt_text(self, turn: Turn, **values: str) -> str:
         text = await say(turn, self.prompt)
         if self.example:
-            values["example"] = self.example
+            values["example"] = html.quote(str(self.example))
         return text.format(**values) if values else text
 
     async def prefilled(self, turn: Turn) -> Any:
@@ -305,8 +305,8 @@ class TextsStep(Step):
 
     async def _ask_language(self, turn: Turn, index: int) -> None:
         turn.answers[f"{self.key}_index"] = index
-        language = LANGUAGE_NAMES[LANGUAGES[index]]
-        await turn.message.answer(await self.prompt_text(turn, language=language))
+        language = in_language(LANGUAGES[index])
+        await turn.message.answer(await self.prompt_text(turn, in_language=language))
 
     async def read(self, turn: Turn, message: Message) -> Any:
         if message.text is None:

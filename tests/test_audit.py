@@ -224,7 +224,8 @@ async def test_a_bad_argument_is_refused_clearly(admin, make_user, app, argument
         )
     else:
         assert saule.last_reply().text == (
-            "Использование: /audit [&lt;days&gt; | &lt;ticket&gt;]: по умолчанию последние 7 "
+            "Использование: /audit [&lt;число дней&gt; | &lt;номер вопроса&gt;]: по умолчанию "
+            "последние 7 "
             "дней, не больше 366; номер вопроса, например №123 или 2026-123."
         )
     assert await snapshot(app) == before
@@ -430,4 +431,4 @@ async def test_a_file_beyond_its_limit_says_so(
     assert file.method.caption == "Журнал действий: последние 5 из 8 записей."
     rows = list(load_workbook(io.BytesIO(file.method.document.data)).active.values)[1:]
     assert len(rows) == 5
-    assert rows[0][3] == "отвечен", "the newest"
+    assert rows[0][3] == "ответ дан", "the newest"

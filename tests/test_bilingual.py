@@ -38,7 +38,7 @@ async def test_kazakh_citizen_russian_secretary_across_independence_day(
     assert "От: Дана" in card.text
 
     await sergey.press("В работу", card)
-    assert dana.inbox()[-1].text == "🔎 №2026-000001 сұрағыңыз жұмысқа алынды."
+    assert dana.inbox()[-1].text == "🔎 №2026-000001 сұрағыңыз қарауға алынды."
 
     await sergey.reply_to(card, "Жол жөндеу 2027 жылдың мамыр айында басталады.")
     assert sergey.replies()[0].text == "Ответ на вопрос №2026-000001 отправлен гражданину."

@@ -89,9 +89,9 @@ async def test_each_citizen_gets_their_language_with_fallback(citizen, app, saul
     await compose(saule, {"kk": "Дөңгелек үстел жұма күні", "ru": "Круглый стол в пятницу"})
     previews = [reply.text for reply in saule.inbox() if reply.text.startswith("Preview")]
     assert previews[-3:] == [
-        "Preview for readers of Қазақша:",
-        "Preview for readers of Русский:",
-        "Preview for readers of English: (no text: falls back)",
+        "Preview for readers in Kazakh:",
+        "Preview for readers in Russian:",
+        "Preview for readers in English: (no text: falls back)",
     ]
     await app.broadcaster.wait()
     assert aigerim.inbox()[-1].text == "Дөңгелек үстел жұма күні"
@@ -105,7 +105,9 @@ async def test_each_citizen_gets_their_language_with_fallback(citizen, app, saul
 async def test_audience_of_one_language(citizen, app, saule, telegram):
     aigerim = await citizen("kk", "Айгерім")
     ivan = await citizen("ru", "Иван")
-    await compose(saule, {"kk": "Тек қазақша", "ru": "Только по-русски"}, audience="Only Қазақша")
+    await compose(
+        saule, {"kk": "Тек қазақша", "ru": "Только по-русски"}, audience="Only readers in Kazakh"
+    )
     await app.broadcaster.wait()
     assert received(telegram, "Тек қазақша", STAFF) == Counter({aigerim.id: 1})
     assert received(telegram, "Только по-русски", STAFF)[ivan.id] == 0
@@ -142,7 +144,7 @@ async def test_bad_input_to_the_wizard_changes_nothing(citizen, app, saule):
     assert saule.last_reply().text == "Please send the text of the announcement, or /skip."
     for _ in range(3):
         await saule.send("/skip")
-    assert saule.last_reply().text == "Send the text in Қазақша, or /skip if there is none."
+    assert saule.last_reply().text == "Send the text in Kazakh, or /skip if there is none."
     await saule.send("Text")
     await saule.send("/skip")
     await saule.send("/skip")
@@ -426,7 +428,7 @@ async def test_the_wizard_takes_only_what_its_current_step_asks(saule, citizen, 
     await saule.send_sticker()
     assert saule.last_reply().text == "Please send the text of the announcement, or /skip."
     await saule.send("Round table on Friday")
-    assert saule.last_reply().text == "Send the text in Русский, or /skip if there is none."
+    assert saule.last_reply().text == "Send the text in Russian, or /skip if there is none."
     await saule.send("/skip")
     await saule.send("/skip")
     await saule.send("/skip")  # no photo
@@ -439,7 +441,7 @@ async def test_the_wizard_takes_only_what_its_current_step_asks(saule, citizen, 
     assert saule.alerts()[-1] == "This button is no longer valid."
     await saule.press_data("wz:bc:5:send", audience)  # the confirmation's, not yet asked
     assert saule.alerts()[-1] == "This button is no longer valid."
-    await saule.press("Only Қазақша", audience)
+    await saule.press("Only readers in Kazakh", audience)
     assert saule.last_reply().text.startswith("When? Press “Send now”")
     await saule.press_data("wz:bc:3:all", audience)  # pressed again, after it was answered
     assert saule.alerts()[-1] == "This button is no longer valid."

@@ -17,7 +17,7 @@ async def is_active(app, user_id: int) -> bool:
 async def test_sticker_gets_a_hint_in_the_users_language(citizen):
     alice = await citizen("ru")
     await alice.send_sticker()
-    assert alice.last_reply().text.startswith("Здесь я не могу использовать это сообщение.")
+    assert alice.last_reply().text.startswith("Не понимаю это сообщение.")
 
 
 async def test_unknown_command_gets_a_hint(citizen):

@@ -115,7 +115,7 @@ async def test_a_chair_invite_makes_a_chair_of_that_council(
 async def test_an_unknown_role_is_refused_and_no_link_is_made(citizen, app, language):
     admin = await citizen(language, "Admin", user_id=ADMIN_ID)
     usage = html.quote(said(app, language, "Usage: /invite <council id> [chair]"))
-    assert usage.endswith("/invite &lt;council id&gt; [chair]")
+    assert "/invite &lt;" in usage and "[chair]" in usage
     no_council = said(app, language, "No such council. See /councils.")
     async with app.sessionmaker() as session:
         before = list(await session.scalars(select(Invite)))

@@ -256,7 +256,7 @@ async def test_an_empty_find_shows_the_usage(secretary, app):
         assert saule.last_reply().text == "Usage: /find &lt;words&gt;"
     await boris.send("/find")
     assert boris.last_reply().text == html_quoted(said(app, "ru", "Usage: /find <words>"))
-    assert "&lt;words&gt;" in boris.last_reply().text
+    assert "&lt;слова&gt;" in boris.last_reply().text
 
 
 def html_quoted(text: str) -> str:

@@ -1,21 +1,84 @@
-"""Fail when a kk/ru/en catalog is incomplete: a missing, empty or fuzzy translation, or
-placeholders that differ from the source string. Run by `make test` and so by CI."""
+"""Fail when a kk/ru/en catalog is incomplete: a missing, empty or fuzzy translation,
+`{placeholders}` or Telegram HTML tags that differ from the source string, or a broken tag.
+Run by `make test` and so by CI.
+
+Only the tags Telegram parses count as markup; a usage argument like `<ticket>` is words (sent
+through html.quote), so a translation may and should translate it: `<талон нөмірі>`."""
 
 import re
 import string
 import sys
+from collections import Counter
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 LANGUAGES = ("kk", "ru", "en")
-HTML_TAG = re.compile(r"</?[a-z]+>")
+# https://core.telegram.org/bots/api#html-style
+TELEGRAM_TAGS = "b|strong|i|em|u|ins|s|strike|del|tg-spoiler|code|pre|blockquote|tg-emoji|a|span"
+# The start of something that names a Telegram tag: `<b`, `</code`; a real tag must follow.
+TAG_START = re.compile(rf"</?(?:{TELEGRAM_TAGS})(?![\w-])")
+TAG = re.compile(
+    rf"""</(?:{TELEGRAM_TAGS})>"""
+    r"""|<(?:b|strong|i|em|u|ins|s|strike|del|tg-spoiler|code|pre)>"""
+    r"""|<blockquote(?: expandable)?>"""
+    r"""|<a href="[^"<>]*">"""
+    r"""|<span class="tg-spoiler">"""
+    r"""|<tg-emoji emoji-id="[^"<>]*">"""
+    r"""|<code class="language-[\w+-]+">"""
+)
 
 
-def placeholders(text: str) -> set[str]:
-    names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-    return names | set(HTML_TAG.findall(text))
+def tags(text: str) -> Counter[str]:
+    """Telegram's HTML tags in `text`, each as written, counted."""
+    return Counter(TAG.findall(text))
+
+
+def broken_tags(text: str) -> list[str]:
+    """Where `text` starts a Telegram tag that is not one (`<b`, `<b class=x>`), or closes
+    a tag that is not open."""
+    problems = []
+    for start in TAG_START.finditer(text):
+        if not TAG.match(text, start.start()):
+            problems.append(f"broken tag at {text[start.start() : start.start() + 12]!r}")
+    stack: list[str] = []
+    for tag in TAG.finditer(text):
+        written = tag.group()
+        tag_name = re.match(r"</?([\w-]+)", written)
+        assert tag_name is not None
+        if written.startswith("</"):
+            if not stack or stack[-1] != tag_name.group(1):
+                problems.append(f"{written} closes nothing open")
+            else:
+                stack.pop()
+        else:
+            stack.append(tag_name.group(1))
+    problems += [f"<{name}> is never closed" for name in stack]
+    return problems
+
+
+def names(text: str) -> set[str]:
+    """The `{placeholders}` of a str.format template."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def translation_problems(sources: list[str], translation: str) -> list[str]:
+    """What is wrong with one translation of a message (all its source forms given)."""
+    problems = []
+    expected = set().union(*(names(source) for source in sources))
+    try:
+        found = names(translation)
+    except ValueError as error:
+        return [f"not a format string: {error}"]
+    if found != expected:
+        problems.append(f"placeholders differ: {sorted(found)} != {sorted(expected)}")
+    if tags(translation) != tags(sources[0]):
+        problems.append(
+            f"tags differ: {sorted(tags(translation).elements())} != "
+            f"{sorted(tags(sources[0]).elements())}"
+        )
+    return problems + broken_tags(translation)
 
 
 def check(language: str, template_ids: set[str]) -> list[str]:
@@ -38,13 +101,11 @@ def check(language: str, template_ids: set[str]) -> list[str]:
         if not all(translations):
             problems.append(f"{language}: untranslated: {key!r}")
             continue
-        expected = set().union(*(placeholders(source) for source in sources))
         for translation in translations:
-            if placeholders(translation) != expected:
-                problems.append(
-                    f"{language}: placeholders differ in {key!r}: "
-                    f"{sorted(placeholders(translation))} != {sorted(expected)}"
-                )
+            problems += [
+                f"{language}: {problem} in {key!r}"
+                for problem in translation_problems(sources, translation)
+            ]
     problems += [f"{language}: missing: {key!r}" for key in sorted(template_ids - seen)]
     return problems
 
