@@ -584,3 +584,24 @@ async def test_a_reopened_question_can_be_extended_from_the_objection(
     assert question.status == QuestionStatus.REOPENED
     await saule.send("/extend 1 +5\nA survey of the road is ordered")
     assert told(saule).startswith("№2026-000001 is now due")
+
+
+async def test_stats_write_the_median_with_the_languages_decimal_separator(
+    admin, make_user, citizen, app, clock, settings
+):
+    settings.max_open_questions = settings.max_questions_per_day = 5
+    saule = await in_russian(await invite(admin, make_user, "Saule"))
+    alice = await citizen("en")
+    await ask(alice, "The first question about the road.")
+    await ask(alice, "The second question about the road.")
+    clock.advance(days=1)
+    await saule.send("/answer 1 Готово.")
+    clock.advance(days=1)
+    await saule.send("/answer 2 Готово.")
+    await saule.send("/stats")
+    text = "\n".join(reply.text for reply in saule.replies())
+    assert ": 1,5" in text and "1.5" not in text
+    await saule.send("/language")
+    await saule.press("English")
+    await saule.send("/stats")
+    assert ": 1.5" in "\n".join(reply.text for reply in saule.replies())
