@@ -13,6 +13,7 @@ most updates need no database query before their handler runs.
 
 import asyncio
 import logging
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -194,6 +195,9 @@ class Invalidations:
         self.redis = redis
         self.channel = channel
         self.caches = caches
+        # This replica's own messages come back to it late; it has already forgotten the user
+        # (and may have read them afresh since), so it skips them by this mark.
+        self.origin = secrets.token_hex(4)
         self._task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[Any]] = set()
 
@@ -204,7 +208,7 @@ class Invalidations:
 
     async def _publish(self, user_id: int) -> None:
         try:
-            await self.redis.publish(self.channel, str(user_id))
+            await self.redis.publish(self.channel, f"{self.origin}:{user_id}")
         except Exception as exc:  # the caches' time to live still bounds the staleness
             logger.warning("could not publish a user change to other replicas: %s", exc)
 
@@ -230,7 +234,12 @@ class Invalidations:
                     async for message in pubsub.listen():
                         if message.get("type") != "message":
                             continue
-                        user_id = int(message["data"])
+                        data = message["data"]
+                        text = data.decode() if isinstance(data, bytes) else str(data)
+                        origin, _sep, user = text.rpartition(":")
+                        if origin == self.origin:
+                            continue
+                        user_id = int(user)
                         for cache in self.caches:
                             cache.forget(user_id)
             except asyncio.CancelledError:
