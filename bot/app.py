@@ -282,6 +282,7 @@ def create_app(
     )
     dispatcher.update.outer_middleware(TraceUpdateMiddleware())
     dispatcher.update.outer_middleware(CountUpdatesMiddleware())
+    dispatcher.update.outer_middleware(AlbumMiddleware(settings.album_wait_seconds))
     dispatcher.update.outer_middleware(RetryMiddleware(settings.update_retries))
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessionmaker))
     if settings.mode == "webhook":
@@ -300,7 +301,6 @@ def create_app(
         key_prefix=f"{settings.redis_prefix}:flood",
     )
     dispatcher.message.outer_middleware(flood)
-    dispatcher.message.outer_middleware(AlbumMiddleware(settings.album_wait_seconds))
     dispatcher.callback_query.outer_middleware(flood)
     trace = TraceHandlerMiddleware()
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.my_chat_member):

@@ -340,20 +340,25 @@ class AlbumMiddleware(BaseMiddleware):
     part waits `wait` seconds for the rest, then goes on alone, carrying them all as
     data["album"]; the other parts stop here. So an album is one question, not one question
     and nine "please use the buttons". (Within one process: with several webhook replicas an
-    album's parts may reach different ones.)"""
+    album's parts may reach different ones.)
+
+    An outer middleware of the update, set before any that does I/O (the database session,
+    the user, the flood counter): the parts meet here as fast as they arrive, however slow the
+    database is to hand out connections, and only the album's one update holds a connection."""
 
     def __init__(self, wait: float) -> None:
         self.wait = wait
         self._albums: dict[tuple[int, str], list[Message]] = {}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if not isinstance(event, Message) or event.media_group_id is None:
+        message = event.message if isinstance(event, Update) else None
+        if message is None or message.media_group_id is None:
             return await handler(event, data)
-        key = (event.chat.id, event.media_group_id)
+        key = (message.chat.id, message.media_group_id)
         if key in self._albums:
-            self._albums[key].append(event)
+            self._albums[key].append(message)
             return None
-        self._albums[key] = [event]
+        self._albums[key] = [message]
         try:
             await asyncio.sleep(self.wait)
         finally:
