@@ -445,7 +445,10 @@ class Event(Base):
     contact_person: Mapped[str | None] = mapped_column(String(256))
     contact_phones: Mapped[str | None] = mapped_column(String(256))
     contact_email: Mapped[str | None] = mapped_column(String(256))
-    audience_note: Mapped[str | None] = mapped_column(String(512))
+    # Who it is for, in the language of the texts beside it.
+    audience_kk: Mapped[str | None] = mapped_column(String(512))
+    audience_ru: Mapped[str | None] = mapped_column(String(512))
+    audience_en: Mapped[str | None] = mapped_column(String(512))
     # Lead times of the reminders, such as "24h,1h"; None: the deployment's EVENT_REMINDERS.
     reminders: Mapped[str | None] = mapped_column(String(128))
     status: Mapped[EventStatus] = mapped_column(
@@ -463,6 +466,9 @@ class Event(Base):
 
     def description(self, language: str) -> str | None:
         return getattr(self, f"description_{language}", None)
+
+    def audience(self, language: str) -> str | None:
+        return getattr(self, f"audience_{language}", None)
 
 
 class EventVenue(Base):

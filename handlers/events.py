@@ -40,7 +40,7 @@ from bot.views.event_cards import (
     reminder_promise,
     title_of,
     venue_text,
-    when_text,
+    when_zoned,
 )
 from bot.views.notify import speaking
 from bot.views.paging import page_buttons
@@ -315,7 +315,7 @@ async def _tell_registered(
                 else _("✅ You are registered for «{title}».")
             ).format(title=title),
             _("📍 {venue}").format(venue=venue_text(venue)),
-            _("🕒 {when}").format(when=when_text(event, language, ZoneInfo(council.timezone))),
+            _("🕒 {when}").format(when=when_zoned(event, language, ZoneInfo(council.timezone))),
             promise,
         ]
     else:
@@ -366,7 +366,7 @@ async def tell_promoted(
                     title=title_of(event, language, council)
                 ),
                 _("📍 {venue}").format(venue=venue_text(venue)),
-                _("🕒 {when}").format(when=when_text(event, language, ZoneInfo(council.timezone))),
+                _("🕒 {when}").format(when=when_zoned(event, language, ZoneInfo(council.timezone))),
             ]
         )
         builder = InlineKeyboardBuilder()

@@ -197,6 +197,12 @@ class VenuesStep(Step):
         return venues
 
 
+def _announced_languages(turn: Turn) -> list[str]:
+    """Who an event is for is written in each language it is announced in, and shown beside
+    that language's text."""
+    return [language for language in LANGUAGES if language in turn.answers["texts"]]
+
+
 def draft_from(answers: dict[str, Any]) -> EventDraft:
     person, phones, email = answers.get("contacts") or [None, None, None]
     texts = answers["texts"]
@@ -212,7 +218,7 @@ def draft_from(answers: dict[str, Any]) -> EventDraft:
         contact_person=person,
         contact_phones=phones,
         contact_email=email,
-        audience_note=answers.get("audience"),
+        audiences=answers.get("audience") or {},
     )
 
 
@@ -345,13 +351,15 @@ NEW_EVENT = Wizard(
             skip=True,
             skipped_value=[None, None, None],
         ),
-        TextStep(
+        TextsStep(
             "audience",
             prompt=__(
-                "Who is it for (for example: teachers, young people, library readers)? Or /skip."
+                "Who is it for? Write it {in_language} (for example: teachers, young people, "
+                "library readers), or /skip."
             ),
-            parse=check_audience,
-            skip=True,
+            parse=lambda message: check_audience(message.text or ""),
+            languages=_announced_languages,
+            not_text=SEND_TEXT,
         ),
         Choice(
             "finish",
@@ -432,7 +440,7 @@ EDIT_USAGE = N_(
     "/event_edit <id> text kk|ru|en title (description on the next lines)\n"
     "/event_edit <id> contacts person | phones | e-mail\n"
     "/event_edit <id> reminders 24h,1h | default | none\n"
-    "/event_edit <id> audience text"
+    "/event_edit <id> audience kk|ru|en text | -"
 )
 
 

@@ -291,13 +291,19 @@ async def staff_councils(turn: Turn) -> list[Council]:
 
 @dataclass
 class TextsStep(Step):
-    """A text in each language, each with /skip; at least one. `parse` reads a message into
-    the answer for its language; `missing` is the refusal when every language was skipped."""
+    """A text in each language, each with /skip. `parse` reads a message into the answer for
+    its language; `missing` is the refusal when every language was skipped (without it, all
+    may be skipped). `languages` names the languages asked, in order (by default all three):
+    say, only those an earlier answer was given in."""
 
     parse: Callable[[Message], Any] = str
     missing: Callable[[], Refused] | None = None
+    languages: Callable[[Turn], list[str]] = lambda _turn: list(LANGUAGES)
     not_text: Text = field(default_factory=lambda: SEND_ANNOUNCEMENT)
     skip: bool = True
+
+    async def prefilled(self, turn: Turn) -> Any:
+        return STAY if self.languages(turn) else {}
 
     async def ask(self, turn: Turn) -> None:
         turn.answers[self.key] = {}
@@ -305,13 +311,13 @@ class TextsStep(Step):
 
     async def _ask_language(self, turn: Turn, index: int) -> None:
         turn.answers[f"{self.key}_index"] = index
-        language = in_language(LANGUAGES[index])
+        language = in_language(self.languages(turn)[index])
         await turn.message.answer(await self.prompt_text(turn, in_language=language))
 
     async def read(self, turn: Turn, message: Message) -> Any:
         if message.text is None:
             raise Again(await say(turn, self.not_text))
-        language = LANGUAGES[turn.answers[f"{self.key}_index"]]
+        language = self.languages(turn)[turn.answers[f"{self.key}_index"]]
         turn.answers[self.key] = {**turn.answers[self.key], language: self.parse(message)}
         return await self._next(turn)
 
@@ -320,11 +326,10 @@ class TextsStep(Step):
 
     async def _next(self, turn: Turn) -> Any:
         index = turn.answers[f"{self.key}_index"] + 1
-        if index < len(LANGUAGES):
+        if index < len(self.languages(turn)):
             await self._ask_language(turn, index)
             return STAY
-        if not turn.answers[self.key]:
-            assert self.missing is not None
+        if not turn.answers[self.key] and self.missing is not None:
             await turn.message.answer(refusal(self.missing()))
             await self._ask_language(turn, 0)
             return STAY

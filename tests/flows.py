@@ -144,7 +144,7 @@ async def new_event(
     end: str | None = None,
     venues: tuple[str, ...] = ("Central library | 10 Abay St | 40",),
     contacts: str | None = None,
-    audience: str | None = None,
+    audience: str | dict[str, str] | None = None,
     choice: str | None = "Publish now",
 ) -> int:
     texts = texts or {"en": "Round table\nThe Hearing State and rural libraries."}
@@ -157,7 +157,10 @@ async def new_event(
         await secretary.send(venue)
     await secretary.send("/done")
     await secretary.send(contacts or "/skip")
-    await secretary.send(audience or "/skip")
+    for language in ("kk", "ru", "en"):
+        if language in texts:  # "who it is for" is asked in each language announced in
+            note = audience if isinstance(audience, str) else (audience or {}).get(language)
+            await secretary.send(note or "/skip")
     if choice is None:
         return 0
     await secretary.press(choice)

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from db.models import AuditEntry, Council, Event, Question
 from tests.conftest import ADMIN_ID
-from tests.flows import ask, invite, new_event, said, snapshot
+from tests.flows import ask, invite, new_event, run_jobs, said, snapshot
 
 MOSCOW = ZoneInfo("Europe/Moscow")  # UTC+3: a test zone two hours behind Kazakhstan
 DUE = date(2026, 11, 24)
@@ -189,3 +189,31 @@ async def test_an_event_is_read_and_shown_in_its_councils_zone(admin, make_user,
     assert event.starts_at == datetime(2026, 11, 27, 12, 0, tzinfo=UTC), "15:00 in Moscow"
     await saule.send("/events_admin")
     assert "27 November 2026, 15:00" in "\n".join(reply.text for reply in saule.replies())
+
+
+async def test_a_citizen_reads_an_events_times_with_its_councils_zone(
+    admin, make_user, citizen, app, clock, telegram
+):
+    """Registered, reminded or told of a new time, a citizen reads the event's own clock and
+    which clock it is: a village council in Moscow time is not 'Kazakhstan time'."""
+    village = await add_council(admin)
+    await admin.send(f"/council_tz {village} Europe/Moscow")
+    saule = await invite(admin, make_user, "Saule", village)
+    ivan = await citizen("ru", "Иван")
+    await new_event(saule, texts={"ru": "Круглый стол\nО дорогах."}, start="27.11.2026 15:00")
+    await app.broadcaster.wait()
+    await ivan.send("/start event_1")  # the link the council shared
+    await ivan.press("✋ Я приду")
+    confirmation = ivan.last_reply().text
+    assert "🕒 27 ноября 2026\u202fг., 15:00 (UTC+3)" in confirmation, confirmation
+
+    clock.set(datetime(2026, 11, 27, 11, 0, 20, tzinfo=UTC))  # 14:00:20 in Moscow
+    await run_jobs(app)
+    reminder = telegram.texts(ivan.id)[-1]
+    assert reminder.startswith("⏰ Напоминание: «Круглый стол» начнётся через 1 час."), reminder
+    assert "🕒 27 ноября 2026\u202fг., 15:00 (UTC+3)" in reminder
+
+    await saule.send("/event_edit 1 start 28.11.2026 10:00")
+    await app.broadcaster.wait()
+    notice = telegram.texts(ivan.id)[-1]
+    assert "🕒 Новое время: 28 ноября 2026\u202fг., 10:00 (UTC+3)" in notice, notice

@@ -163,3 +163,62 @@ async def test_an_id_beyond_32_bits_names_nothing(citizen, make_user):
 def test_a_council_name_wider_than_its_column_is_refused_at_start():
     with pytest.raises(ConfigError, match=r"^COUNCIL_NAME_EN String should have at most 256"):
         load_settings(bot_token=TOKEN, council_name_en="x" * 257, _env_file=None)
+
+
+async def test_the_audience_migration_keeps_every_event_and_registration(settings):
+    """0014 moves an event's one "who it is for" into the language it was written in. Changing
+    `events` must not touch what hangs on it: on SQLite a rebuilt table is a dropped one, and a
+    dropped parent deletes its venues and registrations through ON DELETE CASCADE."""
+    engine = create_engine(settings.database_url)
+
+    def migrate(target: str):
+        def run(connection):
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, target)
+
+        return run
+
+    now = "2026-12-01 10:00:00+00:00"
+    rows = [
+        "INSERT INTO councils (id, name_kk, name_ru, name_en, timezone, default_language, "
+        f"created_at) VALUES (1, 'К', 'С', 'C', 'Asia/Almaty', 'ru', '{now}')",
+        "INSERT INTO users (id, full_name, first_seen, last_seen, is_active) "
+        f"VALUES (5, 'Alice', '{now}', '{now}', true)",
+        # Written in Russian (the council's language, and the event has a Russian text) ...
+        "INSERT INTO events (id, council_id, created_by, title_kk, title_ru, starts_at, "
+        "audience_note, status, created_at, updated_at) VALUES (1, 1, 5, 'Т', 'З', "
+        f"'{now}', 'учителя', 'published', '{now}', '{now}')",
+        # ... and in Kazakh, the only language this one has a text in.
+        "INSERT INTO events (id, council_id, created_by, title_kk, starts_at, audience_note, "
+        f"status, created_at, updated_at) VALUES (2, 1, 5, 'Т', '{now}', 'жастар', "
+        f"'published', '{now}', '{now}')",
+        "INSERT INTO event_venues (id, event_id, position, name, capacity, taken) "
+        "VALUES (1, 1, 1, 'Library', 10, 1)",
+        "INSERT INTO registrations (id, event_id, venue_id, user_id, status, queued_at, "
+        f"updated_at) VALUES (1, 1, 1, 5, 'registered', '{now}', '{now}')",
+    ]
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(migrate("0013"))
+            for row in rows:
+                await connection.execute(text(row))
+        async with engine.begin() as connection:
+            await connection.run_sync(migrate("0014"))
+        async with engine.connect() as connection:
+            audiences = (
+                await connection.execute(
+                    text("SELECT id, audience_kk, audience_ru, audience_en FROM events ORDER BY id")
+                )
+            ).all()
+            kept = [
+                await connection.scalar(text(f"SELECT count(*) FROM {table}"))
+                for table in ("event_venues", "registrations")
+            ]
+        assert [tuple(row) for row in audiences] == [
+            (1, None, "учителя", None),
+            (2, "жастар", None, None),
+        ]
+        assert kept == [1, 1]
+    finally:
+        await engine.dispose()

@@ -68,7 +68,7 @@ async def test_an_event_is_announced_to_each_subscriber_in_their_language(
         },
         end="27.11.2026 17:00",
         contacts="Aigerim Sadykova | +7 701 123 45 67 | council@example.kz",
-        audience="teachers, young people",
+        audience={"kk": "мұғалімдер, жастар", "ru": "учителя, молодёжь"},
     )
     assert event_id == 1
     previews = [
@@ -97,7 +97,10 @@ async def test_an_event_is_announced_to_each_subscriber_in_their_language(
     assert "Круглый стол: Слышащее государство" in en.text
     assert "27 November 2026, 15:00–17:00" in en.text
     assert en.buttons == [ATTEND, "📅 Add to calendar", "Unsubscribe"]
-    assert "For: teachers, young people" in en.text
+    # Who it is for, beside the text of its own language.
+    assert "👥 Кімге арналған: мұғалімдер, жастар" in kk.text and "учителя" not in kk.text
+    assert "👥 Для кого: учителя, молодёжь" in ru.text and "жастар" not in ru.text
+    assert "For: учителя, молодёжь" in en.text
     assert received(telegram, "Слышащее государство") == Counter({ivan.id: 1, john.id: 1})
 
     # The report counts the announcement; the secretary also got the broadcast's report.
@@ -182,7 +185,7 @@ async def test_register_cancel_and_the_waiting_list(unsubscribed_admin, citizen,
     await alice.press(ATTEND)
     assert alice.last_reply().text == (
         "You are already registered for «Round table».\n📍 Village club, 1 School St\n"
-        "🕒 27 November 2026, 15:00\n"
+        "🕒 27 November 2026, 15:00 (Kazakhstan time, UTC+5)\n"
         "Reminders will come 1 day before the start and 1 hour before the start."
     )
 
@@ -319,7 +322,7 @@ async def test_reminders_at_the_lead_times_once_also_across_a_restart(
     await run_jobs(app)
     assert reminders() == Counter({alice.id: 1})
     text = telegram.texts(alice.id)[-1]
-    assert text.startswith("⏰ Reminder: «Round table» starts in 24 hours.")
+    assert text.startswith("⏰ Reminder: «Round table» starts in 1 day.")
     await run_jobs(app)
     assert reminders() == Counter({alice.id: 1})
 
@@ -335,7 +338,7 @@ async def test_reminders_at_the_lead_times_once_also_across_a_restart(
     await run_jobs(restarted)
     assert reminders() == Counter({alice.id: 2})
     assert telegram.texts(alice.id)[-1].startswith(
-        "⏰ Reminder: «Round table» starts in 60 minutes."
+        "⏰ Reminder: «Round table» starts in 1 hour."
     )
     await restarted.stop()
     assert bob.id not in reminders()
@@ -744,3 +747,38 @@ async def test_a_failing_event_job_does_not_hold_up_broadcasts(
         await session.commit()
     await run_jobs(app)  # the scheduler's wake: publishing fails, the broadcast still goes
     assert received(telegram, "Water supply news") == Counter({alice.id: 1})
+
+
+async def test_who_an_event_is_for_is_edited_per_language(unsubscribed_admin, citizen, app):
+    aigerim = await citizen("kk", "Айгерім")
+    ivan = await citizen("ru", "Иван")
+    await new_event(
+        unsubscribed_admin,
+        texts={"kk": "Дөңгелек үстел\nЖолдар туралы.", "ru": "Круглый стол\nО дорогах."},
+        audience={"ru": "учителя"},
+    )
+    await app.broadcaster.wait()
+
+    async def cards() -> tuple[str, str]:
+        await aigerim.send("/events")
+        await ivan.send("/events")
+        return aigerim.last_reply().text, ivan.last_reply().text
+
+    kk, ru = await cards()
+    assert "👥" not in kk and "👥 Для кого: учителя" in ru
+
+    await unsubscribed_admin.send("/event_edit 1 audience kk мұғалімдер, <жастар>")
+    await unsubscribed_admin.send("/event_edit 1 audience ru -")
+    kk, ru = await cards()
+    assert "👥 Кімге арналған: мұғалімдер, &lt;жастар&gt;" in kk, "escaped"
+    assert "👥" not in ru
+
+    await unsubscribed_admin.send("/event_edit 1 audience de teachers")
+    assert unsubscribed_admin.last_reply().text == "Give the language as kk, ru or en."
+    async with app.sessionmaker() as session:
+        event = await session.get(Event, 1)
+    assert (event.audience_kk, event.audience_ru, event.audience_en) == (
+        "мұғалімдер, <жастар>",
+        None,
+        None,
+    )

@@ -88,7 +88,7 @@ class EventDraft:
     contact_person: str | None = None
     contact_phones: str | None = None
     contact_email: str | None = None
-    audience_note: str | None = None
+    audiences: dict[str, str] = field(default_factory=dict)
 
     def build(self, status: EventStatus) -> tuple[Event, list[EventVenue]]:
         """The event and its venues as objects, not yet stored (also for the preview)."""
@@ -100,11 +100,11 @@ class EventDraft:
             contact_person=self.contact_person,
             contact_phones=self.contact_phones,
             contact_email=self.contact_email,
-            audience_note=self.audience_note,
         )
         for language in LANGUAGES:
             setattr(event, f"title_{language}", self.titles.get(language))
             setattr(event, f"description_{language}", self.descriptions.get(language))
+            setattr(event, f"audience_{language}", self.audiences.get(language))
         venues = [
             EventVenue(
                 position=position,
@@ -590,7 +590,12 @@ class EventService:
     async def _edit_audience(
         self, event: Event, value: str, tz: ZoneInfo, now: datetime
     ) -> FieldEdit:
-        event.audience_note = _limited(value, MAX_AUDIENCE) if value else None
+        """`kk teachers, young people` for one language's readers; `kk` or `kk -` removes it."""
+        language, _, text = value.partition(" ")
+        if language not in LANGUAGES:
+            raise EventError(EventAdminRefusal.BAD_LANGUAGE)
+        text = text.strip()
+        setattr(event, f"audience_{language}", None if text in ("", "-") else check_audience(text))
         return [], []
 
     async def _set_capacity(self, venue: EventVenue, capacity: int | None) -> list[Registration]:

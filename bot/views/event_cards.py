@@ -142,8 +142,8 @@ def card_text(
                 break
             used += len(line)
             lines.append(line)
-    if event.audience_note:
-        lines.append(_("👥 For: {audience}").format(audience=html.quote(event.audience_note)))
+    if audience := event.audience(text_language):
+        lines.append(_("👥 For: {audience}").format(audience=html.quote(audience)))
     if contacts := contacts_text(event):
         lines.append(_("☎️ Contacts: {contacts}").format(contacts=contacts))
     description = event.description(text_language)
@@ -217,21 +217,36 @@ def _reminder_promise(leads: tuple[int, ...], language: str, _locale: str) -> st
     ).format(times=times)
 
 
+def format_left(left: timedelta, language: str) -> str:
+    """How soon, as people say it: "in 1 hour" (not "in 60 minutes" for a reminder sent a few
+    seconds late), "in 1 day", "in 40 minutes"; to the minute below three hours, else roughly."""
+    minutes = max(round(left.total_seconds() / 60), 1)
+    if minutes % 60 and minutes >= 180:
+        return format_timedelta(
+            timedelta(minutes=minutes), add_direction=True, threshold=1, locale=language
+        )
+    unit: Literal["day", "hour", "minute"] = (
+        "day" if minutes % 1440 == 0 else "hour" if minutes % 60 == 0 else "minute"
+    )
+    return format_timedelta(
+        timedelta(minutes=minutes),
+        granularity=unit,
+        threshold=10**9,
+        add_direction=True,
+        locale=language,
+    )
+
+
 def reminder_text(
     event: Event, venue: EventVenue, council: Council, language: str, now: datetime
 ) -> str:
     tz = tz_of(council)
-    left = format_timedelta(
-        max(event.starts_at - now, timedelta(seconds=1)),
-        add_direction=True,
-        threshold=2,
-        locale=language,
-    )
+    left = format_left(event.starts_at - now, language)
     lines = [
         _("⏰ Reminder: «{title}» starts {left}.").format(
             title=title_of(event, language, council), left=left
         ),
-        _("🕒 {when}").format(when=when_text(event, language, tz)),
+        _("🕒 {when}").format(when=when_zoned(event, language, tz)),
         _("📍 {venue}").format(venue=venue_text(venue)),
     ]
     if contacts := contacts_text(event):
@@ -257,7 +272,7 @@ def notice_text(
     by_position = {venue.position: venue for venue in venues}
     for change in dict.fromkeys(changes):
         if change.what in ("start", "end"):
-            lines.append(_("🕒 New time: {when}").format(when=when_text(event, language, tz)))
+            lines.append(_("🕒 New time: {when}").format(when=when_zoned(event, language, tz)))
         elif change.what == "venue" and change.venue_position in by_position:
             lines.append(
                 _("📍 New venue: {venue}").format(
