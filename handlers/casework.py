@@ -11,7 +11,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -148,9 +148,12 @@ async def edit_pressed(
     await state.update_data(question_id=question.id)
     if isinstance(query.message, Message):
         await query.message.answer(
-            _(
+            ngettext(
+                "Send the new text of your question {ticket} ({minimum}–{maximum} character), "
+                "or /cancel. Attached files stay as they are.",
                 "Send the new text of your question {ticket} ({minimum}–{maximum} characters), "
-                "or /cancel. Attached files stay as they are."
+                "or /cancel. Attached files stay as they are.",
+                MAX_TEXT,
             ).format(ticket=question.ticket, minimum=MIN_TEXT, maximum=MAX_TEXT)
         )
 
@@ -196,10 +199,14 @@ async def object_pressed(
     await state.update_data(question_id=question.id)
     if isinstance(query.message, Message):
         await query.message.answer(
-            _(
+            ngettext(
+                "Why do you not agree with the answer to {ticket}? Write your reason "
+                "({minimum}–{maximum} character), or /cancel. The council will consider the "
+                "question again; you can object only once.",
                 "Why do you not agree with the answer to {ticket}? Write your reason "
                 "({minimum}–{maximum} characters), or /cancel. The council will consider the "
-                "question again; you can object only once."
+                "question again; you can object only once.",
+                MAX_REASON,
             ).format(ticket=question.ticket, minimum=MIN_REASON, maximum=MAX_REASON)
         )
 

@@ -366,7 +366,9 @@ async def tell_promoted(
                     title=title_of(event, language, council)
                 ),
                 _("📍 {venue}").format(venue=venue_text(venue)),
-                _("🕒 {when}").format(when=when_zoned(event, language, ZoneInfo(council.timezone))),
+                _("🕒 {when}").format(
+                    when=when_zoned(event, language, ZoneInfo(council.timezone))
+                ),
             ]
         )
         builder = InlineKeyboardBuilder()

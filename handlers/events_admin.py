@@ -13,7 +13,7 @@ from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, Message
-from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import I18n, get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.text_decorations import html_decoration as html
@@ -47,6 +47,7 @@ from bot.views.charts import event_chart
 from bot.views.event_cards import (
     announcement_text,
     longest_announcement,
+    registered_text,
     report_text,
     title_of,
     when_text,
@@ -399,13 +400,12 @@ async def list_events(message: Message, services: Services, staff: Staff, user: 
     for summary in summaries:
         event, council = summary.event, summary.council
         lines.append(
-            _("#{id} {icon} {when} — {title} (registered {count}, waiting {waiting})").format(
+            _("#{id} {icon} {when} — {title} ({figures})").format(
                 id=event.id,
                 icon=STAGE_ICONS[summary.stage],
                 when=when_text(event, language, ZoneInfo(council.timezone)),
                 title=title_of(event, language, council),
-                count=summary.registered,
-                waiting=summary.waiting,
+                figures=registered_text(summary.registered, summary.waiting),
             )
         )
     lines += ["", _("📝 draft · 🕒 to be published · 📢 published · ✔️ held · ✖️ cancelled")]
@@ -558,9 +558,12 @@ async def export_registrants(
         BufferedInputFile(
             xlsx.to_xlsx(registrant_columns(), rows, _("Registrants"), language), filename=name
         ),
-        caption=_(
-            "Registrants of event #{id}: {count}. Names are given only for those who agreed to "
-            "share their personal data."
+        caption=ngettext(
+            "{count} person registered for event #{id}. Names are given only for those who "
+            "agreed to share their personal data.",
+            "{count} people registered for event #{id}. Names are given only for those who "
+            "agreed to share their personal data.",
+            len(rows),
         ).format(id=event.id, count=len(rows)),
     )
 

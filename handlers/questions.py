@@ -3,6 +3,7 @@
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
+from babel.dates import format_timedelta
 
 from bot import metrics
 from bot.callback_ids import CallbackId, CallbackPage
@@ -120,16 +122,22 @@ async def _topic_prompt(turn: Turn) -> str:
     )
 
 
-async def _text_prompt(_turn: Turn) -> str:
-    return _(
+async def _text_prompt(turn: Turn) -> str:
+    return ngettext(
+        "Write your question ({minimum}–{maximum} character). You may also send photos or "
+        "documents (up to {megabytes} MB each), a voice message ({duration} or shorter) or a "
+        "video note, with the question in the caption or as text after it.",
         "Write your question ({minimum}–{maximum} characters). You may also send photos or "
-        "documents (up to {megabytes} MB each), a voice message (up to {minutes} minutes) or a "
-        "video note, with the question in the caption or as text after it."
+        "documents (up to {megabytes} MB each), a voice message ({duration} or shorter) or a "
+        "video note, with the question in the caption or as text after it.",
+        MAX_TEXT,
     ).format(
         minimum=MIN_TEXT,
         maximum=MAX_TEXT,
         megabytes=MAX_FILE_MB,
-        minutes=MAX_VOICE_SECONDS // 60,
+        duration=format_timedelta(
+            timedelta(seconds=MAX_VOICE_SECONDS), threshold=10**9, locale=turn.language
+        ),
     )
 
 
@@ -330,9 +338,11 @@ async def follow_up_pressed(
     await state.update_data(parent_id=question.id)
     if isinstance(query.message, Message):
         await query.message.answer(
-            _("Write your follow-up to {ticket} ({minimum}–{maximum} characters).").format(
-                ticket=question.ticket, minimum=MIN_TEXT, maximum=MAX_TEXT
-            )
+            ngettext(
+                "Write your follow-up to {ticket} ({minimum}–{maximum} character).",
+                "Write your follow-up to {ticket} ({minimum}–{maximum} characters).",
+                MAX_TEXT,
+            ).format(ticket=question.ticket, minimum=MIN_TEXT, maximum=MAX_TEXT)
         )
 
 

@@ -341,16 +341,22 @@ async def _inbox_page(
         )
     builder.adjust(1)
     builder.row(*page_buttons(shown, partial(_page_button, only)))
-    text = _("Open questions: {total}, soonest deadline first (page {page} of {pages}).").format(
-        total=shown.total, page=shown.number + 1, pages=shown.pages
-    )
+    text = ngettext(
+        "{total} open question, soonest deadline first (page {page} of {pages}).",
+        "{total} open questions, soonest deadline first (page {page} of {pages}).",
+        shown.total,
+    ).format(total=shown.total, page=shown.number + 1, pages=shown.pages)
     legend = [_("📌 you hold it, 👤 another secretary holds it, ⚠️ overdue, ⏳ extended.")]
     if competence:
+        window = services.settings.forward_working_days
         legend.append(
-            _(
+            ngettext(
+                "🧭 received in the last {days} working day: decide whether it is this "
+                "council's to answer, or /forward it.",
                 "🧭 received in the last {days} working days: decide whether it is this "
-                "council's to answer, or /forward it."
-            ).format(days=services.settings.forward_working_days)
+                "council's to answer, or /forward it.",
+                window,
+            ).format(days=window)
         )
     return "\n".join([text, *legend]), builder.as_markup()
 

@@ -47,10 +47,12 @@ async def test_bad_question_text(citizen, secretary, app, language):
     await aigerim.send_sticker()
     assert aigerim.last_reply().text == as_text
     await aigerim.send("x" * 3001)
-    assert aigerim.last_reply().text == said(
+    assert aigerim.last_reply().text == said_n(
         app,
         language,
+        "The question is too long: {length} character, at most {maximum}. Please shorten it.",
         "The question is too long: {length} characters, at most {maximum}. Please shorten it.",
+        3001,
         length=3001,
         maximum=3000,
     )

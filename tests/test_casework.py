@@ -155,7 +155,7 @@ async def test_inbox_filters_keep_to_their_questions_across_pages(
     assert len(saule.last_reply().buttons) == 1
     await saule.send("/inbox unassigned")
     page = saule.last_reply()
-    assert page.text.startswith("Open questions: 7, soonest deadline first (page 1 of 2).")
+    assert page.text.startswith("7 open questions, soonest deadline first (page 1 of 2).")
     assert "🧭 received in the last 3 working days" in page.text
     await saule.press("▶️", page)
     assert [b.split(" · ")[0] for b in saule.last_reply().buttons[:-1]] == [
@@ -168,7 +168,7 @@ async def test_inbox_filters_keep_to_their_questions_across_pages(
     clock.advance(days=40)
     await saule.send("/inbox overdue")
     page = saule.last_reply()
-    assert page.text.startswith("Open questions: 8,")
+    assert page.text.startswith("8 open questions,")
     assert "🧭" not in page.text, "long past the days for deciding competence"
     assert all(label.startswith("⚠️ №") for label in page.buttons[:-1])
 
@@ -554,7 +554,7 @@ async def test_a_superadmin_filters_the_inbox_by_a_topic_that_every_council_has(
     await alice.press("I agree")
     await alice.press("Send")
     await admin.send("/inbox roads")
-    assert admin.last_reply().text.startswith("Open questions: 1,")
+    assert admin.last_reply().text.startswith("1 open question,")
 
 
 async def test_more_than_ten_files_with_a_question_are_refused_not_dropped(citizen, app):

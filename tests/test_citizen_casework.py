@@ -206,11 +206,14 @@ async def test_an_edit_refuses_what_asking_refuses_and_changes_nothing(
     alice = await citizen(language)
     await ask_in(app, alice, language)
     await alice.press(said(app, language, "✏️ Edit"), await open_mine(app, alice, language))
-    assert alice.last_reply().text == said(
+    assert alice.last_reply().text == said_n(
         app,
         language,
+        "Send the new text of your question {ticket} ({minimum}–{maximum} character), or "
+        "/cancel. Attached files stay as they are.",
         "Send the new text of your question {ticket} ({minimum}–{maximum} characters), or "
         "/cancel. Attached files stay as they are.",
+        MAX_TEXT,
         ticket="№2026-000001",
         minimum=10,
         maximum=MAX_TEXT,
@@ -239,10 +242,12 @@ async def test_an_edit_refuses_what_asking_refuses_and_changes_nothing(
         minimum=10,
     )
     await alice.send("я" * (MAX_TEXT + 1))
-    assert alice.last_reply().text == said(
+    assert alice.last_reply().text == said_n(
         app,
         language,
+        "The question is too long: {length} character, at most {maximum}. Please shorten it.",
         "The question is too long: {length} characters, at most {maximum}. Please shorten it.",
+        MAX_TEXT + 1,
         length=MAX_TEXT + 1,
         maximum=MAX_TEXT,
     )
@@ -318,12 +323,16 @@ async def test_one_objection_reopens_the_question_and_a_new_answer_reaches_the_c
     assert objection in answer.buttons
     clock.advance(days=2)  # Wednesday 25 November
     await alice.press(objection, answer)
-    assert alice.last_reply().text == said(
+    assert alice.last_reply().text == said_n(
         app,
         language,
         "Why do you not agree with the answer to {ticket}? Write your reason "
+        "({minimum}–{maximum} character), or /cancel. The council will consider the question "
+        "again; you can object only once.",
+        "Why do you not agree with the answer to {ticket}? Write your reason "
         "({minimum}–{maximum} characters), or /cancel. The council will consider the question "
         "again; you can object only once.",
+        MAX_REASON,
         ticket="№2026-000001",
         minimum=10,
         maximum=MAX_REASON,
@@ -360,7 +369,7 @@ async def test_one_objection_reopens_the_question_and_a_new_answer_reaches_the_c
     )
     assert f"Reason: {REASON}" in notice
     await saule.send("/inbox")
-    assert saule.last_reply().text.startswith("Open questions: 1,")
+    assert saule.last_reply().text.startswith("1 open question,")
     await saule.send("/q 1")
     view = "\n".join(reply.text for reply in saule.replies())
     assert "Earlier answer or reason:\nThe repair starts in May." in view
@@ -421,7 +430,8 @@ async def test_an_objection_refuses_a_bad_reason_and_changes_nothing(citizen, se
     assert alice.last_reply().text == "Причина слишком короткая: напишите не меньше 10 символов."
     await alice.send("П" * (MAX_REASON + 1))
     assert alice.last_reply().text == (
-        f"Причина слишком длинная: {MAX_REASON + 1} символов, не больше {MAX_REASON}. "
+        # 2001 символ: the number's own grammatical form
+        f"Причина слишком длинная: {MAX_REASON + 1} символ, не больше {MAX_REASON}. "
         "Сократите её, пожалуйста."
     )
     assert await snapshot(app) == before
@@ -449,11 +459,14 @@ async def test_an_objection_after_the_deadline_is_refused(
     before = await snapshot(app)
     await alice.press(said(app, language, "❗ I do not agree"), answer)
     assert alice.alerts() == [
-        said(
+        said_n(
             app,
             language,
+            "An objection can be sent within {days} working day of the answer; that time is "
+            "over. To ask again, send a new question with /ask.",
             "An objection can be sent within {days} working days of the answer; that time is "
             "over. To ask again, send a new question with /ask.",
+            10,
             days=10,
         )
     ]
@@ -668,11 +681,14 @@ async def test_files_over_the_limits_are_refused_in_the_citizens_language(
     await start_question(alice)
     before = await snapshot(app)
     await alice.feed_message(voice(301))
-    assert alice.last_reply().text == said(
+    assert alice.last_reply().text == said_n(
         app,
         language,
+        "This recording is too long: at most {maximum} minute. Please record a shorter one, or "
+        "write the question as text.",
         "This recording is too long: at most {maximum} minutes. Please record a shorter one, or "
         "write the question as text.",
+        5,
         maximum=5,
     )
     await alice.feed_message(voice(30, size=21 * 1024 * 1024))

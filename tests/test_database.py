@@ -208,7 +208,7 @@ async def test_the_audience_migration_keeps_every_event_and_registration(setting
         async with engine.connect() as connection:
             audiences = (
                 await connection.execute(
-                    text("SELECT id, audience_kk, audience_ru, audience_en FROM events ORDER BY id")
+                    text("SELECT id, audience_kk, audience_ru, audience_en FROM events ORDER BY 1")
                 )
             ).all()
             kept = [

@@ -105,7 +105,7 @@ async def test_an_event_is_announced_to_each_subscriber_in_their_language(
 
     # The report counts the announcement; the secretary also got the broadcast's report.
     await unsubscribed_admin.send("/event_report 1")
-    assert "Announced to: 3" in unsubscribed_admin.last_reply().text
+    assert "Announced to 3 subscribers" in unsubscribed_admin.last_reply().text
 
 
 async def test_publishing_at_a_set_time_and_drafts(
@@ -337,9 +337,7 @@ async def test_reminders_at_the_lead_times_once_also_across_a_restart(
     await run_jobs(restarted)
     await run_jobs(restarted)
     assert reminders() == Counter({alice.id: 2})
-    assert telegram.texts(alice.id)[-1].startswith(
-        "⏰ Reminder: «Round table» starts in 1 hour."
-    )
+    assert telegram.texts(alice.id)[-1].startswith("⏰ Reminder: «Round table» starts in 1 hour.")
     await restarted.stop()
     assert bob.id not in reminders()
 
@@ -490,11 +488,11 @@ async def test_the_report_adds_up(unsubscribed_admin, citizen, app, clock, teleg
     assert unsubscribed_admin.last_reply().text == "Recorded. The report: /event_report 1"
     await unsubscribed_admin.send("/event_report 1")
     report = unsubscribed_admin.last_reply().text
-    assert "Announced to: 4" in report
+    assert "Announced to 4 subscribers" in report
     assert "Delivered: 3 · blocked the bot: 1 · failed: 0" in report
     assert "Registered: 2 · waiting list: 1" in report
-    assert "1. Library of Akkol: registered 1, waiting 1, came 120" in report
-    assert "2. Library of Saryozek: registered 1, waiting 0, came 118" in report
+    assert "1. Library of Akkol: 1 registered, 1 on the waiting list, 120 came" in report
+    assert "2. Library of Saryozek: 1 registered, 0 on the waiting list, 118 came" in report
     assert "Reminders delivered: 2" in report
     assert "Came: 238" in report
     assert report.endswith("<b>238 people reached</b>")
@@ -507,11 +505,18 @@ async def test_the_report_adds_up(unsubscribed_admin, citizen, app, clock, teleg
         await unsubscribed_admin.press(language)
         await unsubscribed_admin.send("/event_report 1")
         assert unsubscribed_admin.last_reply().text.endswith(f"<b>{reach}</b>")
+        if language == "Русский":  # each count in its own grammatical number
+            assert (
+                "1. Library of Akkol — зарегистрировался 1 человек, 1 человек в листе ожидания, "
+                "пришли 120 человек\n2. Library of Saryozek — зарегистрировался 1 человек, "
+                "0 человек в листе ожидания, пришли 118 человек\n"
+            ) in unsubscribed_admin.last_reply().text
+            assert "Объявление разослано 4 подписчикам" in unsubscribed_admin.last_reply().text
     await unsubscribed_admin.send("/language")
     await unsubscribed_admin.press("English")
 
     await unsubscribed_admin.send("/events_admin")
-    assert "#1 ✔️ 27 November 2026, 15:00 — Round table (registered 2, waiting 1)" in (
+    assert "#1 ✔️ 27 November 2026, 15:00 — Round table (2 registered, 1 on the waiting list)" in (
         unsubscribed_admin.last_reply().text
     )
 

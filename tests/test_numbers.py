@@ -102,4 +102,4 @@ async def test_forged_huge_numbers_in_buttons_are_no_longer_valid(admin, make_us
 
     # The largest page a button can carry just shows the last page.
     await saule.press_data("inb:2147483647", saule.inbox()[-1])
-    assert saule.last_reply().text.startswith("Open questions: 1")
+    assert saule.last_reply().text.startswith("1 open question")

@@ -107,7 +107,7 @@ async def test_inbox_lists_open_questions_soonest_deadline_first(
     await saule.send("/answer 2 Done.")
     await saule.send("/inbox")
     page = saule.last_reply()
-    assert page.text.startswith("Open questions: 6, soonest deadline first (page 1 of 2).\n")
+    assert page.text.startswith("6 open questions, soonest deadline first (page 1 of 2).\n")
     tickets = [label.split(" · ")[0].removeprefix("🧭 ") for label in page.buttons[:-1]]
     assert tickets == [
         "№2026-000001",

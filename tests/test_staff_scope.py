@@ -99,14 +99,14 @@ async def test_in_a_bound_group_staff_act_on_that_council_only(
     # In the village group, its own secretary works as usual, and a stranger's command is
     # silent.
     await berik.send("/inbox", chat=OTHER_GROUP)
-    assert berik.last_reply(OTHER_GROUP["id"]).text.startswith("Open questions: 1")
+    assert berik.last_reply(OTHER_GROUP["id"]).text.startswith("1 open question")
     await silent_in(OTHER_GROUP, [saule], ["/inbox", "/q 1"], telegram)
     await berik.send("/take 1", chat=OTHER_GROUP)
     assert (await stored(app))[0].status == QuestionStatus.IN_PROGRESS
 
     # In a private chat the superadmin still sees every council.
     await admin.send("/inbox")
-    assert admin.last_reply().text.startswith("Open questions: 1")
+    assert admin.last_reply().text.startswith("1 open question")
 
 
 def _message_in(chat: dict) -> Reply:

@@ -299,6 +299,20 @@ def cancelled_text(event: Event, council: Council, language: str) -> str:
     )
 
 
+def registered_text(registered: int, waiting: int) -> str:
+    """`12 registered, 3 on the waiting list`, each count in its own grammatical number."""
+    return ", ".join(
+        [
+            ngettext("{count} registered", "{count} registered", registered).format(
+                count=registered
+            ),
+            ngettext("{count} on the waiting list", "{count} on the waiting list", waiting).format(
+                count=waiting
+            ),
+        ]
+    )
+
+
 def reach_line(people: int) -> str:
     """The closing line of a council's report, in the words councils use."""
     return ngettext("{count} person reached", "{count} people reached", people).format(
@@ -313,7 +327,9 @@ def report_text(report: EventReport, council: Council, language: str) -> str:
             id=event.id, title=title_of(event, language, council)
         ),
         _("🕒 {when}").format(when=when_text(event, language, tz_of(council))),
-        _("Announced to: {count}").format(count=report.announced),
+        ngettext(
+            "Announced to {count} subscriber", "Announced to {count} subscribers", report.announced
+        ).format(count=report.announced),
         _("Delivered: {count} · blocked the bot: {blocked} · failed: {failed}").format(
             count=report.delivered, blocked=report.blocked, failed=report.failed
         ),
@@ -324,14 +340,15 @@ def report_text(report: EventReport, council: Council, language: str) -> str:
     if len(report.venues) > 1:
         for figures in report.venues:
             venue = figures.venue
-            line = _("{number}. {venue}: registered {count}, waiting {waiting}").format(
+            line = _("{number}. {venue}: {figures}").format(
                 number=venue.position,
                 venue=html.quote(venue.name),
-                count=figures.registered,
-                waiting=figures.waiting,
+                figures=registered_text(figures.registered, figures.waiting),
             )
             if venue.attended is not None:
-                line += ", " + _("came {count}").format(count=venue.attended)
+                line += ", " + ngettext("{count} came", "{count} came", venue.attended).format(
+                    count=venue.attended
+                )
             lines.append(line)
     lines.append(_("Reminders delivered: {count}").format(count=report.reminders_sent))
     attended = report.attended

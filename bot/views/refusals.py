@@ -31,6 +31,15 @@ class Counted(NamedTuple):
         return self.words(int(details.get(self.key, 0)))
 
 
+TEXT_TOO_LONG = Counted(
+    "length",
+    lambda n: ngettext(
+        "The text is too long: {length} character, at most {maximum}.",
+        "The text is too long: {length} characters, at most {maximum}.",
+        n,
+    ),
+)
+
 QUESTIONS: Mapping[QuestionRefusal, Any] = {
     QuestionRefusal.BANNED: __("You cannot send questions to this council."),
     QuestionRefusal.TOO_MANY_OPEN: Counted(
@@ -59,8 +68,13 @@ QUESTIONS: Mapping[QuestionRefusal, Any] = {
             n,
         ),
     ),
-    QuestionRefusal.TOO_LONG: __(
-        "The question is too long: {length} characters, at most {maximum}. Please shorten it."
+    QuestionRefusal.TOO_LONG: Counted(
+        "length",
+        lambda n: ngettext(
+            "The question is too long: {length} character, at most {maximum}. Please shorten it.",
+            "The question is too long: {length} characters, at most {maximum}. Please shorten it.",
+            n,
+        ),
     ),
     QuestionRefusal.NOT_FOUND: __("Question not found."),
     QuestionRefusal.NOT_ANSWERED: __("This question has not been answered yet."),
@@ -98,23 +112,45 @@ QUESTIONS: Mapping[QuestionRefusal, Any] = {
         "You have objected to this answer, so a follow-up is no longer possible. To ask more, "
         "send a new question with /ask."
     ),
-    QuestionRefusal.OBJECTION_TOO_LATE: __(
-        "An objection can be sent within {days} working days of the answer; that time is over. "
-        "To ask again, send a new question with /ask."
+    QuestionRefusal.OBJECTION_TOO_LATE: Counted(
+        "days",
+        lambda n: ngettext(
+            "An objection can be sent within {days} working day of the answer; that time is "
+            "over. To ask again, send a new question with /ask.",
+            "An objection can be sent within {days} working days of the answer; that time is "
+            "over. To ask again, send a new question with /ask.",
+            n,
+        ),
     ),
-    QuestionRefusal.REASON_TOO_SHORT: __(
-        "The reason is too short: at least {minimum} characters, please."
+    QuestionRefusal.REASON_TOO_SHORT: Counted(
+        "minimum",
+        lambda n: ngettext(
+            "The reason is too short: at least {minimum} character, please.",
+            "The reason is too short: at least {minimum} characters, please.",
+            n,
+        ),
     ),
     QuestionRefusal.FILE_TOO_BIG: __(
         "This file is too large: at most {maximum} MB each. Please send a smaller one, or "
         "describe it in the text."
     ),
-    QuestionRefusal.VOICE_TOO_LONG: __(
-        "This recording is too long: at most {maximum} minutes. Please record a shorter one, or "
-        "write the question as text."
+    QuestionRefusal.VOICE_TOO_LONG: Counted(
+        "maximum",
+        lambda n: ngettext(
+            "This recording is too long: at most {maximum} minute. Please record a shorter one, "
+            "or write the question as text.",
+            "This recording is too long: at most {maximum} minutes. Please record a shorter one, "
+            "or write the question as text.",
+            n,
+        ),
     ),
-    QuestionRefusal.REASON_TOO_LONG: __(
-        "The reason is too long: {length} characters, at most {maximum}. Please shorten it."
+    QuestionRefusal.REASON_TOO_LONG: Counted(
+        "length",
+        lambda n: ngettext(
+            "The reason is too long: {length} character, at most {maximum}. Please shorten it.",
+            "The reason is too long: {length} characters, at most {maximum}. Please shorten it.",
+            n,
+        ),
     ),
 }
 
@@ -128,7 +164,7 @@ CASEWORK: Mapping[CaseRefusal, Any] = {
     CaseRefusal.ALREADY_ANSWERED: __("This question has already been answered."),
     CaseRefusal.ALREADY_REJECTED: __("This question has already been rejected."),
     CaseRefusal.EMPTY_ANSWER: __("The text is empty or too short."),
-    CaseRefusal.TOO_LONG: __("The text is too long: {length} characters, at most {maximum}."),
+    CaseRefusal.TOO_LONG: TEXT_TOO_LONG,
     CaseRefusal.EXTENSION_BAD_DATE: __(
         "Give the new date as DD.MM.YYYY, or a number of working days to add, like +10."
     ),
@@ -136,8 +172,13 @@ CASEWORK: Mapping[CaseRefusal, Any] = {
         "Give the new date and then the reason, like: +10 Information requested from the akimat"
     ),
     CaseRefusal.EXTENSION_NOT_LATER: __("The new date must be later than the current one."),
-    CaseRefusal.EXTENSION_TOO_LONG: __(
-        "An extension may reach at most {months} months after the question was received."
+    CaseRefusal.EXTENSION_TOO_LONG: Counted(
+        "months",
+        lambda n: ngettext(
+            "An extension may reach at most {months} month after the question was received.",
+            "An extension may reach at most {months} months after the question was received.",
+            n,
+        ),
     ),
     CaseRefusal.ALREADY_FORWARDED: __("This question has already been forwarded."),
     CaseRefusal.NOT_A_SECRETARY: __(
@@ -148,8 +189,13 @@ CASEWORK: Mapping[CaseRefusal, Any] = {
     CaseRefusal.FORWARD_SAME_COUNCIL: __(
         "The question is already at this council: forward it to another council or body."
     ),
-    CaseRefusal.TOO_MANY_FILES: __(
-        "An answer can carry at most {maximum} files; this one has {count}."
+    CaseRefusal.TOO_MANY_FILES: Counted(
+        "maximum",
+        lambda n: ngettext(
+            "An answer can carry at most {maximum} file; this one has {count}.",
+            "An answer can carry at most {maximum} files; this one has {count}.",
+            n,
+        ),
     ),
     CaseRefusal.FILES_WITHOUT_TEXT: __(
         "Write the answer as the caption of the files: files alone are not an answer."
@@ -193,9 +239,7 @@ EVENT_ADMIN: Mapping[EventAdminRefusal, Any] = {
     EventAdminRefusal.NO_TEXT: __("An event needs a title in at least one language."),
     EventAdminRefusal.NO_VENUE: __("Add at least one venue."),
     EventAdminRefusal.EMPTY: __("The text is empty."),
-    EventAdminRefusal.TOO_LONG: __(
-        "The text is too long: {length} characters, at most {maximum}."
-    ),
+    EventAdminRefusal.TOO_LONG: TEXT_TOO_LONG,
     EventAdminRefusal.BAD_TIME: __(
         "Write the date and time like {example}; that date does not exist."
     ),
@@ -234,7 +278,7 @@ BROADCASTS: Mapping[BroadcastRefusal, Any] = {
     BroadcastRefusal.NOT_FOUND: __("No such broadcast among your councils'."),
     BroadcastRefusal.NO_TEXT: __("A broadcast needs a text in at least one language."),
     BroadcastRefusal.EMPTY: __("The text is empty."),
-    BroadcastRefusal.TOO_LONG: __("The text is too long: {length} characters, at most {maximum}."),
+    BroadcastRefusal.TOO_LONG: TEXT_TOO_LONG,
     BroadcastRefusal.IN_THE_PAST: __("That time has already passed. Give a time in the future."),
     BroadcastRefusal.ALREADY_FINISHED: __("This broadcast has already ended."),
 }
@@ -255,9 +299,15 @@ AUDIT: Mapping[AuditRefusal, Any] = {
         "Give the number of days from 1 to {maximum}. A ticket is written with № or its year: "
         "№123 or 2026-123."
     ),
-    AuditRefusal.BAD_ARGUMENT: __(
-        "Usage: /audit [<days> | <ticket>]: the last {days} days by default, at most "
-        "{maximum}; a ticket such as №123 or 2026-123."
+    AuditRefusal.BAD_ARGUMENT: Counted(
+        "days",
+        lambda n: ngettext(
+            "Usage: /audit [<days> | <ticket>]: the last {days} day by default, at most "
+            "{maximum}; a ticket such as №123 or 2026-123.",
+            "Usage: /audit [<days> | <ticket>]: the last {days} days by default, at most "
+            "{maximum}; a ticket such as №123 or 2026-123.",
+            n,
+        ),
     ),
 }
 

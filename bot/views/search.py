@@ -110,9 +110,12 @@ def search_view(
     if not count:
         return _("Nothing found for «{words}».").format(words=words), None
     if result.more:
-        header = _(
+        header = ngettext(
+            "The {count} newest question found for «{words}»; more match: add a word to "
+            "narrow the search.",
             "The {count} newest questions found for «{words}»; more match: add a word to "
-            "narrow the search."
+            "narrow the search.",
+            count,
         ).format(count=count, words=words)
     else:
         header = ngettext(

@@ -50,8 +50,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.add_column("events", sa.Column("audience_note", sa.String(512), nullable=True))
-    op.execute(
-        "UPDATE events SET audience_note = COALESCE(audience_kk, audience_ru, audience_en)"
-    )
+    op.execute("UPDATE events SET audience_note = COALESCE(audience_kk, audience_ru, audience_en)")
     for language in LANGUAGES:
         op.drop_column("events", f"audience_{language}")
