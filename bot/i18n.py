@@ -6,7 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram.types import TelegramObject
-from aiogram.utils.i18n import I18n, I18nMiddleware, gettext
+from aiogram.utils.i18n import I18n, I18nMiddleware, gettext, ngettext
 from aiogram.utils.i18n import gettext as _
 from babel import Locale
 from babel.dates import format_date, format_time
@@ -89,6 +89,21 @@ def format_day(day: date, locale: str) -> str:
 def format_number(value: float, locale: str) -> str:
     """A number with the locale's decimal separator: `2,5` in kk and ru, `2.5` in en."""
     return format_decimal(value, format="#,##0.#", locale=locale)
+
+
+def median_days_text(days: float | None, locale: str) -> str:
+    """`Median time to answer: 2,5 days` in `locale`. ngettext chooses by a whole
+    number: a fraction takes the form 2 takes (the form CLDR gives fractions in kk, ru and en:
+    «2,5 дня», "2.5 days")."""
+    if days is None:
+        return _("Median time to answer: no answers yet", locale=locale)
+    form = int(days) if days == int(days) else 2
+    return ngettext(
+        "Median time to answer: {days} day",
+        "Median time to answer: {days} days",
+        form,
+        locale=locale,
+    ).format(days=format_number(days, locale))
 
 
 # Kazakhstan's zones are named in words; any other zone by its offset alone.

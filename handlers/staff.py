@@ -31,7 +31,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.text_decorations import html_decoration as html
 
 from bot.callback_ids import CallbackId, CallbackPage
-from bot.i18n import N_, format_day, format_number
+from bot.i18n import N_, format_day, median_days_text
 from bot.numbers import parse_number
 from bot.services import xlsx
 from bot.services.container import Services
@@ -818,14 +818,15 @@ async def stats_command(
     lines.append(_("Overdue: {count}").format(count=stats.overdue))
     lines.append(_("Answer period extended ⏳: {count}").format(count=stats.extended))
     if stats.median_days is not None:
-        median = format_number(stats.median_days, get_i18n().current_locale)
-        lines.append(_("Median days to answer: {days}").format(days=median))
+        lines.append(median_days_text(stats.median_days, get_i18n().current_locale))
     if stats.rated:
         share = round(100 * stats.helpful / stats.rated)
         lines.append(
-            _("Helpful answers: {share}% 👍 of {rated} rated").format(
-                share=share, rated=stats.rated
-            )
+            ngettext(
+                "Helpful answers: {share}% 👍 of {rated} rated",
+                "Helpful answers: {share}% 👍 of {rated} rated",
+                stats.rated,
+            ).format(share=share, rated=stats.rated)
         )
     if stats.by_topic:
         lines += ["", _("By topic:")]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from bot.i18n import median_days_text
 from tests.conftest import ADMIN_ID
 from tests.flows import new_event, said
 
@@ -195,3 +196,22 @@ async def test_wizard_examples_and_the_calendar_file_are_local(
     assert call.method.caption == said(
         app, language, "Open the file to add «{title}» to your calendar.", title="Дөңгелек үстел"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "days", "expected"),
+    [
+        ("ru", 1, "Медианный срок ответа: 1 день"),
+        ("ru", 3, "Медианный срок ответа: 3 дня"),
+        ("ru", 11, "Медианный срок ответа: 11 дней"),
+        ("ru", 13.9, "Медианный срок ответа: 13,9 дня"),
+        ("kk", 2.5, "Жауап берудің медиандық мерзімі: 2,5 күн"),
+        ("en", 1, "Median time to answer: 1 day"),
+        ("en", 1.5, "Median time to answer: 1.5 days"),
+        ("en", None, "Median time to answer: no answers yet"),
+    ],
+)
+def test_a_median_of_days_takes_the_numbers_own_form(app, language, days, expected):
+    """A whole number by the language's plural rule; a fraction as CLDR writes fractions."""
+    with app.i18n.context():
+        assert median_days_text(days, language) == expected

@@ -185,7 +185,7 @@ async def test_stats(admin, make_user, citizen, clock, settings):
     assert "<b>Questions: 4</b>" in text
     assert "✅ answered: 2" in text and "⛔ rejected: 1" in text and "🆕 new: 1" in text
     assert "Overdue: 1" in text
-    assert "Median days to answer: 3" in text
+    assert "Median time to answer: 3 days" in text
     assert "Helpful answers: 50% 👍 of 2 rated" in text
     assert "• Roads and transport: 4" in text
 

@@ -12,6 +12,7 @@ English takes the msgid (and the plural) as written. A msgid that is not in the 
 extracted yet, or gone) is reported and skipped. Then `make catalogs` and `make check-catalogs`.
 """
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -35,16 +36,20 @@ def main(paths: list[str]) -> int:
             if message is None:
                 continue
             missing.discard(msgid)
-            plural = entry.get("plural")
+            # A plural in the code (ngettext) is a plural in the catalog, even when its two
+            # English forms are the same words.
+            plural = entry.get("plural") if message.pluralizable else None
             if language == "en":
                 message.string = (msgid, plural) if plural else msgid
             elif plural:
                 message.string = tuple(entry[language])
             else:
-                message.string = entry[language]
+                forms = entry[language]
+                message.string = forms if isinstance(forms, str) else forms[0]
             message.flags.discard("fuzzy")
-        with po_path.open("wb") as f:
-            write_po(f, catalog, width=76, sort_output=True, omit_header=False)
+        written = io.BytesIO()  # the whole catalog first: a failure leaves the file as it was
+        write_po(written, catalog, width=76, sort_output=True, omit_header=False)
+        po_path.write_bytes(written.getvalue())
     for msgid in sorted(missing):
         print(f"not in the catalogs: {msgid!r}", file=sys.stderr)
     return 0

@@ -7,7 +7,7 @@ from datetime import date
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as html
 
-from bot.i18n import format_day, format_number
+from bot.i18n import format_day, median_days_text
 from bot.services.escalation import CouncilWeek, Escalated, Escalation
 from db.models import Council
 
@@ -48,7 +48,6 @@ def summary_lines(weeks: list[CouncilWeek], first: date, last: date, language: s
         )
     ]
     for week in weeks:
-        median = format_number(week.median_days, language) if week.median_days is not None else "—"
         lines += [
             "",
             f"<b>{html.quote(week.council.name(language))}</b>",
@@ -56,6 +55,6 @@ def summary_lines(weeks: list[CouncilWeek], first: date, last: date, language: s
                 answered=week.answered, on_time=week.on_time
             ),
             _("Overdue now: {count}").format(count=week.overdue),
-            _("Median days to answer: {days}").format(days=median),
+            median_days_text(week.median_days, language),
         ]
     return lines
