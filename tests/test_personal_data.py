@@ -106,6 +106,9 @@ async def test_my_data_as_json_and_xlsx(secretary, citizen, app, telegram, langu
     questions = book[said(app, language, "Questions")]
     header = [cell.value for cell in questions[1]]
     assert header[4] == said(app, language, "Question")
+    # The office writer's table: bold frozen header with a filter, the question wrapped.
+    assert questions["A1"].font.bold and questions.freeze_panes == "A2"
+    assert questions.auto_filter.ref and questions.cell(2, 5).alignment.wrap_text
     row = [cell.value for cell in questions[2]]
     assert row[0] == "№2026-000001" and row[4] == QUESTION and row[9] == ANSWER
     assert row[5] == said(app, language, "answered")

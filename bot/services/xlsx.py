@@ -50,14 +50,40 @@ def safe_cell(value: object) -> object:
     return value
 
 
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    columns: Sequence[Column]
+    rows: Sequence[Row]
+
+
 def to_xlsx(
     columns: Sequence[Column], rows: Sequence[Row], title: str, language: str = "en"
 ) -> bytes:
+    """One table in one sheet."""
+    return to_workbook([Sheet(title, columns, rows)], language)
+
+
+def to_workbook(sheets: Sequence[Sheet], language: str = "en") -> bytes:
+    """Several tables, one sheet each, in this order."""
     workbook = Workbook()
-    sheet = workbook.active
-    assert isinstance(sheet, Worksheet)
-    # A sheet's name: at most 31 characters, none of []:*?/\ .
-    sheet.title = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "table"
+    first = workbook.active
+    if first is not None:
+        workbook.remove(first)
+    for sheet in sheets:
+        _fill(workbook.create_sheet(_sheet_name(sheet.title)), sheet, language)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet_name(title: str) -> str:
+    """At most 31 characters, none of []:*?/\\ (Excel's rule for a sheet's name)."""
+    return "".join(c for c in title if c not in "[]:*?/\\")[:31] or "table"
+
+
+def _fill(sheet: Worksheet, table: Sheet, language: str) -> None:
+    columns, rows = table.columns, table.rows
     sheet.append([column.title for column in columns])
     for row in rows:
         sheet.append([safe_cell(value) for value in row])
@@ -86,9 +112,6 @@ def to_xlsx(
         sheet.column_dimensions[letter].width = min(max(widths[index], MIN_WIDTH), cap) + 2
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def to_csv(columns: Sequence[Column], rows: Sequence[Row], language: str = "en") -> bytes:

@@ -2,21 +2,17 @@
 UTC, stable English keys and values) and as XLSX (for people: one sheet per section, headers and
 values in the citizen's language, times as date cells in Kazakhstan time)."""
 
-import io
 import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from bot.i18n import N_
 from bot.services.events import pick_language
 from bot.services.privacy import AskedQuestion, MyData
-from bot.services.xlsx import safe_cell
+from bot.services.xlsx import Column, Sheet, to_workbook
 from bot.views.notify import (
     CITIZEN_ACTIONS,
     CITIZEN_DETAIL_ACTIONS,
@@ -129,6 +125,12 @@ def to_json(data: MyData) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
 
 
+def table(title: str, headers: list[str], rows: list[list[object]]) -> Sheet:
+    """A sheet whose free-text columns (the question, the answer, details) wrap."""
+    long = {_("Question"), _("Answer or reason"), _("Details")}
+    return Sheet(title, [Column(header, wrap=header in long) for header in headers], rows)
+
+
 def to_xlsx(data: MyData, language: str, tz: ZoneInfo) -> bytes:
     """Headers and values in the current locale (the citizen's), set by the caller."""
     user = data.user
@@ -137,9 +139,8 @@ def to_xlsx(data: MyData, language: str, tz: ZoneInfo) -> bytes:
         return moment.astimezone(tz).replace(tzinfo=None) if moment is not None else None
 
     yes, no = _("yes"), _("no")
-    workbook = Workbook()
-    sheets: list[tuple[str, list[str], list[list[object]]]] = [
-        (
+    sheets = [
+        table(
             _("Profile"),
             [_("Field"), _("Value")],
             [
@@ -154,12 +155,12 @@ def to_xlsx(data: MyData, language: str, tz: ZoneInfo) -> bytes:
                 [_("Consent given"), local(user.consent_at)],
             ],
         ),
-        (
+        table(
             _("Consents"),
             [_("Time"), _("What")],
             [[local(e.at), _(CONSENT_NAMES.get(e.action, e.action))] for e in data.consents],
         ),
-        (
+        table(
             _("Questions"),
             [
                 _("Ticket"),
@@ -191,7 +192,7 @@ def to_xlsx(data: MyData, language: str, tz: ZoneInfo) -> bytes:
                 for a in data.questions
             ],
         ),
-        (
+        table(
             _("History"),
             [_("Ticket"), _("Time"), _("What happened"), _("Details")],
             [
@@ -205,7 +206,7 @@ def to_xlsx(data: MyData, language: str, tz: ZoneInfo) -> bytes:
                 for entry in _citizens_part(a)
             ],
         ),
-        (
+        table(
             _("Registrations"),
             [_("Event"), _("Council"), _("Starts"), _("Venue"), _("Status"), _("Registered")],
             [
@@ -220,7 +221,7 @@ def to_xlsx(data: MyData, language: str, tz: ZoneInfo) -> bytes:
                 for registration, event, venue, council in data.registrations
             ],
         ),
-        (
+        table(
             _("Subscriptions"),
             [_("Council"), _("Subscribed"), _("Changed")],
             [
@@ -229,25 +230,4 @@ def to_xlsx(data: MyData, language: str, tz: ZoneInfo) -> bytes:
             ],
         ),
     ]
-    first = workbook.active
-    if first is not None:
-        workbook.remove(first)
-    for title, headers, rows in sheets:
-        sheet = workbook.create_sheet(title[:31])
-        sheet.append(headers)
-        for row in rows:
-            sheet.append([safe_cell(value) for value in row])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for column, _header in enumerate(headers, 1):
-            letter = get_column_letter(column)
-            for cell in sheet[letter][1:]:
-                if isinstance(cell.value, datetime):
-                    cell.number_format = "yyyy-mm-dd hh:mm"
-                elif cell.value is not None and hasattr(cell.value, "isoformat"):
-                    cell.number_format = "yyyy-mm-dd"
-            sheet.column_dimensions[letter].width = 40 if column > 1 else 24
-        sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return to_workbook(sheets, language)
