@@ -13,7 +13,7 @@ from typing import Any
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, MaybeInaccessibleMessage, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -76,13 +76,23 @@ async def _tell(event: ErrorEvent, bot: Bot, trace: Trace | None, alert: str, te
                 except TelegramBadRequest:
                     pass
             if query.message is not None:
-                await bot.send_message(query.message.chat.id, text)
+                await bot.send_message(
+                    query.message.chat.id, text, message_thread_id=_thread(query.message)
+                )
         elif (message := event.update.message) is not None:
-            await bot.send_message(message.chat.id, text)
+            await bot.send_message(message.chat.id, text, message_thread_id=_thread(message))
     except TelegramAPIError as exc:
         logger.warning(
             "could not tell update %s's user what happened: %s", event.update.update_id, exc
         )
+
+
+def _thread(message: MaybeInaccessibleMessage) -> int | None:
+    """The forum topic a message was written in, so the answer lands in that topic too (as
+    Message.answer does): a staff group with topics keeps each topic's talk together."""
+    if isinstance(message, Message) and message.is_topic_message:
+        return message.message_thread_id
+    return None
 
 
 async def user_blocked_the_bot(event: ErrorEvent) -> bool:

@@ -575,3 +575,17 @@ async def test_a_reasoned_extension_tells_the_citizen_in_their_language(
     await saule.send("/answer 1 The road is repaired in May.")
     await saule.send("/extend 1 +1 Too late")
     assert saule.last_reply().text == "This question has already been answered."
+
+
+async def test_a_refusal_in_a_forum_topic_answers_in_that_topic(admin, make_user, app, telegram):
+    """A staff group with topics: a refused command is answered in the topic it came from."""
+    forum = {**GROUP, "is_forum": True}
+    saule = await invite(admin, make_user, "Saule")
+    await admin.send("/bind", chat=forum)
+    await saule.send("/take 9", chat=forum, message_thread_id=7, is_topic_message=True)
+    [refusal] = [
+        call
+        for call in telegram.sent(GROUP["id"])
+        if call.text == "No such ticket among your council's questions."
+    ]
+    assert refusal.method.message_thread_id == 7
