@@ -582,10 +582,17 @@ async def test_a_refusal_in_a_forum_topic_answers_in_that_topic(admin, make_user
     forum = {**GROUP, "is_forum": True}
     saule = await invite(admin, make_user, "Saule")
     await admin.send("/bind", chat=forum)
-    await saule.send("/take 9", chat=forum, message_thread_id=7, is_topic_message=True)
-    [refusal] = [
-        call
+    in_topic = {"message_thread_id": 7, "is_topic_message": True}
+    await saule.send("/take 9", chat=forum, **in_topic)  # answered by the handler
+    photo = {"file_id": "p1", "file_unique_id": "up1", "width": 9, "height": 9}
+    # Refused by a rule, answered by the errors router.
+    await saule.feed_message({"photo": [photo], "caption": "/take 9", **in_topic}, chat=forum)
+    refusals = [
+        (call.text, call.method.message_thread_id)
         for call in telegram.sent(GROUP["id"])
-        if call.text == "No such ticket among your council's questions."
+        if call.text != "New questions to Общественный совет will be posted in this group."
     ]
-    assert refusal.method.message_thread_id == 7
+    assert refusals == [
+        ("No such ticket among your council's questions.", 7),
+        ("Only an answer can carry files; send the reason as text.", 7),
+    ]
