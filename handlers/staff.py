@@ -822,10 +822,12 @@ async def _publish(
         "",
         Plain(published.public_text),
         "",
-        _(
-            "To change the wording: /publish {ticket} | <wording>. To remove it from /faq: "
-            "/unpublish {ticket}"
-        ).format(ticket=published.ticket),
+        html.quote(
+            _(
+                "To change the wording: /publish {ticket} | <wording>. To remove it from /faq: "
+                "/unpublish {ticket}"
+            ).format(ticket=published.ticket)
+        ),
     ]
     await send_lines(reply, parts)
     await notifier.refresh_cards(services.session, published)

@@ -100,7 +100,7 @@ def topics_view(
                 "questions, published with their consent and without their names.",
                 total,
             ).format(count=total),
-            _("Choose a topic, or search: /faq <words>"),
+            html.quote(_("Choose a topic, or search: /faq <words>")),
         ]
     )
     builder = InlineKeyboardBuilder()
