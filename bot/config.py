@@ -285,7 +285,8 @@ def normalize_database_url(raw: str) -> URL:
 
 
 _HINTS = {
-    "bot_token": "get a token from @BotFather and put BOT_TOKEN=... in .env (see .env.example)",
+    "bot_token": "get a token from @BotFather and put BOT_TOKEN=... in {env_file} "
+    "(see .env.example)",
     "database_url": "set DATABASE_URL=postgresql+asyncpg://user:pass@host/db, or leave it empty "
     "for SQLite in DATA_DIR",
     "timezone": "set TIMEZONE to an IANA name such as Asia/Almaty",
@@ -355,7 +356,7 @@ def load_settings(**overrides: object) -> Settings:
             problem = "is not set"
         else:
             problem = str(error["msg"]).removeprefix("Value error, ")
-        hint = _HINTS.get(field, "see .env.example")
+        hint = _HINTS.get(field, "see .env.example").format(env_file=env_file or ".env")
         raise ConfigError(f"{field.upper()} {problem}: {hint}") from None
     data_dir = base / settings.data_dir
     return settings.model_copy(

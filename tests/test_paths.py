@@ -66,3 +66,12 @@ def test_postgresql_is_left_as_it_is():
     url = "postgresql+asyncpg://bot:pw@db:5432/bot"
     settings = load_settings(bot_token=TOKEN, database_url=url, _env_file=None)
     assert settings.database_url == url
+
+
+def test_a_missing_token_names_the_file_it_was_looked_for_in(tmp_path, monkeypatch):
+    env_file = tmp_path / "council.env"
+    env_file.write_text("ADMIN_IDS=1\n")
+    monkeypatch.setenv("ENV_FILE", str(env_file))
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    with pytest.raises(ConfigError, match=f"put BOT_TOKEN=... in {env_file} "):
+        load_settings()
