@@ -1,6 +1,6 @@
 """Broadcast benchmark: the real engine, in its own process, against a fake Bot API served by
-aiohttp on loopback, with SQLite and, optionally, PostgreSQL and Redis. Prints a table; see README
-"Broadcast benchmark".
+aiohttp on loopback, with SQLite and, optionally, PostgreSQL and Redis. Prints a table; see
+docs/performance.md, "Broadcast benchmark".
 
     .venv/bin/python bench/broadcast.py            # the four scenarios and the memory check
     .venv/bin/python bench/broadcast.py --quick    # smaller numbers, for a smoke run

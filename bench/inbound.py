@@ -1,7 +1,7 @@
 """Inbound benchmark: the wave of presses after an announcement. The real bot (`python -m bot`,
 in its own process) and a bare aiogram echo bot (bench/echo_bot.py, the reference, in the same
-run) against a fake Bot API served by aiohttp on loopback in this process; see README
-"Inbound benchmark".
+run) against a fake Bot API served by aiohttp on loopback in this process; see
+docs/performance.md, "Inbound benchmark".
 
     .venv/bin/python bench/inbound.py                       # SQLite, polling and webhook
     .venv/bin/python bench/inbound.py --quick               # small bursts, a smoke run

@@ -1,6 +1,14 @@
-"""Settings read from the environment and `.env`; every variable is documented in .env.example."""
+"""Settings read from the environment and `.env`; every variable is documented in .env.example.
 
+Where `.env` is, and what relative paths are relative to, does not depend on the working
+directory: see `locate_env_file`.
+"""
+
+import os
 import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,11 +18,15 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+# The folder holding the `bot` package: a checkout's root when the code runs from a clone.
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("kk", "ru", "en")
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 # What Telegram accepts as a webhook's secret_token.
 WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/bot.db"
+DEFAULT_DATA_DIR = Path("data")
+# The SQLite database when DATABASE_URL is not set: this file in DATA_DIR.
+DEFAULT_DATABASE_FILE = "bot.db"
 # Drivers the code is written for: one async driver per supported database.
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -25,10 +37,14 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # load_settings names the file (`_env_file`): `.env` in the bot's home, or ENV_FILE.
+    model_config = SettingsConfigDict(env_file=None, env_file_encoding="utf-8", extra="ignore")
 
     bot_token: SecretStr
-    database_url: str = DEFAULT_DATABASE_URL
+    # Both made absolute by load_settings: DATA_DIR and a relative SQLite path are taken from
+    # the folder the env file is in; an empty DATABASE_URL is DATA_DIR/bot.db.
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     timezone: str = "Asia/Almaty"
     default_language: str = "ru"
@@ -127,7 +143,14 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _async_database_url(cls, value: str) -> str:
+        if not value.strip():
+            return ""
         return normalize_database_url(value).render_as_string(hide_password=False)
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _default_when_empty(cls, value: object) -> object:
+        return DEFAULT_DATA_DIR if isinstance(value, str) and not value.strip() else value
 
     @field_validator("event_reminders")
     @classmethod
@@ -262,8 +285,10 @@ def normalize_database_url(raw: str) -> URL:
 
 
 _HINTS = {
-    "bot_token": "get a token from @BotFather and put BOT_TOKEN=... in .env (see .env.example)",
-    "database_url": "set DATABASE_URL=sqlite+aiosqlite:///data/bot.db or leave it unset",
+    "bot_token": "get a token from @BotFather and put BOT_TOKEN=... in {env_file} "
+    "(see .env.example)",
+    "database_url": "set DATABASE_URL=postgresql+asyncpg://user:pass@host/db, or leave it empty "
+    "for SQLite in DATA_DIR",
     "timezone": "set TIMEZONE to an IANA name such as Asia/Almaty",
     "mode": "set MODE=polling or MODE=webhook",
     "webhook_url": "set WEBHOOK_URL=https://your.domain/telegram (see .env.example)",
@@ -274,10 +299,56 @@ _HINTS = {
 }
 
 
+def home_dir() -> Path:
+    """Where `.env` is looked for when ENV_FILE does not name one: the checkout when the bot
+    runs from a clone (`make run`), the virtual environment it is installed in (deploy/install.sh
+    PREFIX), and only for a copy installed outside both, the working directory."""
+    if (SOURCE_ROOT / "pyproject.toml").is_file():
+        return SOURCE_ROOT
+    if sys.prefix != sys.base_prefix:
+        return Path(sys.prefix)
+    return Path.cwd()
+
+
+def locate_env_file(environ: Mapping[str, str] = os.environ) -> Path:
+    """The settings file: ENV_FILE (relative to the working directory it was typed in), else
+    `.env` in the home. It need not exist unless ENV_FILE names it. Its folder is the one that
+    DATA_DIR and a relative SQLite path are relative to."""
+    named = environ.get("ENV_FILE", "").strip()
+    if not named:
+        return home_dir() / ".env"
+    path = Path(named).expanduser().absolute()
+    if not path.is_file():
+        raise ConfigError(f"ENV_FILE names {path}, which is not a file: fix the path or unset it")
+    return path
+
+
+def database_url_in(raw: str, data_dir: Path, base: Path) -> str:
+    """DATABASE_URL with its SQLite path made absolute: empty means DATA_DIR/bot.db, and a
+    relative path is taken from `base`. Other databases are returned as they are."""
+    if not raw.strip():
+        url = URL.create("sqlite+aiosqlite", database=str(data_dir / DEFAULT_DATABASE_FILE))
+    else:
+        url = normalize_database_url(raw)
+    database = url.database or ""
+    relative = not Path(database).is_absolute() and database != ":memory:"
+    if url.get_backend_name() == "sqlite" and relative:
+        url = url.set(database=str(base / database))
+    return url.render_as_string(hide_password=False)
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings, turning validation errors into one readable ConfigError."""
+    """Read the settings, turning validation errors into one readable ConfigError.
+
+    The environment wins over the env file. Tests pass `_env_file=None` and their values."""
+    if "_env_file" in overrides:
+        env_file = overrides.pop("_env_file")
+        base = Path(env_file).absolute().parent if env_file else home_dir()  # type: ignore[arg-type]
+    else:
+        env_file = locate_env_file()
+        base = env_file.parent
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         error = exc.errors()[0]
         field = str(error["loc"][0]) if error["loc"] else "settings"
@@ -285,5 +356,12 @@ def load_settings(**overrides: object) -> Settings:
             problem = "is not set"
         else:
             problem = str(error["msg"]).removeprefix("Value error, ")
-        hint = _HINTS.get(field, "see .env.example")
+        hint = _HINTS.get(field, "see .env.example").format(env_file=env_file or ".env")
         raise ConfigError(f"{field.upper()} {problem}: {hint}") from None
+    data_dir = base / settings.data_dir
+    return settings.model_copy(
+        update={
+            "data_dir": data_dir,
+            "database_url": database_url_in(settings.database_url, data_dir, base),
+        }
+    )

@@ -1,4 +1,4 @@
-"""Gettext catalogs (locales/), the locale of each update, and dates in the user's language."""
+"""Gettext catalogs (bot/locales/), the locale of each update, and dates in the user's language."""
 
 from datetime import date, datetime
 from pathlib import Path
@@ -14,7 +14,7 @@ from babel.numbers import format_decimal
 
 from bot.config import LANGUAGES
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "messages"
 # Each language's own name, for the picker and "Language: …" (always shown in that language).
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
@@ -48,7 +48,7 @@ def create_i18n(default_language: str) -> I18n:
     if missing:
         raise CatalogsNotCompiledError(
             f"catalogs for {', '.join(missing)} are not compiled: run `make catalogs` "
-            "(pybabel compile -d locales -D messages)"
+            "(pybabel compile -d bot/locales -D messages)"
         )
     return I18n(path=LOCALES_DIR, default_locale=default_language, domain=DOMAIN)
 

@@ -16,22 +16,47 @@ from tests.conftest import TOKEN
 from tests.fake_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
+# The console script `pip install` made beside this interpreter (pyproject.toml's
+# [project.scripts]).
+CONSOLE_SCRIPT = Path(sys.executable).with_name("hearing-state-bot")
+# Settings of the developer's shell that would leak into the bot under test.
+OURS = {"BOT_TOKEN", "DATABASE_URL", "DATA_DIR", "ENV_FILE", "MPLCONFIGDIR", "TELEGRAM_API_URL"}
 
 
-async def run_bot(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    clean = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
+def bot_environment(env: dict[str, str | None], cwd: Path) -> dict[str, str]:
+    """The environment of a bot started in `cwd`: DATA_DIR is `cwd`/data unless `env` sets it,
+    or unsets it with None; nothing is written into the checkout."""
+    clean = {k: v for k, v in os.environ.items() if k not in OURS}
+    wanted = {"PYTHONPATH": str(ROOT), "DATA_DIR": str(cwd / "data"), **env}
+    return {**clean, **{k: v for k, v in wanted.items() if v is not None}}
+
+
+async def healthcheck(port: int) -> int:
+    """The container's HEALTHCHECK command (deploy/healthcheck.py), as in webhook mode."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"HEALTH_PORT", "WEBHOOK_PORT"}}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        ROOT / "deploy" / "healthcheck.py",
+        env={**clean, "WEBHOOK_PORT": str(port)},
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await asyncio.wait_for(process.communicate(), timeout=30)
+    return process.returncode or 0
+
+
+async def run_bot(env: dict[str, str | None], cwd: Path) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         cwd=cwd,
-        env={**clean, "PYTHONPATH": str(ROOT), **env},
+        env=bot_environment(env, cwd),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
 
 
-async def exits_with(env: dict[str, str], cwd: Path) -> tuple[int, str]:
+async def exits_with(env: dict[str, str | None], cwd: Path) -> tuple[int, str]:
     process = await run_bot(env, cwd)
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     return process.returncode or 0, stderr.decode()
@@ -46,6 +71,8 @@ async def exits_with(env: dict[str, str], cwd: Path) -> tuple[int, str]:
         ({"BOT_TOKEN": TOKEN, "TIMEZONE": "Mars/Olympus"}, "error: TIMEZONE unknown time zone"),
         ({"BOT_TOKEN": TOKEN, "DATABASE_URL": "mysql://x/y"}, "error: DATABASE_URL database"),
         ({"BOT_TOKEN": TOKEN, "DATABASE_URL": "::nonsense"}, "error: DATABASE_URL is not a"),
+        ({"ENV_FILE": "/nowhere/.env"}, "error: ENV_FILE names /nowhere/.env, which is not a"),
+        ({"BOT_TOKEN": TOKEN, "DATA_DIR": "/dev/null/d"}, "error: DATA_DIR /dev/null/d cannot be"),
     ],
 )
 async def test_bad_configuration_stops_with_one_clear_line(env, expected, tmp_path):
@@ -61,7 +88,11 @@ async def test_rejected_token_says_so_without_printing_it(tmp_path):
     base = await api.start()
     try:
         code, stderr = await exits_with(
-            {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": base, "DATABASE_URL": "sqlite:///x.db"},
+            {
+                "BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_URL": base,
+                "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+            },
             tmp_path,
         )
     finally:
@@ -87,6 +118,11 @@ async def test_unreachable_redis_stops_the_bot_with_one_line(tmp_path):
 
 
 async def test_polls_a_custom_bot_api_server_and_answers_start(tmp_path):
+    """Started in one folder with its settings file in another (ENV_FILE): the database goes to
+    the default DATA_DIR, `data` beside the settings file, not into the working directory."""
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
     api = FakeBotApi(token=TOKEN)
     base = await api.start()
     user = {"id": 555, "is_bot": False, "first_name": "Dana", "language_code": "kk"}
@@ -102,7 +138,9 @@ async def test_polls_a_custom_bot_api_server_and_answers_start(tmp_path):
             }
         }
     )
-    process = await run_bot({"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": base}, tmp_path)
+    (home / "settings.env").write_text(f"BOT_TOKEN={TOKEN}\nTELEGRAM_API_URL={base}\n")
+    env = {"ENV_FILE": "../home/settings.env", "DATA_DIR": None}
+    process = await run_bot(env, elsewhere)
     try:
         message = await asyncio.wait_for(api.sent.get(), timeout=60)
     finally:
@@ -111,7 +149,8 @@ async def test_polls_a_custom_bot_api_server_and_answers_start(tmp_path):
         await api.stop()
     assert message["chat"]["id"] == 555
     assert "Тілді таңдаңыз" in message["text"]
-    assert (tmp_path / "data" / "bot.db").exists(), "the default SQLite file under data/"
+    assert (home / "data" / "bot.db").exists(), "the default SQLite file: DATA_DIR/bot.db"
+    assert list(elsewhere.iterdir()) == [], "nothing written into the working directory"
     methods = {name for name, _ in api.calls}
     assert {"getMe", "setMyCommands", "getUpdates", "sendMessage"} <= methods
     assert TOKEN not in stderr.decode()
@@ -157,11 +196,13 @@ async def test_webhook_mode_serves_updates_and_stops_on_sigterm(tmp_path):
                 assert response.status == 200
             async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
                 assert response.status == 200
+        assert await healthcheck(port) == 0
         message = await asyncio.wait_for(api.sent.get(), timeout=60)
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
         await api.stop()
+    assert await healthcheck(port) == 1, "nothing answers once the bot stopped"
     assert message["chat"]["id"] == 555
     assert process.returncode == 0, stderr.decode()
     webhook = dict(api.calls)["setWebhook"]
@@ -173,25 +214,47 @@ async def test_webhook_mode_serves_updates_and_stops_on_sigterm(tmp_path):
     assert "cli-secret" not in stderr.decode()
 
 
-async def test_migrate_command_creates_the_schema(tmp_path):
+async def console(*args: str, env: dict[str, str | None], cwd: Path) -> tuple[int, str, str]:
+    """`hearing-state-bot ARGS` as an operator types it."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "migrate",
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "BOT_TOKEN": TOKEN},
+        CONSOLE_SCRIPT,
+        *args,
+        cwd=cwd,
+        env=bot_environment(env, cwd),
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 0, stderr.decode()
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode or 0, stdout.decode(), stderr.decode()
+
+
+async def test_console_command_lists_its_subcommands(tmp_path):
+    code, stdout, _ = await console("--help", env={}, cwd=tmp_path)
+    assert code == 0
+    assert stdout.startswith("usage: hearing-state-bot [-h] COMMAND")
+    assert "run the bot (the default)" in stdout
+    assert "bring the database up to date" in stdout
+    code, _, stderr = await console("rn", env={"BOT_TOKEN": TOKEN}, cwd=tmp_path)
+    assert code == 2
+    assert "invalid choice: 'rn'" in stderr
+
+
+async def test_migrate_command_creates_the_schema_in_data_dir(tmp_path):
+    state, elsewhere = tmp_path / "state", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    code, _, stderr = await console(
+        "migrate", env={"BOT_TOKEN": TOKEN, "DATA_DIR": str(state)}, cwd=elsewhere
+    )
+    assert code == 0, stderr
+    assert stderr.strip().splitlines()[-1] == "database is up to date"
     import sqlite3
 
-    with sqlite3.connect(tmp_path / "data" / "bot.db") as connection:
+    with sqlite3.connect(state / "bot.db") as connection:
         tables = {row[0] for row in connection.execute("select name from sqlite_master")}
         (mode,) = connection.execute("pragma journal_mode").fetchone()
     assert {"users", "alembic_version"} <= tables
     assert mode == "wal"
+    assert list(elsewhere.iterdir()) == []
 
 
 async def test_migrate_command_uses_database_url(database_url, tmp_path):
@@ -202,12 +265,7 @@ async def test_migrate_command_uses_database_url(database_url, tmp_path):
         "bot",
         "migrate",
         cwd=tmp_path,
-        env={
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "BOT_TOKEN": TOKEN,
-            "DATABASE_URL": database_url,
-        },
+        env=bot_environment({"BOT_TOKEN": TOKEN, "DATABASE_URL": database_url}, tmp_path),
         stderr=asyncio.subprocess.PIPE,
     )
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)

@@ -88,7 +88,7 @@ def latin_words(text: str) -> list[str]:
 
 @pytest.mark.parametrize("language", ["kk", "ru"])
 def test_nothing_english_inside_kazakh_and_russian(language):
-    path = ROOT / "locales" / language / "LC_MESSAGES" / "messages.po"
+    path = ROOT / "bot" / "locales" / language / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=language)
     english = {}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
 
-LOCALES = Path(__file__).resolve().parent.parent / "locales"
+LOCALES = Path(__file__).resolve().parent.parent / "bot" / "locales"
 
 
 def main(paths: list[str]) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-LOCALES = Path(__file__).resolve().parent.parent / "locales"
+LOCALES = Path(__file__).resolve().parent.parent / "bot" / "locales"
 LANGUAGES = ("kk", "ru", "en")
 # https://core.telegram.org/bots/api#html-style
 TELEGRAM_TAGS = "b|strong|i|em|u|ins|s|strike|del|tg-spoiler|code|pre|blockquote|tg-emoji|a|span"

@@ -7,7 +7,7 @@ from typing import Literal
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot.config import DEFAULT_DATABASE_URL, normalize_database_url
+from bot.config import DEFAULT_DATA_DIR, database_url_in, locate_env_file
 from db import models  # noqa: F401  (registers every table on the metadata)
 from db.base import Base, Id, UTCDateTime
 from db.engine import create_engine
@@ -39,8 +39,11 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_from_url() -> None:
-    raw = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    engine = create_engine(normalize_database_url(raw).render_as_string(hide_password=False))
+    # The bot's own database as it would find it (DATABASE_URL and DATA_DIR from the
+    # environment only, not from .env), wherever alembic is run from.
+    base = locate_env_file().parent
+    data_dir = base / (os.environ.get("DATA_DIR") or DEFAULT_DATA_DIR)
+    engine = create_engine(database_url_in(os.environ.get("DATABASE_URL", ""), data_dir, base))
     async with engine.begin() as connection:
         await connection.run_sync(_run)
     await engine.dispose()
