@@ -158,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "restore" and args.path is None:
         parser.error("restore needs the backup's path: python -m bot restore PATH")
+    if args.command not in ("backup", "restore") and args.path is not None:
+        parser.error(f"{args.command} takes no path")
     try:
         settings = load_settings()
     except ConfigError as exc:
