@@ -117,6 +117,8 @@ class FakeApi:
             return _ok(BOT_USER)
         if method == "setWebhook":
             self.webhook_set.set()
+        if method == "getWebhookInfo":  # polling asks first whether a webhook is left over
+            return _ok({"url": "", "has_custom_certificate": False, "pending_update_count": 0})
         return _ok(True)
 
     async def _get_updates(self, form: Any) -> web.Response:

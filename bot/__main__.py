@@ -1,5 +1,7 @@
 """`hearing-state-bot COMMAND` (or `python -m bot COMMAND`): `run` runs the bot (long polling, or
-a webhook server with MODE=webhook) and is the default; `migrate` only migrates.
+a webhook server with MODE=webhook) and is the default; `migrate` only migrates; `backup [PATH]`
+copies the SQLite database while the bot runs; `restore PATH` puts a backup in place of a stopped
+bot's database; `check-config` checks the settings and prints what the bot would start with.
 
 Settings are checked before aiogram is imported, so a configuration mistake is reported at once.
 """
@@ -13,6 +15,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,19 +29,35 @@ logger = logging.getLogger("bot")
 
 async def run(settings: Settings, args: argparse.Namespace | None = None) -> None:
     from bot.app import create_app
+    from bot.startup import admins_warning, headcount, summary
 
     app = create_app(settings)
     try:
         me = await app.bot.get_me()
         await app.start()
         freeze_startup_objects()
-        logger.info("started as @%s", me.username)
+        people = await headcount(app.engine)
+        logger.info("started as @%s: %s", me.username, summary(settings, people))
+        if warning := admins_warning(settings):
+            logger.warning("%s", warning)
         if settings.mode == "webhook":
             await serve_webhook(app)
         else:
-            await app.poll()
+            await poll(app)
     finally:
         await app.stop()
+
+
+async def poll(app: "App") -> None:
+    """Long polling; with HEALTH_PORT, /healthz and /metrics served beside it."""
+    from bot.webhook import start_health_server
+
+    runner = await start_health_server(app) if app.settings.health_port else None
+    try:
+        await app.poll()
+    finally:
+        if runner is not None:
+            await runner.cleanup()
 
 
 def freeze_startup_objects() -> None:
@@ -80,12 +99,57 @@ async def migrate(settings: Settings, args: argparse.Namespace | None = None) ->
     print("database is up to date", file=sys.stderr)
 
 
+async def backup(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.backup import BackupError, backup_to
+
+    try:
+        written = backup_to(settings.database_url, args.path, settings.backups, datetime.now(UTC))
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {written}", file=sys.stderr)
+    return 0
+
+
+async def restore(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.backup import BackupError
+    from bot.backup import restore as restore_backup
+
+    try:
+        restored = await restore_backup(settings.database_url, args.path, datetime.now(UTC))
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if restored.aside is not None:
+        print(f"the database it replaced is kept as {restored.aside}", file=sys.stderr)
+    print(
+        f"restored {args.path} to {restored.database} (schema {restored.revision_before}, "
+        f"now {restored.revision_after}); start the bot",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def check_config(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.startup import check_config as check
+
+    report = await check(settings)
+    for line in report.lines:
+        print(line)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
 @dataclass(frozen=True)
 class Command:
     help: str
-    main: Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, None]]
+    # Returns the exit status, or None for 0.
+    main: Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int | None]]
     # Adds the command's own arguments to its subparser.
-    arguments: Callable[[argparse.ArgumentParser], None] = field(default=lambda parser: None)
+    arguments: Callable[[argparse.ArgumentParser], object] = field(default=lambda parser: None)
 
 
 # The subcommands, in the order `--help` lists them. Without one, the bot runs.
@@ -94,6 +158,21 @@ COMMANDS = {
         "run the bot (the default): long polling, or a webhook server with MODE=webhook", run
     ),
     "migrate": Command("bring the database up to date, then exit", migrate),
+    "backup": Command(
+        "copy the SQLite database, also while the bot runs (PostgreSQL: pg_dump, see README)",
+        backup,
+        lambda parser: parser.add_argument(
+            "path", nargs="?", type=Path, help="where to write (default: DATA_DIR/backups)"
+        ),
+    ),
+    "restore": Command(
+        "put a backup in place of a stopped bot's SQLite database, then migrate it",
+        restore,
+        lambda parser: parser.add_argument("path", type=Path, help="the backup file"),
+    ),
+    "check-config": Command(
+        "check the settings and print what the bot would start with", check_config
+    ),
 }
 
 
@@ -109,14 +188,13 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
-def run_loop(coroutine: Coroutine[Any, Any, None]) -> None:
+def run_loop(coroutine: Coroutine[Any, Any, int | None]) -> int | None:
     """uvloop where it is installed (Linux, macOS), asyncio's own loop elsewhere."""
     try:
         import uvloop
     except ImportError:
-        asyncio.run(coroutine)
-    else:
-        uvloop.run(coroutine)
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,9 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     from bot.i18n import CatalogsNotCompiledError
     from bot.logs import setup_logging
 
-    setup_logging(settings.log_level, settings.bot_token.get_secret_value())
+    setup_logging(settings.log_level, settings.bot_token.get_secret_value(), settings.log_format)
     try:
-        run_loop(command.main(settings, args))
+        status = run_loop(command.main(settings, args))
     except TelegramUnauthorizedError:
         print(
             "error: BOT_TOKEN was rejected by Telegram (401 Unauthorized): "
@@ -179,8 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        pass
-    return 0
+        return 0
+    return status or 0
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from bot.clock import Clock, SystemClock
 from bot.commands import refresh_chat_menu, set_command_menus
 from bot.config import Settings
 from bot.i18n import StoredLanguageMiddleware, create_i18n
+from bot.jobs.backup import BackupJob
 from bot.jobs.broadcaster import Broadcaster
 from bot.jobs.digest import DigestService
 from bot.jobs.escalation import EscalationJobs
@@ -89,6 +90,10 @@ class App:
     def escalations(self) -> EscalationJobs:
         return EscalationJobs(self.sessionmaker, self.bot, self.i18n, self.settings, self.clock)
 
+    @property
+    def backup(self) -> BackupJob:
+        return BackupJob(self.settings, self.clock)
+
     async def start(self, *, run_scheduler: bool = True) -> None:
         """Migrate, create the first council if there is none, publish the command menus and
         start the timers."""
@@ -136,6 +141,17 @@ class App:
                 timezone=self.settings.tz,
                 id="retention",
             )
+            # SQLite: a consistent copy into BACKUP_DIR daily at 02:30, the last BACKUP_KEEP kept.
+            # (PostgreSQL is backed up with pg_dump, outside the bot.)
+            if self.engine.dialect.name == "sqlite" and self.settings.backup_keep > 0:
+                self.scheduler.add_job(
+                    self.backup.run,
+                    "cron",
+                    hour=2,
+                    minute=30,
+                    timezone=self.settings.tz,
+                    id="backup",
+                )
             self.scheduler.add_job(self.write_last_seen, "interval", minutes=1, id="last_seen")
             if isinstance(self.update_ledger, DatabaseUpdateLedger):
                 self.scheduler.add_job(self.forget_old_updates, "interval", hours=1, id="updates")
@@ -145,13 +161,28 @@ class App:
     async def poll(self, **kwargs: Any) -> None:
         """Long polling until stopped. At most MAX_UPDATES_IN_FLIGHT updates are handled at
         once: the next ones are fetched only as earlier ones finish, so a burst waits at
-        Telegram instead of piling up here (and nothing fetched is dropped)."""
+        Telegram instead of piling up here (and nothing fetched is dropped).
+
+        A webhook left from running in webhook mode would make Telegram refuse getUpdates
+        (409 Conflict): it is removed first, keeping the updates waiting for it."""
+        await self.remove_leftover_webhook()
         await self.dispatcher.start_polling(
             self.bot,
             allowed_updates=self.dispatcher.resolve_used_update_types(),
             tasks_concurrency_limit=self.settings.max_updates_in_flight,
             **kwargs,
         )
+
+    async def remove_leftover_webhook(self) -> None:
+        info = await self.bot.get_webhook_info()
+        if info.url:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            logger.info(
+                "removed the webhook to %s left from webhook mode (%d updates waiting are kept): "
+                "polling now",
+                info.url,
+                info.pending_update_count,
+            )
 
     async def set_superadmin_menus(self) -> None:
         """Each superadmin who has picked a language sees their commands in their chat menu

@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     # Names the keys of the shared rate limit and flood counters, so deployments can share a Redis.
     redis_prefix: str = Field(default="hearing-state", pattern=r"^[\w.-]{1,64}$")
     log_level: str = "INFO"
+    # text: one readable line per record; json: one JSON object per line, for log collectors.
+    log_format: Literal["text", "json"] = "text"
+
+    # Daily SQLite backups (and `python -m bot backup` without a path) go here; unset:
+    # DATA_DIR/backups. The last BACKUP_KEEP are kept; 0: no scheduled backups.
+    backup_dir: Path | None = None
+    backup_keep: int = Field(default=7, ge=0, le=1000)
+    # Polling mode: serve /healthz and /metrics on this port (unset: not served). Webhook mode
+    # serves them on WEBHOOK_PORT.
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    health_host: str = "127.0.0.1"
 
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = Field(default=None, validate_default=True)
@@ -157,7 +168,7 @@ class Settings(BaseSettings):
     def _lead_times(cls, value: str) -> str:
         return format_leads(parse_leads(value))
 
-    @field_validator("database_pool_size", mode="before")
+    @field_validator("database_pool_size", "health_port", "backup_dir", mode="before")
     @classmethod
     def _unset_when_empty(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -204,6 +215,16 @@ class Settings(BaseSettings):
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def backups(self) -> Path:
+        """Where backups go: BACKUP_DIR, or DATA_DIR/backups."""
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -295,6 +316,9 @@ _HINTS = {
     "webhook_secret": "set WEBHOOK_SECRET to a random string, e.g. from `openssl rand -hex 32`",
     "redis_url": "set REDIS_URL=redis://host:6379/0 or leave it unset",
     "admin_ids": "set ADMIN_IDS to Telegram user ids separated by commas, e.g. 12345,67890",
+    "log_format": "set LOG_FORMAT=text or LOG_FORMAT=json",
+    "health_port": "set HEALTH_PORT to a free port such as 8081, or leave it unset",
+    "backup_keep": "set BACKUP_KEEP to how many daily backups to keep (0: none)",
     "event_reminders": "set EVENT_REMINDERS to lead times such as 24h,1h (or 90m, 30s, none)",
 }
 
@@ -363,5 +387,7 @@ def load_settings(**overrides: object) -> Settings:
         update={
             "data_dir": data_dir,
             "database_url": database_url_in(settings.database_url, data_dir, base),
+            # A relative BACKUP_DIR, like DATA_DIR, from the folder the env file is in.
+            "backup_dir": base / settings.backup_dir if settings.backup_dir else None,
         }
     )

@@ -1,6 +1,6 @@
-"""Prometheus metrics, served at /metrics in webhook mode. Each is counted where the thing
-happens: updates in a dispatcher middleware, questions when one is registered, deliveries by
-the broadcast engine, scheduler lag by a listener on APScheduler."""
+"""Prometheus metrics, served at /metrics (webhook mode, or HEALTH_PORT when polling). Each is
+counted where the thing happens: updates in a dispatcher middleware, questions when one is
+registered, deliveries by the broadcast engine, scheduler lag by a listener on APScheduler."""
 
 import time
 from collections import deque
@@ -36,6 +36,10 @@ SCHEDULER_LAG = Gauge(
     "bot_scheduler_lag_seconds",
     "How late the scheduler started a job's last run, by job.",
     ["job"],
+)
+LAST_BACKUP = Gauge(
+    "bot_last_backup_timestamp_seconds",
+    "When the last scheduled SQLite backup was taken (Unix time); 0: none since start.",
 )
 
 _recent: deque[float] = deque()

@@ -3,7 +3,8 @@ it behind a load balancer.
 
 Routes: the webhook at WEBHOOK_URL's path (a request without the right
 X-Telegram-Bot-Api-Secret-Token header gets 401), /healthz (200 when the database answers,
-503 otherwise) and /metrics (Prometheus text format).
+503 otherwise) and /metrics (Prometheus text format). In polling mode, HEALTH_PORT serves the
+last two alone (start_health_server).
 """
 
 import asyncio
@@ -41,7 +42,6 @@ def create_web_app(app: App) -> web.Application:
     settings = app.settings
     assert settings.webhook_secret is not None
     web_app = web.Application()
-    web_app[APP_KEY] = app
     # Handled before answering: Telegram's retry of an update whose answer was late is caught
     # by the update id (UpdateOnceMiddleware), not lost in a background task.
     BoundedRequestHandler(
@@ -52,9 +52,14 @@ def create_web_app(app: App) -> web.Application:
         in_flight=settings.max_updates_in_flight,
     ).register(web_app, path=settings.webhook_path)
     setup_application(web_app, app.dispatcher, bot=app.bot)
+    add_health_routes(web_app, app)
+    return web_app
+
+
+def add_health_routes(web_app: web.Application, app: App) -> None:
+    web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
-    return web_app
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -71,6 +76,21 @@ async def healthz(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     body = generate_latest()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def start_health_server(app: App) -> web.AppRunner:
+    """Polling mode with HEALTH_PORT: /healthz and /metrics on HEALTH_HOST:HEALTH_PORT."""
+    settings = app.settings
+    assert settings.health_port is not None
+    web_app = web.Application()
+    add_health_routes(web_app, app)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.health_host, settings.health_port).start()
+    logger.info(
+        "serving /healthz and /metrics on %s:%s", settings.health_host, settings.health_port
+    )
+    return runner
 
 
 async def start_webhook(app: App) -> web.AppRunner:

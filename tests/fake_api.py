@@ -1,5 +1,7 @@
 """A fake Telegram Bot API served over HTTP on loopback, for whatever crosses the network:
-polling, the command line, benchmarks. Answers getUpdates from a queue and records every call."""
+polling, the command line, benchmarks. Answers getUpdates from a queue and records every call.
+Like Telegram, it keeps the webhook set with setWebhook (getWebhookInfo shows it) and refuses
+getUpdates while one is set, until deleteWebhook."""
 
 import asyncio
 import itertools
@@ -28,6 +30,10 @@ class FakeBotApi:
     methods: asyncio.Queue = field(default_factory=asyncio.Queue)
     # Callback queries already answered.
     answered: set[str] = field(default_factory=set)
+    # The webhook Telegram posts to; "" when none is set (getUpdates works only then).
+    webhook_url: str = ""
+    # The offset of the last getUpdates: updates before it were confirmed, so no longer pending.
+    confirmed: int = 0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     base_url: str = ""
@@ -72,9 +78,19 @@ class FakeBotApi:
             )
         if method == "getMe":
             return _ok(BOT_USER)
+        if method in WEBHOOK_METHODS:
+            return self._webhook(method, params)
         if method == "getUpdates":
+            if self.webhook_url:
+                description = (
+                    "Conflict: can't use getUpdates method while webhook is active; "
+                    "use deleteWebhook to delete the webhook first"
+                )
+                self.refusals.append((method, description))
+                return _json({"ok": False, "error_code": 409, "description": description}, 409)
             # As Telegram: the updates from `offset` on, at most `limit` (1-100, default 100).
             offset = int(params.get("offset") or 0)
+            self.confirmed = max(self.confirmed, offset)
             limit = min(max(int(params.get("limit") or 100), 1), 100)
             pending = [update for update in self.updates if update["update_id"] >= offset]
             if not pending:
@@ -112,6 +128,41 @@ class FakeBotApi:
                 }
             )
         return _ok(True)
+
+    def pending(self) -> list[dict[str, Any]]:
+        return [update for update in self.updates if update["update_id"] >= self.confirmed]
+
+    def _webhook(self, method: str, params: dict[str, Any]) -> web.Response:
+        """setWebhook, deleteWebhook and getWebhookInfo as Telegram answers them."""
+        if method == "getWebhookInfo":
+            info: dict[str, Any] = {
+                "url": self.webhook_url,
+                "has_custom_certificate": False,
+                "pending_update_count": len(self.pending()),
+            }
+            if self.webhook_url:
+                info["max_connections"] = 40
+            return _ok(info)
+        drop = str(params.get("drop_pending_updates", "")).lower() in {"true", "1"}
+        if drop:
+            self.confirmed = len(self.updates) + 1
+        if method == "deleteWebhook":
+            description = (
+                "Webhook was deleted" if self.webhook_url else "Webhook is already deleted"
+            )
+            self.webhook_url = ""
+            return _json({"ok": True, "result": True, "description": description})
+        url = str(params.get("url") or "")
+        if url and not url.startswith("https://"):
+            description = "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            self.refusals.append((method, description))
+            return _json({"ok": False, "error_code": 400, "description": description}, 400)
+        self.webhook_url = url
+        description = "Webhook was set" if url else "Webhook was deleted"
+        return _json({"ok": True, "result": True, "description": description})
+
+
+WEBHOOK_METHODS = {"setWebhook", "deleteWebhook", "getWebhookInfo"}
 
 
 def _decode(value: Any) -> Any:

@@ -1,6 +1,7 @@
 """`python -m bot` as an operator runs it: clear failures at start, polling a Bot API server."""
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -277,3 +278,93 @@ async def test_migrate_command_uses_database_url(database_url, tmp_path):
     finally:
         await engine.dispose()
     assert {"users", "questions", "deliveries", "alembic_version"} <= tables
+
+
+def start_update(user_id: int = 555) -> dict:
+    return {
+        "message": {
+            "message_id": 1,
+            "date": 1_790_000_000,
+            "chat": {"id": user_id, "type": "private", "first_name": "Dana"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Dana"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        }
+    }
+
+
+async def test_polling_removes_a_webhook_left_from_webhook_mode(tmp_path):
+    """Switching back from webhook to polling: Telegram refuses getUpdates while a webhook is
+    set, so the bot removes it first — keeping the updates waiting — and says so."""
+    api = FakeBotApi(token=TOKEN, webhook_url="https://old.example.org/hook")
+    base = await api.start()
+    api.push_update(start_update())  # sent while nobody listened: kept, then answered
+    process = await run_bot(
+        {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": base, "ADMIN_IDS": "1"}, tmp_path
+    )
+    try:
+        message = await asyncio.wait_for(api.sent.get(), timeout=60)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr_bytes = await asyncio.wait_for(process.communicate(), timeout=30)
+        await api.stop()
+    stderr = stderr_bytes.decode()
+    assert message["chat"]["id"] == 555
+    assert process.returncode == 0, stderr
+    methods = [name for name, _ in api.calls]
+    assert methods.index("getWebhookInfo") < methods.index("deleteWebhook")
+    assert methods.index("deleteWebhook") < methods.index("getUpdates")
+    assert dict(api.calls)["deleteWebhook"].get("drop_pending_updates") in (False, None)
+    assert api.webhook_url == ""
+    assert not [refused for refused in api.refusals if refused[0] == "getUpdates"]
+    assert "removed the webhook to https://old.example.org/hook left from webhook mode" in stderr
+
+
+async def test_start_up_line_warning_health_server_and_json_logs_when_polling(tmp_path):
+    """One line at start says what runs; no superadmin is a loud warning; HEALTH_PORT serves
+    /healthz and /metrics beside polling; LOG_FORMAT=json writes one object per line."""
+    api = FakeBotApi(token=TOKEN)
+    base = await api.start()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": base,
+        "HEALTH_PORT": str(port),
+        "LOG_FORMAT": "json",
+    }
+    process = await run_bot(env, tmp_path)
+    try:
+        while await asyncio.wait_for(api.methods.get(), timeout=60) != "getUpdates":
+            pass
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 200
+                assert await response.text() == "ok\n"
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                assert response.status == 200
+                assert "bot_updates_total" in await response.text()
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr_bytes = await asyncio.wait_for(process.communicate(), timeout=30)
+        await api.stop()
+    assert process.returncode == 0, stderr_bytes.decode()
+    entries = [json.loads(line) for line in stderr_bytes.decode().splitlines()]
+    messages = [entry["message"] for entry in entries]
+    [started] = [entry for entry in entries if entry["message"].startswith("started as @")]
+    assert started["level"] == "INFO" and started["logger"] == "bot"
+    assert started["message"].startswith("started as @hearing_state_bot: hearing-state-bot ")
+    assert started["message"].endswith(
+        ", mode polling, database sqlite data/bot.db, 1 council, 0 secretaries, 0 superadmins"
+    )
+    [warning] = [
+        entry
+        for entry in entries
+        if entry["level"] == "WARNING" and "ADMIN_IDS" in entry["message"]
+    ]
+    assert warning["message"].startswith("NO SUPERADMIN: ADMIN_IDS is empty")
+    assert f"serving /healthz and /metrics on 127.0.0.1:{port}" in messages
+    assert not [m for m in messages if "Running job" in m or "executed successfully" in m]
+    assert "deleteWebhook" not in dict(api.calls), "no webhook was set: nothing removed"
+    assert TOKEN not in stderr_bytes.decode()
