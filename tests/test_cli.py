@@ -356,7 +356,8 @@ async def test_start_up_line_warning_health_server_and_json_logs_when_polling(tm
     assert started["level"] == "INFO" and started["logger"] == "bot"
     assert started["message"].startswith("started as @hearing_state_bot: hearing-state-bot ")
     assert started["message"].endswith(
-        ", mode polling, database sqlite data/bot.db, 1 council, 0 secretaries, 0 superadmins"
+        f", mode polling, database sqlite {tmp_path / 'data' / 'bot.db'}, 1 council, "
+        "0 secretaries, 0 superadmins"
     )
     [warning] = [
         entry
