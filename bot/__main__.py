@@ -150,6 +150,8 @@ class Command:
     main: Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int | None]]
     # Adds the command's own arguments to its subparser.
     arguments: Callable[[argparse.ArgumentParser], object] = field(default=lambda parser: None)
+    # Whether it writes in DATA_DIR (which is then made); check-config only looks.
+    writes: bool = True
 
 
 # The subcommands, in the order `--help` lists them. Without one, the bot runs.
@@ -171,7 +173,7 @@ COMMANDS = {
         lambda parser: parser.add_argument("path", type=Path, help="the backup file"),
     ),
     "check-config": Command(
-        "check the settings and print what the bot would start with", check_config
+        "check the settings and print what the bot would start with", check_config, writes=False
     ),
 }
 
@@ -208,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if command.writes:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         print(
             f"error: DATA_DIR {settings.data_dir} cannot be created ({exc.strerror})",

@@ -168,10 +168,10 @@ async def check_config_command(env: dict[str, str], cwd: Path) -> tuple[int, str
 
 
 async def test_check_config_prints_the_summary_and_fails_on_errors(tmp_path):
-    env = {"BOT_TOKEN": TOKEN, "ADMIN_IDS": str(ADMIN_ID)}
+    env = {"BOT_TOKEN": TOKEN, "ADMIN_IDS": str(ADMIN_ID), "DATA_DIR": str(tmp_path / "data")}
     code, out, err = await check_config_command(env, tmp_path)
     assert code == 0, err
-    assert "mode polling, database sqlite data/bot.db (not created yet" in out
+    assert f"mode polling, database sqlite {tmp_path}/data/bot.db (not created yet" in out
     assert out.strip().endswith("1 superadmin")
     assert err == ""
     assert not (tmp_path / "data").exists()
