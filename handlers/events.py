@@ -304,7 +304,7 @@ async def _tell_registered(
 ) -> None:
     venue = result.venue
     event = await events.event_of(result)
-    council = await events.council_of(event)
+    council = await events.council_of_registered(result)
     language = user.language or council.default_language
     title = title_of(event, language, council)
     if result.place is None:
