@@ -428,6 +428,14 @@ def create_router() -> Router:
     )
     router.message.register(list_events, Command("events"))
     router.message.register(list_events, F.text == __("📅 Events"))
+    return router
+
+
+def create_buttons_router() -> Router:
+    """The buttons under cards and announcements. Tried before every other router
+    (handlers/__init__.py): a wave presses them by the thousand, and no other router takes
+    their callback data."""
+    router = Router(name=f"{__name__}.buttons")
     router.callback_query.register(page_pressed, EventsPage.filter())
     router.callback_query.register(
         attend_pressed, EventAct.filter(F.action.in_({EventAction.GO, EventAction.VENUE}))
