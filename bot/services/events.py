@@ -796,7 +796,11 @@ class EventService:
         registration = await self.events.registration(event.id, user_id)
         if registration is None:
             enrolled = await self.events.enrol(event, venue.id, user_id, now)
-            if enrolled is None:  # closed or cancelled since it was read a moment ago
+            if enrolled is None:
+                # Since the reads a moment ago: the same citizen's other press registered (on
+                # PostgreSQL; SQLite has one writer), or the event closed.
+                if await self.events.registration(event.id, user_id) is not None:
+                    raise EventError(EventRefusal.DONE_ALREADY)
                 raise EventError(EventRefusal.REGISTRATION_CLOSED)
             registration = self._registration(enrolled, event, venue, user_id, now)
             return Registered(registration, venue, None, event=event)
