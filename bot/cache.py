@@ -9,6 +9,7 @@ most updates need no database query before their handler runs.
 - `SecretaryIds`: who is a secretary at all, so that a citizen's update needs no query to
   learn that they are not one.
 - `LastSeen`: when users were last seen, written once a minute for all of them.
+- `EventSnapshots`: the events citizens are pressing "I will attend" for, a few seconds each.
 """
 
 import asyncio
@@ -25,12 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import User
 from db.repositories.councils import CouncilRepository
+from db.repositories.events import EventSnapshot
 from db.repositories.users import UserRepository
 
 logger = logging.getLogger(__name__)
 
 USER_TTL_SECONDS = 60.0
 SECRETARY_IDS_TTL_SECONDS = 30.0
+EVENT_TTL_SECONDS = 10.0
 # Users kept at most (about 1 KB each): a minute of a busy wave; the oldest go first.
 MAX_ENTRIES = 20_000
 # How long stopping waits for the Redis listener and the last published changes.
@@ -135,6 +138,33 @@ class SecretaryIds:
         self._ids = None
 
 
+class EventSnapshots:
+    """Events as "I will attend" shows them (db.repositories.events.EventSnapshot), kept `ttl`
+    seconds, so that a wave of presses for one event reads it once rather than once a press.
+    A press writes through a statement that checks in the database that the event is still
+    open and not edited since the snapshot was read (its `updated_at`), so a stale snapshot is
+    never acted on: that press reads the event afresh (EventService.register). What no edit of
+    the event marks, its council's names and time zone, may show up to `ttl` seconds late."""
+
+    def __init__(
+        self,
+        ttl: float = EVENT_TTL_SECONDS,
+        size: int = 256,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._events = _TimedMap(ttl, size, now)
+
+    def get(self, event_id: int) -> EventSnapshot | None:
+        found: EventSnapshot | None = self._events.get(event_id)
+        return found
+
+    def put(self, found: EventSnapshot) -> None:
+        self._events.put(found.event.id, found)
+
+    def forget(self, event_id: int) -> None:
+        self._events.forget(event_id)
+
+
 class LastSeen:
     """When each user was last seen, written to the database in one statement a minute (by the
     scheduler, and when the bot stops) instead of one write per update. A crash loses at most
@@ -168,6 +198,7 @@ class Caches:
         self.users = UserCache()
         self.secretaries = SecretaryIds()
         self.last_seen = LastSeen()
+        self.events = EventSnapshots()
         self.invalidations: Invalidations | None = None
 
     def forget(self, user_id: int) -> None:

@@ -175,7 +175,13 @@ class DatabaseMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             data["session"] = session
-            data["services"] = Services(session, data["settings"], data["clock"])
+            caches: Caches | None = data.get("caches")
+            data["services"] = Services(
+                session,
+                data["settings"],
+                data["clock"],
+                caches.events if caches is not None else None,
+            )
             trace: Trace | None = data.get("trace")
             session.info["after_commit"] = [trace.count_commit] if trace is not None else []
             session.info["on_failure"] = []

@@ -31,6 +31,8 @@ def setup_routers() -> Router:
     root.include_routers(
         # Error handlers of a router see the errors of its sub-routers: this one sees all.
         errors.create_router(),
+        # The buttons of events, before the routers they would otherwise pass through.
+        private_only("private.event_buttons", events.create_buttons_router()),
         common.create_first_router(),
         membership.create_router(),
         admin.create_router(),

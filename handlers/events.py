@@ -304,7 +304,7 @@ async def _tell_registered(
 ) -> None:
     venue = result.venue
     event = await events.event_of(result)
-    council = await events.council_of(event)
+    council = await events.council_of_registered(result)
     language = user.language or council.default_language
     title = title_of(event, language, council)
     if result.place is None:
@@ -430,6 +430,14 @@ def create_router() -> Router:
     )
     router.message.register(list_events, Command("events"))
     router.message.register(list_events, F.text == __("📅 Events"))
+    return router
+
+
+def create_buttons_router() -> Router:
+    """The buttons under cards and announcements. Tried before every other router
+    (handlers/__init__.py): a wave presses them by the thousand, and no other router takes
+    their callback data."""
+    router = Router(name=f"{__name__}.buttons")
     router.callback_query.register(page_pressed, EventsPage.filter())
     router.callback_query.register(
         attend_pressed, EventAct.filter(F.action.in_({EventAction.GO, EventAction.VENUE}))

@@ -730,6 +730,38 @@ async def test_editing_venue_capacity_and_text(unsubscribed_admin, citizen, app,
     assert len(alice.inbox()) == before
 
 
+async def test_a_press_acts_on_the_event_as_it_is_now(
+    unsubscribed_admin, citizen, app, clock, telegram
+):
+    """A wave's presses share one reading of the event (bot/cache.py, EventSnapshots); a press
+    after an edit or a cancellation still sees the event as it is now."""
+    alice = await citizen("en", "Alice")
+    bob = await citizen("en", "Bob")
+    carol = await citizen("en", "Carol")
+    await new_event(unsubscribed_admin, venues=("Village club | 1 School St | 1",))
+    await app.broadcaster.wait()
+    await alice.press(ATTEND)  # the event is read here, and kept for the presses that follow
+    assert alice.last_reply().text.startswith("✅ You are registered for «Round table».")
+
+    clock.advance(minutes=1)
+    await unsubscribed_admin.send("/event_edit 1 venue 1 House of culture | 5 Abay St")
+    await unsubscribed_admin.send("/event_edit 1 text en Budget hearing")
+    await app.broadcaster.wait()
+    await bob.press(ATTEND)
+    confirmation = bob.last_reply().text
+    assert confirmation.startswith(
+        "⏳ All places at House of culture, 5 Abay St are taken. You are on the waiting list "
+        "for «Budget hearing», number 1."
+    )
+
+    clock.advance(minutes=1)
+    await unsubscribed_admin.send("/event_cancel 1 The hall is closed")
+    await app.broadcaster.wait()
+    await carol.press(ATTEND)
+    assert carol.alerts() == ["This event has been cancelled."]
+    assert await registrations(app) == {alice.id: ("registered", 1), bob.id: ("waiting", 1)}
+
+
 async def test_a_failing_event_job_does_not_hold_up_broadcasts(
     unsubscribed_admin, citizen, app, telegram, monkeypatch
 ):

@@ -8,6 +8,7 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cache import EventSnapshots
 from bot.clock import Clock
 from bot.config import Settings
 from bot.services.audit import AuditService
@@ -21,10 +22,17 @@ from bot.services.users import UserService
 
 
 class Services:
-    def __init__(self, session: AsyncSession, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        clock: Clock,
+        event_snapshots: EventSnapshots | None = None,
+    ) -> None:
         self.session = session
         self.settings = settings
         self.clock = clock
+        self.event_snapshots = event_snapshots
 
     @cached_property
     def questions(self) -> QuestionService:
@@ -36,7 +44,7 @@ class Services:
 
     @cached_property
     def events(self) -> EventService:
-        return EventService(self.session, self.clock)
+        return EventService(self.session, self.clock, self.event_snapshots)
 
     @cached_property
     def broadcasts(self) -> BroadcastService:

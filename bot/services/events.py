@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cache import EventSnapshots
 from bot.clock import Clock
 from bot.config import LANGUAGES, format_leads, parse_leads
 from bot.numbers import parse_number
@@ -42,7 +43,12 @@ from db.models import (
 )
 from db.repositories.broadcasts import SubscriptionRepository
 from db.repositories.councils import CouncilRepository
-from db.repositories.events import ACTIVE_REGISTRATION, REGISTERED_ACTION, EventRepository
+from db.repositories.events import (
+    ACTIVE_REGISTRATION,
+    REGISTERED_ACTION,
+    EventRepository,
+    snapshot,
+)
 from db.repositories.questions import QuestionRepository
 from db.repositories.users import UserRepository
 
@@ -168,6 +174,7 @@ class Registered:
     # Moving from a full venue's place frees it for someone waiting there.
     promoted: Registration | None = None
     event: Event | None = None
+    council: Council | None = None
 
 
 @dataclass(frozen=True)
@@ -370,10 +377,13 @@ def pick_language(event: Event, language: str, default_language: str) -> str:
 
 
 class EventService:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+    def __init__(
+        self, session: AsyncSession, clock: Clock, snapshots: EventSnapshots | None = None
+    ) -> None:
         self.session = session
         self.clock = clock
         self.events = EventRepository(session)
+        self.snapshots = snapshots
 
     # -- secretaries -----------------------------------------------------------------------
 
@@ -734,6 +744,42 @@ class EventService:
 
     @transaction
     async def _register(self, event_id: int, user_id: int, venue_id: int | None) -> Registered:
+        return await self._enrol_known(event_id, user_id, venue_id) or await self._register_read(
+            event_id, user_id, venue_id
+        )
+
+    async def _enrol_known(
+        self, event_id: int, user_id: int, venue_id: int | None
+    ) -> Registered | None:
+        """The press of a wave: a first registration for an event a press read a few seconds
+        ago (EventSnapshots), in one write that checks the event is still open and unedited.
+        None, having written nothing, for anything else (a second press, a changed event, a
+        venue to choose): `_register_read` answers those."""
+        known = self.snapshots.get(event_id) if self.snapshots is not None else None
+        if known is None:
+            return None
+        venues: tuple[EventVenue, ...]
+        if venue_id is None:
+            venues = known.venues if len(known.venues) == 1 else ()
+        else:
+            venues = tuple(venue for venue in known.venues if venue.id == venue_id)
+        if not venues:
+            return None
+        venue, event, now = venues[0], known.event, self.clock.now()
+        enrolled = await self.events.enrol(event, venue.id, user_id, now, seen=event.updated_at)
+        if enrolled is None:
+            return None
+        return Registered(
+            self._registration(enrolled, event, venue, user_id, now),
+            venue,
+            None,
+            event=event,
+            council=known.council,
+        )
+
+    async def _register_read(
+        self, event_id: int, user_id: int, venue_id: int | None
+    ) -> Registered:
         event = await self.visible(event_id)
         now = self.clock.now()
         if event.status == EventStatus.CANCELLED:
@@ -741,6 +787,8 @@ class EventService:
         if event.starts_at <= now:
             raise EventError(EventRefusal.REGISTRATION_CLOSED)
         venues = await self.events.venues(event.id)
+        if self.snapshots is not None and event.status == EventStatus.PUBLISHED:
+            self.snapshots.put(snapshot(event, await self.council_of(event), venues))
         if venue_id is None:
             if len(venues) != 1:
                 raise VenueNeeded
@@ -752,17 +800,14 @@ class EventService:
             venue = found[0]
         registration = await self.events.registration(event.id, user_id)
         if registration is None:
-            # The wave after an announcement is made of these: no ORM unit of work on its path.
-            registration_id, status = await self.events.enrol(event, venue.id, user_id, now)
-            registration = Registration(
-                id=registration_id,
-                event_id=event.id,
-                venue_id=venue.id,
-                user_id=user_id,
-                status=status,
-                queued_at=now,
-                updated_at=now,
-            )
+            enrolled = await self.events.enrol(event, venue.id, user_id, now)
+            if enrolled is None:
+                # Since the reads a moment ago: the same citizen's other press registered (on
+                # PostgreSQL; SQLite has one writer), or the event closed.
+                if await self.events.registration(event.id, user_id) is not None:
+                    raise EventError(EventRefusal.DONE_ALREADY)
+                raise EventError(EventRefusal.REGISTRATION_CLOSED)
+            registration = self._registration(enrolled, event, venue, user_id, now)
             return Registered(registration, venue, None, event=event)
         promoted = None
         if registration.status in ACTIVE_REGISTRATION and registration.venue_id == venue.id:
@@ -785,6 +830,25 @@ class EventService:
         await self.session.flush()
         await self._audit(event, user_id, REGISTERED_ACTION, status.value)
         return Registered(registration, venue, None, promoted=promoted, event=event)
+
+    @staticmethod
+    def _registration(
+        enrolled: tuple[int, RegistrationStatus],
+        event: Event,
+        venue: EventVenue,
+        user_id: int,
+        now: datetime,
+    ) -> Registration:
+        registration_id, status = enrolled
+        return Registration(
+            id=registration_id,
+            event_id=event.id,
+            venue_id=venue.id,
+            user_id=user_id,
+            status=status,
+            queued_at=now,
+            updated_at=now,
+        )
 
     @transaction
     async def unregister(self, event_id: int, user_id: int) -> Registration | None:
@@ -849,6 +913,9 @@ class EventService:
         event = registered.event or await self.events.get(registered.registration.event_id)
         assert event is not None
         return event
+
+    async def council_of_registered(self, registered: Registered) -> Council:
+        return registered.council or await self.council_of(await self.event_of(registered))
 
     async def card(self, event: Event, user_id: int) -> CitizenCard:
         """What a citizen's card of the event shows (CitizenCard)."""

@@ -60,13 +60,18 @@ def tz_of(council: Council) -> ZoneInfo:
 
 def when_text(event: Event, language: str, tz: ZoneInfo) -> str:
     """`2027 ж. 6 ақпан, 15:00–17:00`, or a span of days."""
-    start = format_when(event.starts_at, language, tz)
-    if event.ends_at is None:
+    return _when_text(event.starts_at, event.ends_at, language, tz)
+
+
+@lru_cache(maxsize=1024)  # a wave of registrations is told the same time thousands of times
+def _when_text(starts_at: datetime, ends_at: datetime | None, language: str, tz: ZoneInfo) -> str:
+    start = format_when(starts_at, language, tz)
+    if ends_at is None:
         return start
-    if event.ends_at.astimezone(tz).date() == event.starts_at.astimezone(tz).date():
-        end = format_time(event.ends_at, "HH:mm", tzinfo=tz, locale=language)
+    if ends_at.astimezone(tz).date() == starts_at.astimezone(tz).date():
+        end = format_time(ends_at, "HH:mm", tzinfo=tz, locale=language)
         return f"{start}–{end}"
-    return f"{start} – {format_when(event.ends_at, language, tz)}"
+    return f"{start} – {format_when(ends_at, language, tz)}"
 
 
 def when_zoned(event: Event, language: str, tz: ZoneInfo) -> str:

@@ -1,6 +1,7 @@
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -11,6 +12,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    inspect,
     or_,
     select,
     text,
@@ -36,6 +38,8 @@ from db.models import (
     User,
 )
 from db.repositories import affected
+
+_Row = TypeVar("_Row", Event, Council, EventVenue)
 
 ACTIVE_REGISTRATION = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITING)
 REGISTERED_ACTION = "event_registered"
@@ -70,28 +74,86 @@ _EVENT_WITH_COUNCIL = (
     .where(Event.id == bindparam("event_id"))
     .execution_options(populate_existing=True)
 )
-_REGISTRATIONS = cast(Table, Registration.__table__)
-_NEW_REGISTRATION = insert(_REGISTRATIONS).returning(_REGISTRATIONS.c.id)
 _REGISTERED_AUDIT = insert(cast(Table, AuditEntry.__table__))
+
+# A citizen's first registration, checked and written in the statement itself: the event still
+# open (published, public, not started) and, when the caller names the `updated_at` it has seen,
+# unchanged since (so a press may act on an event read a few seconds ago); the venue one of the
+# event's; no registration of the citizen's for the event yet. No row back: one of those failed.
+_OPEN_VENUE = """
+    FROM events AS e JOIN event_venues AS v ON v.event_id = e.id
+    WHERE e.id = :event_id AND v.id = :venue_id AND e.status = :published
+        AND e.publish_at <= :now AND e.starts_at > :now
+        AND ({seen} IS NULL OR e.updated_at = :seen)
+"""
+_ENROL_PARAMETERS = (
+    bindparam("event_id", type_=Integer),
+    bindparam("venue_id", type_=Integer),
+    bindparam("user_id", type_=BigInteger),  # Telegram ids pass 2**31
+    bindparam("now", type_=UTCDateTime()),
+    bindparam("seen", type_=UTCDateTime()),
+    bindparam("published", value=EventStatus.PUBLISHED.value, type_=String),
+    bindparam("registered", value=RegistrationStatus.REGISTERED.value, type_=String),
+    bindparam("waiting", value=RegistrationStatus.WAITING.value, type_=String),
+)
+
+# SQLite writes one transaction at a time (db/sqlite_inline.py): the place read in the INSERT
+# cannot change before this transaction's UPDATE takes it. Three statements, no ORM.
+_ENROL_SQLITE = (
+    text(
+        """
+        INSERT INTO registrations (event_id, venue_id, user_id, status, queued_at, updated_at)
+        SELECT e.id, v.id, :user_id,
+            CASE WHEN v.capacity IS NULL OR v.taken < v.capacity
+                THEN :registered ELSE :waiting END,
+            :now, :now
+        """
+        + _OPEN_VENUE.format(seen=":seen")
+        + """
+        ON CONFLICT (event_id, user_id) DO NOTHING
+        RETURNING id, status
+        """
+    )
+    .bindparams(*_ENROL_PARAMETERS)
+    .columns(id=Integer, status=String)
+)
+_VENUES_TABLE = cast(Table, EventVenue.__table__)
+_TAKE_PLACE_SQLITE = (
+    update(_VENUES_TABLE)
+    .where(
+        _VENUES_TABLE.c.id == bindparam("venue_id"),
+        or_(_VENUES_TABLE.c.capacity.is_(None), _VENUES_TABLE.c.taken < _VENUES_TABLE.c.capacity),
+    )
+    .values(taken=_VENUES_TABLE.c.taken + 1)
+)
 
 # On PostgreSQL every press of a wave updates the same venue row, and the row stays locked from
 # that UPDATE until the transaction commits: the other presses wait for it. So the place, the
 # registration and its audit entry are one statement there, and the lock is held for that
-# statement and the COMMIT only. (SQLite, one writer at a time anyway, runs three statements.)
+# statement and the COMMIT only. A registration made meanwhile by a second press of the same
+# citizen breaks the unique constraint (IntegrityError).
 _ENROL_POSTGRESQL = (
     text(
         """
-        WITH taken AS (
+        WITH open AS (
+            SELECT v.id
+        """
+        + _OPEN_VENUE.format(seen="CAST(:seen AS TIMESTAMPTZ)")
+        + """
+                AND NOT EXISTS (
+                    SELECT 1 FROM registrations
+                    WHERE event_id = :event_id AND user_id = :user_id
+                )
+        ), taken AS (
             UPDATE event_venues SET taken = taken + 1
-            WHERE id = :venue_id AND (capacity IS NULL OR taken < capacity)
+            WHERE id = (SELECT id FROM open) AND (capacity IS NULL OR taken < capacity)
             RETURNING id
         ), enrolled AS (
             INSERT INTO registrations (event_id, venue_id, user_id, status, queued_at, updated_at)
-            VALUES (
-                :event_id, :venue_id, :user_id,
+            SELECT :event_id, open.id, :user_id,
                 CASE WHEN EXISTS (SELECT 1 FROM taken) THEN :registered ELSE :waiting END,
                 :now, :now
-            )
+            FROM open
             RETURNING id, status
         ), audited AS (
             INSERT INTO audit_log (at, actor_id, council_id, action, detail)
@@ -102,13 +164,8 @@ _ENROL_POSTGRESQL = (
         """
     )
     .bindparams(
-        bindparam("event_id", type_=Integer),
-        bindparam("venue_id", type_=Integer),
-        bindparam("user_id", type_=BigInteger),  # Telegram ids pass 2**31
+        *_ENROL_PARAMETERS,
         bindparam("council_id", type_=Integer),
-        bindparam("now", type_=UTCDateTime()),
-        bindparam("registered", value=RegistrationStatus.REGISTERED.value, type_=String),
-        bindparam("waiting", value=RegistrationStatus.WAITING.value, type_=String),
         bindparam("action", value=REGISTERED_ACTION, type_=String),
         bindparam("detail", type_=String),
     )
@@ -126,6 +183,28 @@ _WAITING_PLACE = select(func.count(Registration.id)).where(
         ),
     ),
 )
+
+
+@dataclass(frozen=True)
+class EventSnapshot:
+    """An event as a citizen's press shows it: the event, its council and its venues, as
+    copies that no session holds (they are read only, by any update, after the session that
+    loaded them is gone)."""
+
+    event: Event
+    council: Council
+    venues: tuple[EventVenue, ...]
+
+
+def _copy(instance: _Row) -> _Row:
+    mapper = inspect(type(instance))
+    return type(instance)(
+        **{column.key: getattr(instance, column.key) for column in mapper.column_attrs}
+    )
+
+
+def snapshot(event: Event, council: Council, venues: Iterable[EventVenue]) -> EventSnapshot:
+    return EventSnapshot(_copy(event), _copy(council), tuple(_copy(venue) for venue in venues))
 
 
 class EventRepository:
@@ -271,44 +350,39 @@ class EventRepository:
         return bool(affected(result))
 
     async def enrol(
-        self, event: Event, venue_id: int, user_id: int, now: datetime
-    ) -> tuple[int, RegistrationStatus]:
+        self,
+        event: Event,
+        venue_id: int,
+        user_id: int,
+        now: datetime,
+        seen: datetime | None = None,
+    ) -> tuple[int, RegistrationStatus] | None:
         """A citizen's first registration for the event: a place at the venue if one is free,
         else its waiting list; audited as `event_registered`. Returns the registration's id
-        and status. A second one for the same event and citizen breaks the unique constraint
-        (IntegrityError): the same button pressed twice at once."""
+        and status; None, writing nothing, when the event is no longer open, the venue not
+        one of its, the citizen registered already, or (given `seen`, the `updated_at` the
+        caller read) the event changed since. A second registration of the same citizen made
+        at the same moment breaks the unique constraint (IntegrityError)."""
+        values = {
+            "event_id": event.id,
+            "venue_id": venue_id,
+            "user_id": user_id,
+            "now": now,
+            "seen": seen,
+        }
         detail = f"event {event.id}: "
         if self.session.get_bind().dialect.name == "postgresql":
-            row = (
-                await self.session.execute(
-                    _ENROL_POSTGRESQL,
-                    {
-                        "event_id": event.id,
-                        "venue_id": venue_id,
-                        "user_id": user_id,
-                        "council_id": event.council_id,
-                        "now": now,
-                        "detail": detail,
-                    },
-                )
-            ).one()
-            return row.id, RegistrationStatus(row.status)
-        status = (
-            RegistrationStatus.REGISTERED
-            if await self.take_place(venue_id)
-            else RegistrationStatus.WAITING
-        )
-        registration_id = await self.session.scalar(
-            _NEW_REGISTRATION,
-            {
-                "event_id": event.id,
-                "venue_id": venue_id,
-                "user_id": user_id,
-                "status": status,
-                "queued_at": now,
-                "updated_at": now,
-            },
-        )
+            values.update(council_id=event.council_id, detail=detail)
+            row = (await self.session.execute(_ENROL_POSTGRESQL, values)).first()
+            return None if row is None else (row.id, RegistrationStatus(row.status))
+        row = (await self.session.execute(_ENROL_SQLITE, values)).first()
+        if row is None:
+            return None
+        status = RegistrationStatus(row.status)
+        if status == RegistrationStatus.REGISTERED:
+            taken = await self.session.execute(_TAKE_PLACE_SQLITE, {"venue_id": venue_id})
+            if not affected(taken):  # cannot happen with one writer at a time
+                raise RuntimeError(f"venue {venue_id}: a free place was gone within a write")
         await self.session.execute(
             _REGISTERED_AUDIT,
             {
@@ -320,8 +394,7 @@ class EventRepository:
                 "detail": detail + status.value,
             },
         )
-        assert registration_id is not None
-        return registration_id, status
+        return row.id, status
 
     async def waiting_place(self, registration: Registration) -> int:
         """1 for the first in the venue's waiting list."""
