@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import pytest
 from aiogram import html
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from bot.services.search import CANDIDATE_BUDGET, candidate_terms
 from bot.views.faq import FaqOpen
 from db.models import AuditEntry, Question, QuestionStatus, User
+from db.repositories.published import PublishedRepository
 from tests.flows import invite, said, said_n, stored
 from tests.test_views_fit import longest
 
@@ -467,3 +469,43 @@ async def test_a_forged_open_button_shows_nothing_unpublished(citizen, secretary
     await bob.press_data(FaqOpen(question_id=1).pack())
     assert bob.alerts() == ["This answer is no longer published."]
     assert all(ROAD_ANSWER not in reply.text for reply in bob.inbox())
+
+
+# -- the rarest terms first ------------------------------------------------------------------
+
+
+def test_candidate_terms_take_the_rarest_within_the_budget_and_at_least_two_found():
+    terms = ["дорог*", "абая*", "ремон*", "12", "ямы*"]
+    # Rare terms fit the budget; common ones are left to the ranking.
+    assert candidate_terms(terms, [3000, 1, 2500, 0, 40]) == ["абая*", "12", "ямы*"]
+    # Only common words: the two least common are still looked for.
+    assert candidate_terms(["дорог*", "ремон*", "улиц*"], [3000, 2500, 900]) == [
+        "ремон*",
+        "улиц*",
+    ]
+    # Nothing known about any of them (no statistics yet): every term.
+    assert candidate_terms(terms, [0] * 5) == terms
+    assert candidate_terms(["дорог*"], [CANDIDATE_BUDGET + 1]) == ["дорог*"]
+
+
+async def test_an_answer_sharing_a_rare_word_is_found_among_many_sharing_common_ones(citizen, app):
+    common = [("Когда отремонтируют дорогу в селе?", "Ремонт дороги в мае.")] * 40
+    await publish_directly(app, [*common, ("Ямы на улице Абая", "Ремонт улицы Абая в июне.")])
+    async with app.sessionmaker() as session:
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        if not sqlite:
+            # The statistics autovacuum keeps, made now (committed, for the search's session).
+            await session.execute(text("ANALYZE question_search"))
+            await session.commit()
+        published = PublishedRepository(session)
+        road, abay = await published.frequencies(["дорог*", "абая*"], 30)
+        assert road > abay
+        if sqlite:
+            # Counted by the index, up to the cap.
+            assert (road, abay) == (30, 1)
+    alice = await citizen("ru")
+    await alice.send("/faq когда отремонтируют дорогу на улице Абая")
+    found = [line for line in re.findall(r"<b>\d+\.</b> (.+)", alice.last_reply().text)]
+    # A rare word weighs more than common ones (bm25; on PostgreSQL the rank weighted by
+    # each term's rarity).
+    assert found[0].startswith("Ямы на улице Абая")

@@ -20,7 +20,15 @@ from bot.services.councils import Staff
 from bot.services.errors import CaseRefusal, QuestionRefusal
 from bot.services.paging import Page, page_of
 from bot.services.questions import MAX_TEXT, MIN_TEXT, QuestionError, check_answer
-from bot.services.search import MIN_WORD, enough_shared, search_words, shares, similar_terms
+from bot.services.search import (
+    CANDIDATE_BUDGET,
+    MIN_WORD,
+    candidate_terms,
+    enough_shared,
+    search_words,
+    shares,
+    similar_terms,
+)
 from bot.services.transaction import transaction
 from db.models import AuditEntry, Council, Question, QuestionStatus, Topic, User
 from db.repositories.councils import CouncilRepository
@@ -196,7 +204,14 @@ class PublicationService:
         terms = similar_terms(text)
         if not terms:
             return []
-        found = await self.published.ranked(terms, council_ids, max(CANDIDATES, limit))
+        frequencies = await self.published.frequencies(terms, CANDIDATE_BUDGET + 1)
+        found = await self.published.ranked(
+            terms,
+            council_ids,
+            max(CANDIDATES, limit),
+            looked_for=candidate_terms(terms, frequencies),
+            frequencies=frequencies,
+        )
         needed = enough_shared(terms)
         kept = [
             question

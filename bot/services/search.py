@@ -57,8 +57,9 @@ class SearchResult:
 # STEM letters and searched as a prefix (Kazakh and Russian inflect the end of a word: дорогу,
 # дороги → дорог*; жолдарды, жолдар → жолда*, and a shorter word is itself a prefix: жол*),
 # numbers as they are (school №12 is not school №120), the words that every question has left
-# out. Any term may match (OR); the database ranks the matches (bm25 on SQLite, ts_rank on
-# PostgreSQL) and the service keeps those that share enough terms with the question.
+# out. Any of the rarer terms may match (OR, see `candidate_terms`); the database ranks the
+# matches (bm25 of those terms on SQLite, ts_rank of every term weighted by its rarity on
+# PostgreSQL) and the service keeps those that share enough of all the terms with the question.
 STEM = 5
 MIN_TERM = 3
 MAX_TERMS = 12
@@ -118,6 +119,35 @@ def shares(terms: list[str], text: str) -> int:
         else:
             count += term in words
     return count
+
+
+# The first query looks for the rarest terms only: a term found in many published answers
+# ("road", "repair", the words of every answer) matches thousands of them, and ranking thousands
+# is what takes the time, while the answers a question is about hold its rarer words too (a
+# street, a village, a school's number, a subject). Terms are taken from the rarest while the
+# published answers they are estimated to be found in add up to at most CANDIDATE_BUDGET, but
+# never fewer than the two rarest found anywhere (a question of common words only still finds
+# the answers holding its two least common ones). Every term still counts in `enough_shared`
+# (and in PostgreSQL's ranking).
+CANDIDATE_BUDGET = 500
+MIN_CANDIDATE_TERMS = 2
+
+
+def candidate_terms(terms: list[str], frequencies: list[int]) -> list[str]:
+    """The terms the first query looks for, given how many published answers hold each (an
+    estimate; 0: none or very few): the rarest first, within CANDIDATE_BUDGET answers, at least
+    the MIN_CANDIDATE_TERMS rarest that are found at all; in the question's order."""
+    order = sorted(range(len(terms)), key=lambda index: (frequencies[index], index))
+    chosen: set[int] = set()
+    total = found = 0
+    for index in order:
+        frequency = frequencies[index]
+        if total + frequency > CANDIDATE_BUDGET and found >= MIN_CANDIDATE_TERMS:
+            break
+        chosen.add(index)
+        total += frequency
+        found += frequency > 0
+    return [term for index, term in enumerate(terms) if index in chosen]
 
 
 def enough_shared(terms: list[str]) -> int:

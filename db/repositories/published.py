@@ -3,9 +3,20 @@ they stay answered, read for /faq and for the similar answers shown during /ask.
 through the index of migration 0013, whose published columns (migration 0014) hold only what is
 published: the wording shown and the council's answer, never the original text or the notes."""
 
+import math
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Integer, Select, column, func, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    column,
+    func,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +27,8 @@ _FTS = table(SEARCH_TABLE, column("rowid", Integer))
 _FTS_MATCH = text(f"{SEARCH_TABLE} MATCH :match")
 # The published wording counts twice the answer.
 _BM25 = text(f"bm25({SEARCH_TABLE}, 0, 0, 0, 2.0, 1.0)")
+# ts_rank's normalisation 2: the rank divided by the document's length.
+_RANK_BY_LENGTH = 2
 _DOCUMENTS = table(SEARCH_TABLE, column("question_id", Integer), column("published", TSVECTOR))
 
 
@@ -85,27 +98,118 @@ class PublishedRepository:
         )
         return list(await self.session.scalars(self._scoped(query, council_ids, topic_id)))
 
-    async def ranked(
-        self, terms: Sequence[str], council_ids: set[int] | None, limit: int
-    ) -> list[Question]:
-        """Up to `limit` published answers holding any of the terms in their published wording
-        or answer, the best first (bm25 on SQLite, ts_rank on PostgreSQL)."""
+    async def frequencies(self, terms: Sequence[str], cap: int) -> list[int]:
+        """How many published answers hold each term (in their wording or answer), to choose
+        the rarest to look for; no more than `cap` are counted. On SQLite counted by the index,
+        stopping at `cap`; on PostgreSQL estimated from the statistics ANALYZE (autovacuum)
+        keeps of the `published` column — the most common lexemes and the share of answers
+        holding each — so that nothing is scanned: a term not among them is rare (guessed, as
+        the planner guesses it, at half the lowest share listed), and without statistics yet
+        every term counts 0 (all of them are looked for)."""
         if not terms:
             return []
         if self.session.get_bind().dialect.name == "postgresql":
-            query = func.to_tsquery("simple", tsquery_any(terms))
+            return await self._estimated(terms, cap)
+        counts = [
+            select(func.count())
+            .select_from(
+                select(_FTS.c.rowid)
+                .where(
+                    text(f"{SEARCH_TABLE} MATCH :match{index}").bindparams(
+                        bindparam(f"match{index}", fts5_any([term]))
+                    )
+                )
+                .limit(cap)
+                .subquery()
+            )
+            .scalar_subquery()
+            for index, term in enumerate(terms)
+        ]
+        row = (await self.session.execute(select(*counts))).one()
+        return [int(count) for count in row]
+
+    async def _estimated(self, terms: Sequence[str], cap: int) -> list[int]:
+        row = (
+            await self.session.execute(
+                text(
+                    "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, "
+                    "s.null_frac, c.reltuples FROM pg_stats s JOIN pg_class c "
+                    "ON c.relname = s.tablename AND c.relnamespace = s.schemaname::regnamespace "
+                    "WHERE s.schemaname = current_schema() AND s.tablename = :table "
+                    "AND s.attname = 'published'"
+                ),
+                {"table": SEARCH_TABLE},
+            )
+        ).first()
+        if row is None or row[0] is None:
+            return [0] * len(terms)
+        lexemes, shares, null_share, rows = row
+        published = max(0.0, float(rows)) * (1 - float(null_share))
+        # After the lexemes' shares come the lowest and the highest; a lexeme not listed is
+        # guessed at half the lowest, as the planner guesses it.
+        unlisted = shares[len(lexemes)] / 2 if len(shares) > len(lexemes) else 0.0
+        frequencies = []
+        for term in terms:
+            if term.endswith("*"):
+                stem = term[:-1]
+                share = sum(
+                    f
+                    for lexeme, f in zip(lexemes, shares, strict=False)
+                    if lexeme.startswith(stem)
+                )
+            else:
+                share = sum(
+                    f for lexeme, f in zip(lexemes, shares, strict=False) if lexeme == term
+                )
+            share = min(1.0, share or unlisted)
+            frequencies.append(min(cap, round(share * published)))
+        return frequencies
+
+    async def ranked(
+        self,
+        terms: Sequence[str],
+        council_ids: set[int] | None,
+        limit: int,
+        looked_for: Sequence[str] | None = None,
+        frequencies: Sequence[int] | None = None,
+    ) -> list[Question]:
+        """Up to `limit` published answers holding any of the terms `looked_for` (default:
+        all of them) in their published wording or answer, the best first. SQLite: bm25 of the
+        terms looked for (a rare term weighs more than a common one). PostgreSQL, by all the
+        terms: ts_rank has no
+        such weight, so the rank is the sum over the terms of each one's ts_rank (normalised
+        by the answer's length, so a long answer repeating a common word does not win) times
+        its rarity, from `frequencies` (how many answers hold each term, as `frequencies`
+        returns them): log(1 + m / (frequency + 0.5)), m one more than the most frequent."""
+        if not terms:
+            return []
+        looked_for = looked_for or terms
+        if self.session.get_bind().dialect.name == "postgresql":
+            wanted = func.to_tsquery("simple", tsquery_any(looked_for))
+            counts = list(frequencies or [0] * len(terms))
+            cap = max(counts) + 1
             document = _DOCUMENTS.c.published
+            parts = [
+                func.ts_rank(
+                    document, func.to_tsquery("simple", tsquery_any([term])), _RANK_BY_LENGTH
+                )
+                * math.log(1 + cap / (count + 0.5))
+                for term, count in zip(terms, counts, strict=True)
+            ]
+            rank = parts[0]
+            for part in parts[1:]:
+                rank = rank + part
             statement = (
                 select(Question)
                 .join(_DOCUMENTS, _DOCUMENTS.c.question_id == Question.id)
-                .where(document.is_not(None), document.op("@@")(query), _published())
-                .order_by(func.ts_rank(document, query).desc(), Question.id.desc())
+                .where(document.is_not(None), document.op("@@")(wanted), _published())
+                .order_by(rank.desc(), Question.id.desc())
             )
         else:
             statement = (
                 select(Question)
                 .join(_FTS, _FTS.c.rowid == Question.id)
-                .where(_FTS_MATCH.bindparams(match=fts5_any(terms)), _published())
+                .where(_FTS_MATCH.bindparams(match=fts5_any(looked_for)), _published())
                 .order_by(_BM25, Question.id.desc())
             )
         return list(
