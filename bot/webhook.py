@@ -3,7 +3,8 @@ it behind a load balancer.
 
 Routes: the webhook at WEBHOOK_URL's path (a request without the right
 X-Telegram-Bot-Api-Secret-Token header gets 401), /healthz (200 when the database answers,
-503 otherwise) and /metrics (Prometheus text format).
+503 otherwise), /metrics (Prometheus text format) and, with PUBLIC_PAGES=true, the councils'
+public pages (bot/web/public.py).
 """
 
 import asyncio
@@ -17,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from bot.app import App
+from bot.web.public import add_public_pages
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ def create_web_app(app: App) -> web.Application:
     setup_application(web_app, app.dispatcher, bot=app.bot)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
+    add_public_pages(web_app, app)
     return web_app
 
 
