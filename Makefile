@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup catalogs extract migrate lint format check-catalogs bench bench-inbound bench-find \
+.PHONY: run test setup catalogs extract migrate lint format check-catalogs bench bench-inbound bench-find bench-similar \
 	clean
 
 $(STAMP): pyproject.toml
@@ -61,6 +61,12 @@ bench-inbound: setup
 # BENCH_ARGS=--quick for 10 000; --database postgresql+asyncpg://… for PostgreSQL.
 bench-find: setup
 	$(BIN)/python bench/find.py $(BENCH_ARGS)
+
+# Similar published answers (/ask, /faq): hit rate on bench/data/similar_questions.json and
+# latency at 10 000 published answers (see README "Open answers"). BENCH_ARGS=--database
+# postgresql+asyncpg://… for PostgreSQL.
+bench-similar: setup
+	$(BIN)/python bench/similar.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -210,6 +211,15 @@ class Question(Base):
     # The citizen's one objection to the answer or rejection, which reopened the question.
     objected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     objection: Mapped[str | None] = mapped_column(Text)
+    # The citizen allowed the council to publish the question and its answer without their name
+    # (asked by /ask; no by default).
+    publish_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Published (in /faq and as a similar answer during /ask) by a secretary, while answered.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_by: Mapped[int | None] = mapped_column(BigInteger)
+    # The wording published when a secretary edited out personal details; None: `text` itself.
+    # The question's own text never changes (the audit log keeps each wording published).
+    published_text: Mapped[str | None] = mapped_column(Text)
 
     @property
     def ticket(self) -> str:
@@ -218,6 +228,15 @@ class Question(Base):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None and self.status == QuestionStatus.ANSWERED
+
+    @property
+    def public_text(self) -> str:
+        """The question as published: the edited wording, or its own text."""
+        return self.published_text or self.text
 
 
 def format_ticket(year: int, number: int) -> str:

@@ -14,6 +14,7 @@ from handlers import (
     errors,
     events,
     events_admin,
+    faq,
     language,
     membership,
     personal_data,
@@ -49,6 +50,7 @@ def setup_routers() -> Router:
         private_only(
             "private.citizens",
             questions.create_router(),
+            faq.create_router(),
             broadcasts.create_router(),
             personal_data.create_router(),
         ),

@@ -1,4 +1,5 @@
-"""A citizen's questions: /ask (council → topic → text → name → consent → preview → send),
+"""A citizen's questions: /ask (council → topic → text → similar published answers → name →
+publication → consent → preview → send),
 /my with each question's history, rating an answer, one follow-up, and /privacy."""
 
 import secrets
@@ -12,7 +13,7 @@ from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -37,6 +38,7 @@ from bot.services.questions import (
     check_text,
 )
 from bot.views import Plain, pack
+from bot.views.faq import similar_buttons, similar_view
 from bot.views.notify import (
     CardContext,
     FollowUpAction,
@@ -62,6 +64,7 @@ from handlers.wizard import (
     Step,
     Turn,
     Wizard,
+    WizardPress,
     options,
 )
 
@@ -194,6 +197,52 @@ def _files_received(count: int) -> str:
     ).format(count=count, minimum=MIN_TEXT, maximum=MAX_TEXT)
 
 
+@dataclass
+class SimilarStep(Choice):
+    """The council's published answers that look like the question just written, each with a
+    button that opens it; then go on with the question, or stop there because it is answered.
+    Asked only when there are some."""
+
+    async def prefilled(self, turn: Turn) -> Any:
+        found = await turn.services.publication.similar(
+            turn.answers["council_id"], turn.answers["text"]
+        )
+        if not found:
+            return "none"
+        turn.env["similar_found"] = found
+        return STAY
+
+    async def ask(self, turn: Turn) -> None:
+        found = turn.env["similar_found"]
+        builder = InlineKeyboardBuilder()
+        builder.row(*similar_buttons(found, self.index))
+        for label, value in await self.choices(turn):
+            builder.row(
+                InlineKeyboardButton(
+                    text=label,
+                    callback_data=WizardPress(
+                        wizard=self.wizard, step=self.index, value=value
+                    ).pack(),
+                )
+            )
+        await turn.message.answer(
+            similar_view(found, turn.language), reply_markup=builder.as_markup()
+        )
+
+    async def taken(self, turn: Turn, value: Any) -> Any:
+        if value == "answered":
+            await turn.end(
+                _("Glad the council's answer helped. Your question was not sent."),
+                reply_markup=main_menu(),
+            )
+            return STAY
+        return value
+
+
+GO_ON = __("➡️ Go on with my question")
+ANSWERED_ALREADY = __("✅ This answers my question")
+
+
 async def _no_consent_yet(turn: Turn) -> bool:
     return turn.user.consent_at is None
 
@@ -227,12 +276,18 @@ async def _preview(turn: Turn) -> str:
     language = turn.language
     anonymous = turn.answers["anonymous"] == "anonymous"
     author = _("anonymous") if anonymous else html.quote(turn.user.full_name)
+    publish = (
+        _("yes, without your name")
+        if turn.answers.get("publish") == "yes"
+        else _("no, it stays between you and the council")
+    )
     lines = [
         _("Please check your question:"),
         "",
         _("Council: {council}").format(council=html.quote(council.name(language))),
         _("Topic: {topic}").format(topic=html.quote(topic.name(language))),
         _("From: {author}").format(author=author),
+        _("Publish with the answer: {choice}").format(choice=publish),
     ]
     if count := len(turn.answers.get("attachments") or []):
         lines.append(
@@ -257,6 +312,7 @@ async def _send(turn: Turn) -> None:
         anonymous=answers["anonymous"] == "anonymous",
         attachments=tuple(tuple(item) for item in answers.get("attachments") or []),
         key=answers.get("key"),
+        publish_consent=answers.get("publish") == "yes",
     )
     notifier: Notifier = turn.env["notifier"]
     await _register(turn.message, turn.services, turn.user, await turn.council(), draft, notifier)
@@ -273,6 +329,7 @@ ASK = Wizard(
         ),
         TopicStep("topic_id", prompt=_topic_prompt, columns=2),
         QuestionTextStep("text", prompt=_text_prompt),
+        SimilarStep("similar", options=options((GO_ON, "go"), (ANSWERED_ALREADY, "answered"))),
         Choice(
             "anonymous",
             prompt=__(
@@ -280,6 +337,20 @@ ASK = Wizard(
                 "neither your name nor your Telegram account."
             ),
             options=options((__("Show my name"), "named"), (__("Stay anonymous"), "anonymous")),
+        ),
+        Choice(
+            "publish",
+            prompt=__(
+                "May the council publish your question and its answer in /faq, so that others "
+                "with the same question find the answer? Your name, username and account are "
+                "never published, and a secretary may shorten the wording to leave out personal "
+                "details. If you do not choose, it is not published (/skip)."
+            ),
+            options=options(
+                (__("No, do not publish"), "no"), (__("Yes, publish without my name"), "yes")
+            ),
+            skip=True,
+            skipped_value="no",
         ),
         ConsentStep(
             "consent",

@@ -82,6 +82,8 @@ STAFF_COMMANDS = (
     "export",
     "stats",
     "audit",
+    "publish",
+    "unpublish",
 )
 # Prompts after Answer / Reject remembered per person and chat; older ones are forgotten.
 MAX_PROMPTS = 10
@@ -753,6 +755,106 @@ async def find_command(
     await message.answer(text, reply_markup=markup)
 
 
+# -- publishing answers ---------------------------------------------------------------------
+
+
+async def publish_command(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    staff: Staff,
+    notifier: Notifier,
+) -> None:
+    """/publish <ticket> publishes an answered question its citizen allowed to be published, in
+    its own words; /publish <ticket> | <wording> in the secretary's words (to leave out personal
+    details), also to change the wording of one published already."""
+    usage = _("Usage: /publish <ticket> or /publish <ticket> | <wording without personal details>")
+    ticket, bar, wording = (command.args or "").partition("|")
+    ref = parse_ticket(ticket)
+    if ref is None or (bar and not wording.strip()):
+        await message.answer(html.quote(usage))
+        return
+    question = await services.questions.find(ref, staff)
+    await _publish(message.answer, services, notifier, question, staff, wording if bar else None)
+
+
+async def unpublish_command(
+    message: Message,
+    command: CommandObject,
+    services: Services,
+    staff: Staff,
+    notifier: Notifier,
+) -> None:
+    ref = parse_ticket(command.args or "")
+    if ref is None:
+        await message.answer(html.quote(_("Usage: /unpublish <ticket>")))
+        return
+    question = await services.questions.find(ref, staff)
+    await _unpublish(message.answer, services, notifier, question, staff)
+
+
+async def publish_pressed(
+    query: CallbackQuery,
+    callback_data: CardAction,
+    services: Services,
+    staff: Staff,
+    notifier: Notifier,
+) -> None:
+    question = await services.questions.get_for(callback_data.question_id, staff)
+    reply = _reply_in_chat(query)
+    if callback_data.action == CardCommand.PUBLISH:
+        await _publish(reply, services, notifier, question, staff, None)
+    else:
+        await _unpublish(reply, services, notifier, question, staff)
+    await query.answer()
+
+
+async def _publish(
+    reply: Any,
+    services: Services,
+    notifier: Notifier,
+    question: Question,
+    staff: Staff,
+    wording: str | None,
+) -> None:
+    done = await services.publication.publish(question, staff, wording)
+    published = done.question
+    if done.edited:
+        head = _("The published wording of {ticket} is changed:")
+    else:
+        head = _("{ticket} and its answer are published in /faq, without the citizen's name:")
+    parts: list[str | Plain] = [
+        head.format(ticket=published.ticket),
+        "",
+        Plain(published.public_text),
+        "",
+        html.quote(
+            _(
+                "To change the wording: /publish {ticket} | <wording>. To remove it from /faq: "
+                "/unpublish {ticket}"
+            ).format(ticket=published.ticket)
+        ),
+    ]
+    await send_lines(reply, parts)
+    await notifier.refresh_cards(services.session, published)
+
+
+async def _unpublish(
+    reply: Any,
+    services: Services,
+    notifier: Notifier,
+    question: Question,
+    staff: Staff,
+) -> None:
+    unpublished = await services.publication.unpublish(question, staff)
+    await reply(
+        _("{ticket} is removed from /faq. To publish it again: /publish {ticket}").format(
+            ticket=unpublished.ticket
+        )
+    )
+    await notifier.refresh_cards(services.session, unpublished)
+
+
 async def export_command(
     message: Message,
     command: CommandObject,
@@ -934,9 +1036,9 @@ async def assignee_picked(
 def _reply_in_chat(query: CallbackQuery) -> Any:
     """Where a button was pressed, answer with a message in that chat."""
 
-    async def reply(text: str) -> None:
+    async def reply(text: str, **kwargs: Any) -> None:
         if isinstance(query.message, Message):
-            await query.message.answer(text)
+            await query.message.answer(text, **kwargs)
 
     return reply
 
@@ -1116,6 +1218,8 @@ def create_router() -> Router:
     message(ban_command, Command("ban", "unban"), anywhere)
     message(export_command, Command("export"), anywhere)
     message(stats_command, Command("stats"), anywhere)
+    message(publish_command, Command("publish"), anywhere)
+    message(unpublish_command, Command("unpublish"), anywhere)
     # A reply to a card wins over any pending prompt; a reply to a prompt over the latest one.
     message(reply_to_card, IsCardReply(), SentContent(), anywhere)
     message(reply_to_prompt, IsPromptReply(), SentContent(), anywhere)
@@ -1134,6 +1238,11 @@ def create_router() -> Router:
         anywhere,
     )
     callback(assign_pressed, CardAction.filter(F.action == CardCommand.ASSIGN), anywhere)
+    callback(
+        publish_pressed,
+        CardAction.filter(F.action.in_({CardCommand.PUBLISH, CardCommand.UNPUBLISH})),
+        anywhere,
+    )
     callback(assignee_picked, AssignTo.filter(), anywhere)
     callback(inbox_page, InboxPage.filter(), anywhere)
     callback(inbox_page, FilteredInboxPage.filter(), anywhere)

@@ -28,6 +28,7 @@ async def ask(user, text=QUESTION, *, topic="Roads and transport", anonymous=Fal
     await user.press(topic)
     await user.send(text)
     await user.press("Stay anonymous" if anonymous else "Show my name")
+    await user.press("No, do not publish")
     if "Before" in user.last_reply().text or "I agree" in user.last_reply().buttons:
         await user.press("I agree" if agree else "I do not agree")
     await user.press("Send")
@@ -39,6 +40,7 @@ async def ask_in(app, user, language: str) -> None:
     await user.press(user.last_reply().buttons[0])
     await user.send(QUESTION)
     await user.press(said(app, language, "Show my name"))
+    await user.press(said(app, language, "No, do not publish"))
     await user.press(said(app, language, "I agree"))
     await user.press(said(app, language, "Send"))
 

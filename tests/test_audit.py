@@ -139,6 +139,7 @@ async def test_another_councils_entries_never_appear(admin, make_user, citizen, 
     await dana.press("Budget")
     await dana.send("A question for the village council only.")
     await dana.press("Show my name")
+    await dana.press("No, do not publish")
     await dana.press("I agree")
     await dana.press("Send")
     await berik.send("/take 1")

@@ -24,6 +24,7 @@ async def test_kazakh_citizen_russian_secretary_across_independence_day(
     await dana.press("Жолдар және көлік")
     await dana.send("Ауылдағы мектепке баратын жол қашан жөнделеді?")
     await dana.press("Атымды көрсету")
+    await dana.press("Жоқ, жарияламаңыз")
     await dana.press("Келісемін")
     await dana.press("Жіберу")
     receipt = dana.last_reply().text
@@ -66,6 +67,7 @@ async def test_russian_citizen_across_nauryz(citizen, make_user, app, clock):
     await ivan.press("ЖКХ")
     await ivan.send("Когда дадут горячую воду в доме 5?")
     await ivan.press("Не показывать имя")
+    await ivan.press("Нет, не публиковать")
     await ivan.press("Даю согласие")
     await ivan.press("Отправить")
     assert "Ожидаемый срок ответа: 8 апреля 2027\u202fг." in ivan.last_reply().text

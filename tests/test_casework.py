@@ -343,6 +343,7 @@ async def test_an_answer_with_files_reaches_the_citizen_with_its_text(
     await alice.press(alice.last_reply().buttons[0])
     await alice.send("Когда отремонтируют дорогу к школе?")
     await alice.press(said(app, "ru", "Show my name"))
+    await alice.press(said(app, "ru", "No, do not publish"))
     await alice.press(said(app, "ru", "Send"))
     await saule.send_document("/answer 2 Смета ремонта во вложении.", name="smeta.xlsx")
     assert told(saule) == "The answer to №2026-000002 has been sent to the citizen."
@@ -551,6 +552,7 @@ async def test_a_superadmin_filters_the_inbox_by_a_topic_that_every_council_has(
     await alice.press("Roads and transport")
     await alice.send("When will the road to the school be repaired?")
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     await alice.press("I agree")
     await alice.press("Send")
     await admin.send("/inbox roads")

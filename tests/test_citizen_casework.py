@@ -566,6 +566,7 @@ async def test_the_longest_objection_on_the_longest_card_fits(citizen, secretary
     await alice.press(alice.last_reply().buttons[0])
     await alice.send(question)
     await alice.press(said(app, language, "Show my name"))
+    await alice.press(said(app, language, "No, do not publish"))
     await alice.press(said(app, language, "I agree"))
     await alice.press(said(app, language, "Send"))
     await alice.press(said(app, language, "✏️ Edit"), await open_mine(app, alice, language))
@@ -621,6 +622,7 @@ async def start_question(user: ChatUser) -> None:
 
 async def finish_question(app, user: ChatUser, language: str) -> None:
     await user.press(said(app, language, "Show my name"))
+    await user.press(said(app, language, "No, do not publish"))
     await user.press(said(app, language, "I agree"))
     await user.press(said(app, language, "Send"))
 

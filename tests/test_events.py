@@ -537,6 +537,7 @@ async def test_registrants_export_names_only_those_who_consented(
     await alice.press("Budget")
     await alice.send("How is the district budget spent?")
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     await alice.press("I agree")
     await alice.press("Send")
     await alice.press(ATTEND)

@@ -27,6 +27,7 @@ async def ask_text(app, user: ChatUser, language: str, question: str, anonymous=
     await user.press(user.last_reply().buttons[0])
     await user.send(question)
     await user.press(said(app, language, "Stay anonymous" if anonymous else "Show my name"))
+    await user.press(said(app, language, "No, do not publish"))
     if said(app, language, "I agree") in user.last_reply().buttons:
         await user.press(said(app, language, "I agree"))
     await user.press(said(app, language, "Send"))
@@ -154,6 +155,7 @@ async def test_a_secretary_finds_only_their_councils_questions(admin, make_user,
     await alice.press("Budget")
     await alice.send("The village library needs a new roof before winter.")
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     await alice.press("I agree")
     await alice.press("Send")
     await alice.send("/ask")
@@ -161,6 +163,7 @@ async def test_a_secretary_finds_only_their_councils_questions(admin, make_user,
     await alice.press("Budget")
     await alice.send("The city library needs longer opening hours.")
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     await alice.press("Send")
     await berik.send("/note 1 library roof: the akimat promised a survey")
 
@@ -191,6 +194,7 @@ async def test_in_the_staff_group_find_keeps_to_its_council(admin, make_user, ci
     await alice.press("Budget")
     await alice.send("The village library needs a new roof before winter.")
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     await alice.press("I agree")
     await alice.press("Send")
     await admin.send("/find library", chat=GROUP)
@@ -404,6 +408,7 @@ async def test_few_and_many_matches_find_the_same_newest(
         await alice.press("Budget")
         await alice.send(f"Street lights number {number} are broken again.")
         await alice.press("Show my name")
+        await alice.press("No, do not publish")
         if "I agree" in alice.last_reply().buttons:
             await alice.press("I agree")
         await alice.press("Send")

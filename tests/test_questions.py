@@ -249,6 +249,7 @@ async def test_photo_with_caption_reaches_the_secretary(citizen, secretary, app,
     await alice.press("Roads and transport")
     await alice.send_photo("The pothole on Abay street, see the photo.")
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     await alice.press("I agree")
     await alice.press("Send")
     [question] = await stored(app)
@@ -265,6 +266,7 @@ async def test_consent_is_asked_once_and_stored(citizen, secretary, app, clock):
     await alice.press("Budget")
     await alice.send("How is the district budget spent?")
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     notice = alice.last_reply()
     assert "Your personal data" in notice.text
     assert "not a formal appeal" in notice.text and "e-Otinish" in notice.text
@@ -278,6 +280,7 @@ async def test_consent_is_asked_once_and_stored(citizen, secretary, app, clock):
     await alice.press("Budget")
     await alice.send("And the budget of next year?")
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     assert alice.last_reply().buttons == ["Send", "Cancel"], "no second consent notice"
 
 
@@ -288,6 +291,7 @@ async def test_refusing_consent_sends_nothing(citizen, secretary, app):
     await alice.press("Budget")
     await alice.send("How is the district budget spent?")
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     await alice.press("I do not agree")
     assert alice.last_reply().text.startswith("Without your consent we cannot accept")
     assert await stored(app) == []
@@ -315,6 +319,7 @@ async def test_double_send_registers_one_question(citizen, secretary, app):
     await alice.press("Budget")
     await alice.send("How is the district budget spent?")
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     await alice.press("I agree")
     preview = alice.last_reply()
     await alice.press("Send", preview)

@@ -53,6 +53,7 @@ async def test_a_secretary_acts_only_on_their_own_council(admin, make_user, citi
     await alice.press("Budget")
     await alice.send("A question for the village council.")
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     await alice.press("I agree")
     await alice.press("Send")
     [question] = await stored(app)

@@ -73,6 +73,7 @@ async def test_in_a_bound_group_staff_act_on_that_council_only(
     await alice.press("Budget")
     await alice.send("A question for the village council only.")
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     await alice.press("I agree")
     await alice.press("Send")
     [question] = await stored(app)

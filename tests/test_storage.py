@@ -48,6 +48,7 @@ async def test_a_conversation_survives_a_restart_with_redis(
     try:
         alice = ChatUser(restarted, telegram, alice.id, "Alice")
         await alice.press("Show my name")
+        await alice.press("No, do not publish")
         await alice.press("I agree")
         await alice.press("Send")
         assert "Your question is registered." in alice.last_reply().text

@@ -112,6 +112,7 @@ async def test_no_name_is_kept_without_consent(citizen, secretary, app):
     await alice.press("Budget")
     await alice.send("How is the district budget spent?")
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     await alice.press("I do not agree")
     assert await names(app, alice.id) == ("", None)
     # With consent, the name is kept, as the notice says.
@@ -152,6 +153,7 @@ async def test_a_failed_receipt_never_hides_the_question(
     await alice.press("Roads and transport")
     await alice.send(QUESTION)
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     await alice.press("I agree")
     telegram.fail("sendMessage", chat_id=alice.id, **failure)
     await alice.press("Send")
@@ -184,6 +186,7 @@ async def test_an_album_is_one_question_with_all_its_photos(citizen, secretary, 
     assert len(prompts) == 1
     assert not any("buttons above" in r.text for r in alice.inbox())
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     await alice.press("I agree")
     assert "Attachments: 4 files" in alice.inbox()[-1].text
     await alice.press("Send")
@@ -205,6 +208,7 @@ async def test_an_album_of_documents_and_a_single_file(citizen, secretary, app, 
     await alice.press("Roads and transport")
     await alice.send_album(2, caption="Two scanned letters about the road.", kind="document")
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     await alice.press("I agree")
     await alice.press("Send")
     [album] = telegram.sent(saule.id, "sendMediaGroup")

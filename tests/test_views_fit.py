@@ -60,6 +60,7 @@ async def test_longest_question_and_answer_in_q_and_my(citizen, secretary, app, 
     await alice.press(alice.last_reply().buttons[0])
     await alice.send(QUESTION)
     await alice.press(said(app, language, "Show my name"))
+    await alice.press(said(app, language, "No, do not publish"))
     await alice.press(said(app, language, "I agree"))
     await alice.press(said(app, language, "Send"))
     card = saule.inbox()[-1]
@@ -219,6 +220,7 @@ async def test_emoji_count_as_telegram_counts_them(citizen, secretary, app):
     )
     await alice.send("😀" * 1500)
     await alice.press("Show my name")
+    await alice.press("No, do not publish")
     await alice.press("I agree")
     await alice.press("Send")
     assert "😀" * 1500 in saule.inbox()[-1].text
@@ -242,6 +244,7 @@ async def test_longest_forward_reaches_the_citizen_and_the_other_council_whole(
         await alice.press(alice.last_reply().buttons[0])
         await alice.send(QUESTION)
         await alice.press(said(app, language, "Show my name"))
+        await alice.press(said(app, language, "No, do not publish"))
         if said(app, language, "I agree") in alice.last_reply().buttons:
             await alice.press(said(app, language, "I agree"))
         await alice.press(said(app, language, "Send"))

@@ -15,6 +15,7 @@ from bot.services.broadcasts import BroadcastService, SubscriptionService
 from bot.services.councils import CouncilService
 from bot.services.events import EventService
 from bot.services.privacy import PrivacyService
+from bot.services.publication import PublicationService
 from bot.services.questions import QuestionService
 from bot.services.users import UserService
 
@@ -28,6 +29,10 @@ class Services:
     @cached_property
     def questions(self) -> QuestionService:
         return QuestionService(self.session, self.settings, self.clock)
+
+    @cached_property
+    def publication(self) -> PublicationService:
+        return PublicationService(self.session, self.settings, self.clock)
 
     @cached_property
     def events(self) -> EventService:

@@ -48,6 +48,9 @@ class QuestionRefusal(StrEnum):
     # Files sent with a question.
     FILE_TOO_BIG = "file_too_big"
     VOICE_TOO_LONG = "voice_too_long"
+    # Published answers (/faq).
+    NOT_PUBLISHED = "not_published"
+    FAQ_NO_WORDS = "faq_no_words"
 
 
 class CaseRefusal(StrEnum):
@@ -78,6 +81,14 @@ class CaseRefusal(StrEnum):
     WITHDRAWN = "withdrawn"
     REOPENED = "reopened"
     SEARCH_NO_WORDS = "search_no_words"
+    # Publishing an answered question (/publish, /unpublish).
+    PUBLISH_NOT_ANSWERED = "publish_not_answered"
+    PUBLISH_NO_CONSENT = "publish_no_consent"
+    ALREADY_PUBLISHED = "already_published"
+    NOT_PUBLISHED = "not_published"
+    PUBLISH_NAMES_CITIZEN = "publish_names_citizen"
+    PUBLISH_CONTACTS = "publish_contacts"
+    ANSWER_NAMES_CITIZEN = "answer_names_citizen"
 
 
 class EventRefusal(StrEnum):

@@ -139,6 +139,8 @@ class Draft:
     parent_id: int | None = None
     # One key per draft: confirming the same draft twice registers it once.
     key: str | None = None
+    # The council may publish the question and its answer without the citizen's name.
+    publish_consent: bool = False
 
 
 @dataclass(frozen=True)
@@ -276,6 +278,7 @@ class QuestionService:
                 attachment_file_id=draft.attachments[0][1] if draft.attachments else None,
                 parent_id=draft.parent_id,
                 draft_key=draft.key,
+                publish_consent=draft.publish_consent,
                 status=QuestionStatus.NEW,
                 created_at=now,
                 due_date=due_date(received, self.settings.answer_working_days),
@@ -422,6 +425,10 @@ class QuestionService:
             "rated_at": None,
             "extended_at": None,
             "extension_reason": None,
+            # The answer objected to is no longer the council's word: off /faq until a
+            # secretary publishes the next one.
+            "published_at": None,
+            "published_by": None,
         }
         await self._citizen_transition(question, values, "objected", reason)
         return question

@@ -87,6 +87,9 @@ HISTORY_ACTIONS = {
     "withdrawn": N_("withdrawn by the citizen"),
     "edited": N_("text changed by the citizen"),
     "objected": N_("objection: reopened"),
+    "published": N_("published in /faq"),
+    "publish_edited": N_("published wording changed"),
+    "unpublished": N_("removed from /faq"),
 }
 # What a citizen sees of a question's history: never who on the staff did what, nor bans,
 # nor the staff's internal notes, nor who holds it.
@@ -103,9 +106,21 @@ CITIZEN_ACTIONS = {
     "withdrawn",
     "edited",
     "objected",
+    "published",
+    "publish_edited",
+    "unpublished",
 }
 # Actions whose detail follows the line: for the staff only, or for the citizen too.
-STAFF_DETAIL_ACTIONS = {"note", "extended", "edited", "objected", "forwarded", "forwarded_in"}
+STAFF_DETAIL_ACTIONS = {
+    "note",
+    "extended",
+    "edited",
+    "objected",
+    "forwarded",
+    "forwarded_in",
+    "published",
+    "publish_edited",
+}
 CITIZEN_DETAIL_ACTIONS = {"objected", "forwarded"}
 
 
@@ -127,6 +142,8 @@ class CardCommand(enum.StrEnum):
     REJECT = "reject"
     ASSIGN = "assign"
     EXTEND = "extend"
+    PUBLISH = "publish"
+    UNPUBLISH = "unpublish"
 
 
 class CardAction(CallbackData, prefix="card"):
@@ -200,6 +217,16 @@ def status_name(status: QuestionStatus) -> str:
 
 
 def card_keyboard(question: Question) -> InlineKeyboardMarkup | None:
+    if question.status == QuestionStatus.ANSWERED and question.publish_consent:
+        # The citizen allowed it: the answer may go to /faq, and come off it.
+        published = question.published_at is not None
+        label = _("Remove from /faq") if published else _("🌐 Publish in /faq")
+        command = CardCommand.UNPUBLISH if published else CardCommand.PUBLISH
+        builder = InlineKeyboardBuilder()
+        builder.button(
+            text=label, callback_data=CardAction(action=command, question_id=question.id)
+        )
+        return builder.as_markup()
     if not question.is_open:
         return None
     builder = InlineKeyboardBuilder()
@@ -329,6 +356,15 @@ def card_text(question: Question, context: CardContext, language: str) -> str:
     if question.attachment_kind:
         lines.append(_("📎 Attached files: below this card"))
         lines += attachment_lines(attachments)
+    if question.publish_consent:
+        if question.published_at is not None and question.status == QuestionStatus.ANSWERED:
+            lines.append(
+                _("🌐 Published in /faq: {when}").format(
+                    when=format_when(question.published_at, language, tz)
+                )
+            )
+        else:
+            lines.append(_("🌐 The citizen allows publishing the answer without their name"))
     if question.edited_at is not None:
         lines.append(
             _("✏️ Text changed by the citizen: {when}").format(

@@ -77,6 +77,10 @@ QUESTIONS: Mapping[QuestionRefusal, Any] = {
         ),
     ),
     QuestionRefusal.NOT_FOUND: __("Question not found."),
+    QuestionRefusal.NOT_PUBLISHED: __("This answer is no longer published."),
+    QuestionRefusal.FAQ_NO_WORDS: __(
+        "Nothing to search for: give at least one word of {minimum} or more letters or digits."
+    ),
     QuestionRefusal.NOT_ANSWERED: __("This question has not been answered yet."),
     QuestionRefusal.ALREADY_RATED: __("You have already rated this answer."),
     QuestionRefusal.FOLLOWUP_USED: __("You have already sent a follow-up to this question."),
@@ -221,6 +225,27 @@ CASEWORK: Mapping[CaseRefusal, Any] = {
     ),
     CaseRefusal.SEARCH_NO_WORDS: __(
         "Nothing to search for: give at least one word of {minimum} or more letters or digits."
+    ),
+    CaseRefusal.PUBLISH_NOT_ANSWERED: __("Only an answered question can be published."),
+    CaseRefusal.PUBLISH_NO_CONSENT: __(
+        "The citizen did not allow this question to be published, so it cannot be."
+    ),
+    CaseRefusal.ALREADY_PUBLISHED: __(
+        "This question is already published in these words. To change them: /publish <ticket> "
+        "| <new wording>"
+    ),
+    CaseRefusal.NOT_PUBLISHED: __("This question is not published."),
+    CaseRefusal.PUBLISH_NAMES_CITIZEN: __(
+        "The wording names the citizen (name, username or Telegram id). Publish it in your own "
+        "words: /publish <ticket> | <wording>"
+    ),
+    CaseRefusal.PUBLISH_CONTACTS: __(
+        "The wording holds contact details (a username, e-mail, phone or long number). Publish "
+        "it in your own words: /publish <ticket> | <wording>"
+    ),
+    CaseRefusal.ANSWER_NAMES_CITIZEN: __(
+        "The answer names the citizen (their name, username or Telegram id), so it cannot be "
+        "published."
     ),
 }
 
