@@ -28,10 +28,12 @@ NOTE = "Internal note: call the akimat's roads department (Qwertynote)"
 # Published: found by the search, shown on the page.
 PUBLISHED_QUESTION = "When will the road to Kaskelen be repaired? The potholes are dangerous."
 PUBLISHED_ANSWER = "The akimat will repair the Kaskelen road in May 2027; the contract is signed."
+# What the citizen wrote; the published wording leaves the name out.
+ORIGINAL_QUESTION = f"I am {CITIZEN_NAME}. {PUBLISHED_QUESTION}"
 # Published, and holding HTML: shown as text.
 HTML_QUESTION = "Why is <script>alert('x')</script> the bus <b>late</b> every morning?"
 HTML_ANSWER = "The bus schedule changes on 1 December; <i>route 12</i> gets two more buses."
-# Answered, not published: never on the page.
+# Answered, allowed to be published, but not published: never on the page.
 UNPUBLISHED_QUESTION = "Private matter about my neighbour's fence near Zhetysu street, Ulanfence."
 UNPUBLISHED_ANSWER = "Please contact the district akimat about the fence (Ulanfence)."
 
@@ -71,9 +73,14 @@ async def seed(app: App) -> Seeded:
         )
         await session.flush()
 
-        def question(number: int, text: str, answer: str | None, days: int) -> Question:
+        def question(
+            number: int, text: str, answer: str | None, days: int, *, published: bool = False
+        ) -> Question:
             created = now - timedelta(days=days)
             return Question(
+                publish_consent=answer is not None,
+                published_at=created + timedelta(days=3) if published else None,
+                published_by=900_000_001 if published else None,
                 year=2026,
                 number=number,
                 council_id=1,
@@ -89,9 +96,11 @@ async def seed(app: App) -> Seeded:
             )
 
         published = [
-            question(1, PUBLISHED_QUESTION, PUBLISHED_ANSWER, 10),
-            question(2, HTML_QUESTION, HTML_ANSWER, 8),
+            question(1, ORIGINAL_QUESTION, PUBLISHED_ANSWER, 10, published=True),
+            question(2, HTML_QUESTION, HTML_ANSWER, 8, published=True),
         ]
+        # The secretary took the name out of the published wording.
+        published[0].published_text = PUBLISHED_QUESTION
         unpublished = question(3, UNPUBLISHED_QUESTION, UNPUBLISHED_ANSWER, 6)
         still_open = question(4, "A question still waiting for its answer, Openquest.", None, 1)
         # Answered late: its answer date was the day after it came.

@@ -16,9 +16,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import update
 
 from bot.app import App, create_app
-from bot.web.public import accepted_languages, add_public_pages, choose_language
+from bot.web.public import PAGE_SECONDS, accepted_languages, add_public_pages, choose_language
 from bot.webhook import create_web_app
-from db.models import Event, EventVenue
+from db.models import Event, EventVenue, Question
 from tests import public_seed as seeded
 from tests.flows import said, said_n, webhook_settings
 
@@ -193,6 +193,12 @@ async def test_whatever_is_typed_is_shown_as_text(client, app):
     assert "Hearing &lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; &#34;buses&#34;" in html
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
     assert 'value="&#34;&gt;&lt;script&gt;alert(3)&lt;/script&gt;"' in html
+    # A published question with HTML in it.
+    html = await page(client, lang="en")
+    assert (
+        "Why is &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; the bus &lt;b&gt;late&lt;/b&gt;"
+        in html
+    )
 
 
 async def test_nothing_personal_reaches_the_page(client, app):
@@ -328,3 +334,50 @@ async def test_the_webhook_server_serves_the_pages_only_when_asked(
                 assert (await client.get("/healthz")).status == 200
         finally:
             await app.stop()
+
+
+async def test_published_answers_are_listed_and_searched(client, app):
+    text = visible_text(await page(client, lang="en"))
+    assert seeded.PUBLISHED_QUESTION in text and seeded.PUBLISHED_ANSWER in text
+    assert seeded.HTML_ANSWER in text
+    # The wording published, never the citizen's own (it has their name).
+    assert seeded.ORIGINAL_QUESTION not in text
+    assert seeded.UNPUBLISHED_QUESTION not in text and seeded.UNPUBLISHED_ANSWER not in text
+
+    found = visible_text(await page(client, lang="en", q="Kaskelen road"))
+    assert "1 answer found for «Kaskelen road»" in found
+    assert seeded.PUBLISHED_ANSWER in found and seeded.HTML_ANSWER not in found
+    found = visible_text(await page(client, lang="ru", q="Kaskelen"))
+    assert (
+        said_n(
+            app,
+            "ru",
+            "{count} answer found for «{query}»",
+            "{count} answers found for «{query}»",
+            1,
+            count=1,
+            query="Kaskelen",
+        )
+        in found
+    )
+    # Words only an unpublished question, the citizen's original wording or an internal note
+    # hold find nothing.
+    for words in ("Ulanfence", "Qwertynote", "Zhaksylykova"):
+        found = visible_text(await page(client, lang="en", q=words))
+        assert f"Nothing was found for «{words}»." in found
+        assert seeded.PUBLISHED_ANSWER not in found
+
+
+async def test_an_unpublished_answer_leaves_the_page(client, app, clock, seed):
+    assert seeded.PUBLISHED_ANSWER in await page(client, lang="en", q="Kaskelen")
+    async with app.sessionmaker() as session:
+        await session.execute(
+            update(Question)
+            .where(Question.id == seed.published_ids[0])
+            .values(published_at=None, published_by=None)
+        )
+        await session.commit()
+    clock.advance(seconds=PAGE_SECONDS)
+    assert seeded.PUBLISHED_ANSWER not in await page(client, lang="en", q="Kaskelen")
+    assert seeded.PUBLISHED_ANSWER not in await page(client, lang="en")
+    assert seeded.HTML_ANSWER in visible_text(await page(client, lang="en"))

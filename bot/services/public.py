@@ -13,14 +13,19 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.services.councils import council_zone
 from bot.services.escalation import answered_on_time
+from bot.services.publication import PublicationService
 from bot.services.questions import days_to_answer
 from db.models import Council, Event, EventVenue, Topic
 from db.repositories.councils import CouncilRepository
 from db.repositories.events import EventRepository
+from db.repositories.published import PublishedRepository
 from db.repositories.reports import ReportRepository
 
 # Events listed on the page, soonest first.
 UPCOMING_SHOWN = 20
+# Published answers listed, newest first; found by a search, best first.
+ANSWERS_SHOWN = 20
+ANSWERS_FOUND = 20
 # A calendar feed keeps past events this long, so a calendar does not lose what was held.
 CALENDAR_PAST = timedelta(days=90)
 
@@ -63,6 +68,7 @@ class PublicService:
         self.councils = CouncilRepository(session)
         self.events = EventRepository(session)
         self.reports = ReportRepository(session)
+        self.published = PublishedRepository(session)
 
     async def all_councils(self) -> list[Council]:
         return await self.councils.all()
@@ -91,8 +97,27 @@ class PublicService:
         return None
 
     async def answers(self, council: Council, query: str) -> list[PublicAnswer]:
-        """The council's published answers, newest first; with `query`, those that match it."""
-        return []  # until the publication model is merged (branch `open`)
+        """The council's published answers, the newest first; with `query`, those closest to
+        its words, the best first (the same search as /faq and the similar answers)."""
+        if query:
+            publication = PublicationService(self.session, self.settings, self.clock)
+            questions = await publication.search_in({council.id}, query, ANSWERS_FOUND)
+        else:
+            questions = await self.published.newest({council.id}, None, 0, ANSWERS_SHOWN)
+        topics = {
+            topic.id: topic
+            for topic in await self.councils.topics(council.id, include_hidden=True)
+        }
+        return [
+            PublicAnswer(
+                question=question.public_text,
+                answer=question.resolution or "",
+                topic=topics[question.topic_id],
+                published_at=question.published_at,
+            )
+            for question in questions
+            if question.published_at is not None
+        ]
 
     async def figures(self, council: Council) -> CouncilFigures:
         received, answered = await self.reports.received_and_answered(council.id)
