@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_delete_on_shutdown: bool = False
+    # Each council's public page (bot/web), served by the bot's own web server.
+    public_pages: bool = False
 
     # Updates handled at once (polling and webhook alike): more wait their turn, none is dropped.
     max_updates_in_flight: int = Field(default=32, ge=1, le=1000)

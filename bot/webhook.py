@@ -3,8 +3,9 @@ it behind a load balancer.
 
 Routes: the webhook at WEBHOOK_URL's path (a request without the right
 X-Telegram-Bot-Api-Secret-Token header gets 401), /healthz (200 when the database answers,
-503 otherwise) and /metrics (Prometheus text format). In polling mode, HEALTH_PORT serves the
-last two alone (start_health_server).
+503 otherwise), /metrics (Prometheus text format) and, with PUBLIC_PAGES=true, the councils'
+public pages (bot/web/public.py). In polling mode, HEALTH_PORT serves all but the webhook
+(start_health_server).
 """
 
 import asyncio
@@ -18,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from bot.app import App
+from bot.web.public import add_public_pages
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,9 @@ def add_health_routes(web_app: web.Application, app: App) -> None:
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
+    # With PUBLIC_PAGES=true, the councils' public pages: on the webhook server, or on
+    # HEALTH_PORT in polling mode.
+    add_public_pages(web_app, app)
 
 
 async def healthz(request: web.Request) -> web.Response:

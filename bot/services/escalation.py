@@ -77,7 +77,7 @@ def week_before(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return end - timedelta(days=7), end
 
 
-def _on_time(question: Question, zone: ZoneInfo) -> bool:
+def answered_on_time(question: Question, zone: ZoneInfo) -> bool:
     assert question.closed_at is not None
     return question.closed_at.astimezone(zone).date() <= question.due_date
 
@@ -124,7 +124,7 @@ class EscalationService:
                 CouncilWeek(
                     council=council,
                     answered=len(mine),
-                    on_time=sum(1 for question in mine if _on_time(question, zone)),
+                    on_time=sum(1 for question in mine if answered_on_time(question, zone)),
                     overdue=await self.reports.count_overdue(
                         council.id, now.astimezone(zone).date()
                     ),

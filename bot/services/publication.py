@@ -198,6 +198,11 @@ class PublicationService:
         """Up to three published answers of the council that look like the question."""
         return await self._similar(text, {council_id}, SIMILAR_SHOWN)
 
+    async def search_in(self, council_ids: set[int], text: str, limit: int) -> list[Question]:
+        """These councils' published answers closest to the words, the best first (the council's
+        public page searches with it)."""
+        return await self._similar(text, council_ids, limit)
+
     async def _similar(
         self, text: str, council_ids: set[int] | None, limit: int
     ) -> list[Question]:

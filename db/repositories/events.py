@@ -1,4 +1,4 @@
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -277,6 +277,57 @@ class EventRepository:
             .limit(limit)
         )
         return list(await self.session.scalars(query))
+
+    # -- the council's public page ---------------------------------------------------------
+
+    async def venues_of(self, event_ids: Collection[int]) -> dict[int, list[EventVenue]]:
+        """The venues of several events in one query, each event's in their order."""
+        found: dict[int, list[EventVenue]] = {event_id: [] for event_id in event_ids}
+        if not found:
+            return found
+        query = (
+            select(EventVenue)
+            .where(EventVenue.event_id.in_(list(found)))
+            .order_by(EventVenue.event_id, EventVenue.position)
+        )
+        for venue in await self.session.scalars(query):
+            found[venue.event_id].append(venue)
+        return found
+
+    async def in_calendar(self, council_id: int, since: datetime, now: datetime) -> list[Event]:
+        """What a council's calendar feed holds: its events public by now that end after
+        `since`, those cancelled after they were public too (so that calendars drop them)."""
+        public = and_(Event.publish_at.is_not(None), Event.publish_at <= now)
+        cancelled_when_public = and_(
+            Event.status == EventStatus.CANCELLED, Event.publish_at <= Event.updated_at
+        )
+        query = (
+            select(Event)
+            .where(
+                Event.council_id == council_id,
+                public,
+                or_(Event.status == EventStatus.PUBLISHED, cancelled_when_public),
+                func.coalesce(Event.ends_at, Event.starts_at) > since,
+            )
+            .order_by(Event.starts_at, Event.id)
+        )
+        return list(await self.session.scalars(query))
+
+    async def held(self, council_id: int, now: datetime) -> tuple[int, int]:
+        """The council's published events that have started by now, and how many people came
+        to them (over the venues with a figure)."""
+        held = select(Event.id).where(
+            Event.council_id == council_id,
+            Event.status == EventStatus.PUBLISHED,
+            Event.starts_at <= now,
+        )
+        count = await self.session.scalar(select(func.count()).select_from(held.subquery()))
+        came = await self.session.scalar(
+            select(func.coalesce(func.sum(EventVenue.attended), 0)).where(
+                EventVenue.event_id.in_(held)
+            )
+        )
+        return int(count or 0), int(came or 0)
 
     async def set_values(
         self, event_id: int, allowed: Sequence[EventStatus], **values: Any

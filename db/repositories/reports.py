@@ -4,8 +4,9 @@ claims that make each be sent once (the job commits them)."""
 from collections.abc import Collection
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from db.models import OPEN_STATUSES, Question, QuestionStatus, ReportSent, User
 
@@ -50,6 +51,35 @@ class ReportRepository:
             Question.due_date < today,
         )
         return int(await self.session.scalar(query) or 0)
+
+    async def received_and_answered(self, council_id: int) -> tuple[int, int]:
+        """How many questions the council received, and how many of them it answered."""
+        answered = func.sum(case((Question.status == QuestionStatus.ANSWERED, 1), else_=0))
+        row = (
+            await self.session.execute(
+                select(func.count(Question.id), func.coalesce(answered, 0)).where(
+                    Question.council_id == council_id
+                )
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
+    async def answered_times(self, council_id: int) -> list[Question]:
+        """The council's answered questions, with only what the time to answer needs."""
+        query = (
+            select(Question)
+            .options(
+                load_only(
+                    Question.status,
+                    Question.created_at,
+                    Question.closed_at,
+                    Question.due_date,
+                    raiseload=True,
+                )
+            )
+            .where(Question.council_id == council_id, Question.status == QuestionStatus.ANSWERED)
+        )
+        return list(await self.session.scalars(query))
 
     # -- claims ---------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""What the bot serves to browsers: each council's public page (bot/web/public.py)."""
