@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.jobs.retention import RetentionJob
 from bot.views.notify import Notifier
@@ -321,3 +321,29 @@ async def test_the_consent_notice_states_the_retention_period(citizen, app, lang
     )
     if language != "en":
         assert "For how long" not in text
+
+
+async def test_my_data_says_whether_publication_was_allowed_and_what_was_published(
+    secretary, citizen, app, telegram
+):
+    saule, aliya = await answered_with_note(secretary, citizen, app, "ru")
+    async with app.sessionmaker() as session:
+        await session.execute(update(Question).values(publish_consent=True))
+        await session.commit()
+    wording = "Когда отремонтируют дорогу к школе?"
+    await saule.send(f"/publish 1 | {wording}")
+    assert (await stored(app))[0].published_at is not None, saule.last_reply().text
+
+    await aliya.send("/my_data")
+    (json_file, _), (xlsx_file, _) = await documents(telegram, aliya.id)
+    [question] = json.loads(json_file.decode("utf-8"))["questions"]
+    assert question["publish_allowed"] is True
+    assert question["published_wording"] == wording
+    assert question["published_at"].startswith("2026-")
+    sheet = load_workbook(io.BytesIO(xlsx_file))[said(app, "ru", "Questions")]
+    header = [cell.value for cell in sheet[1]]
+    allowed = header.index(said(app, "ru", "Publication allowed"))
+    published = header.index(said(app, "ru", "Published in /faq"))
+    row = [cell.value for cell in sheet[2]]
+    assert row[allowed] == said(app, "ru", "yes")
+    assert sheet.cell(2, published + 1).is_date

@@ -84,6 +84,14 @@ def to_json(data: MyData) -> bytes:
                 "forwarded_to": asked.question.forwarded_to,
                 "objection": asked.question.objection,
                 "rating": asked.question.rating,
+                # Publication in /faq: whether the citizen allowed it, and the wording shown.
+                "publish_allowed": asked.question.publish_consent,
+                "published_at": (
+                    _iso(asked.question.published_at) if asked.question.is_published else None
+                ),
+                "published_wording": (
+                    asked.question.public_text if asked.question.is_published else None
+                ),
                 "history": [
                     {
                         "at": _iso(entry.at),
@@ -174,6 +182,8 @@ def to_xlsx(data: MyData, language: str, tz: ZoneInfo) -> bytes:
                 _("Closed"),
                 _("Answer or reason"),
                 _("Rating"),
+                _("Publication allowed"),
+                _("Published in /faq"),
             ],
             [
                 [
@@ -188,6 +198,8 @@ def to_xlsx(data: MyData, language: str, tz: ZoneInfo) -> bytes:
                     local(a.question.closed_at),
                     a.question.resolution or "",
                     a.question.rating,
+                    yes if a.question.publish_consent else no,
+                    local(a.question.published_at) if a.question.is_published else None,
                 ]
                 for a in data.questions
             ],
