@@ -1,5 +1,6 @@
 """Apply Alembic migrations on the bot's own engine (alembic's connection-sharing recipe)."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -28,12 +29,36 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
+    if engine.dialect.name == "sqlite":
+        await _upgrade_sqlite(engine, _upgrade)
+        return
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
             )
         await connection.run_sync(_upgrade)
+
+
+async def _upgrade_sqlite(engine: AsyncEngine, migrate: Callable[[Connection], None]) -> None:
+    """With foreign keys off while migrating, as SQLite's own recipe for changing a table
+    asks: Alembic's batch mode rebuilds a table (a copy, then DROP TABLE of the old one), and
+    with foreign keys on that DROP deletes every row referencing it through ON DELETE CASCADE
+    (0009 rebuilt `questions`: attachments and history gone). The pragma only takes effect
+    outside a transaction, so it is set before the migration's transaction begins; the keys
+    are checked before it commits, and turned on again after."""
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        await connection.commit()  # SQLAlchemy's own autobegin; SQLite began nothing
+        try:
+            async with connection.begin():
+                await connection.run_sync(migrate)
+                broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        finally:
+            await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            await connection.commit()
 
 
 def head_revision() -> str:

@@ -222,3 +222,49 @@ async def test_the_audience_migration_keeps_every_event_and_registration(setting
         assert kept == [1, 1]
     finally:
         await engine.dispose()
+
+
+async def test_upgrading_a_database_with_questions_keeps_their_files_and_history(settings):
+    """A deployment at 0008 with a question, its file and its history upgrades to the latest
+    migration with all three. (0009 rebuilds `questions` on SQLite to add a foreign key; with
+    foreign keys enforced, dropping the old table would delete every attachment and audit row
+    through ON DELETE CASCADE.)"""
+    engine = create_engine(settings.database_url)
+
+    def migrate(target: str):
+        def run(connection):
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, target)
+
+        return run
+
+    now = "2026-12-01 10:00:00+00:00"
+    rows = [
+        "INSERT INTO councils (id, name_kk, name_ru, name_en, timezone, default_language, "
+        f"created_at) VALUES (1, 'К', 'С', 'C', 'Asia/Almaty', 'ru', '{now}')",
+        "INSERT INTO topics (id, council_id, name_kk, name_ru, name_en, position, is_hidden) "
+        "VALUES (1, 1, 'Ж', 'Д', 'R', 0, false)",
+        "INSERT INTO users (id, full_name, first_seen, last_seen, is_active) "
+        f"VALUES (5, 'Alice', '{now}', '{now}', true)",
+        "INSERT INTO questions (id, year, number, council_id, topic_id, citizen_id, anonymous, "
+        "text, status, created_at, due_date) VALUES (1, 2026, 1, 1, 1, 5, false, "
+        f"'The road to the school is broken.', 'new', '{now}', '2026-12-22')",
+        "INSERT INTO question_attachments (id, question_id, position, kind, file_id) "
+        "VALUES (1, 1, 0, 'photo', 'photo-1')",
+        f"INSERT INTO audit_log (id, at, action, question_id) VALUES (1, '{now}', 'asked', 1)",
+    ]
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(migrate("0008"))
+            for row in rows:
+                await connection.execute(text(row))
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            kept = [
+                await connection.scalar(text(f"SELECT count(*) FROM {table}"))
+                for table in ("questions", "question_attachments", "audit_log")
+            ]
+        assert kept == [1, 1, 1]
+    finally:
+        await engine.dispose()

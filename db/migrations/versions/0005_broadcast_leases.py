@@ -23,6 +23,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
-        batch_op.drop_column("lease_until")
-        batch_op.drop_column("owner")
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch: on SQLite a batch rebuilds the
+    # table, and dropping the old one deletes the rows that reference it (ON DELETE CASCADE).
+    op.drop_column("broadcasts", "lease_until")
+    op.drop_column("broadcasts", "owner")

@@ -23,6 +23,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("questions") as batch:
-        batch.drop_column("extension_reason")
-        batch.drop_column("extended_at")
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch: on SQLite a batch rebuilds the
+    # table, and dropping the old one deletes the rows that reference it (ON DELETE CASCADE).
+    op.drop_column("questions", "extension_reason")
+    op.drop_column("questions", "extended_at")

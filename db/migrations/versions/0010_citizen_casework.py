@@ -31,9 +31,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("question_attachments") as batch:
-        batch.drop_column("duration")
-    with op.batch_alter_table("questions") as batch:
-        batch.drop_column("objection")
-        batch.drop_column("objected_at")
-        batch.drop_column("edited_at")
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch: on SQLite a batch rebuilds the
+    # table, and dropping the old one deletes the rows that reference it (ON DELETE CASCADE).
+    op.drop_column("question_attachments", "duration")
+    op.drop_column("questions", "objection")
+    op.drop_column("questions", "objected_at")
+    op.drop_column("questions", "edited_at")

@@ -41,8 +41,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch: on SQLite a batch rebuilds the
+    # table, and dropping the old one deletes the rows that reference it (ON DELETE CASCADE).
     op.drop_table("reports_sent")
-    with op.batch_alter_table("invites") as batch:
-        batch.drop_column("role")
-    with op.batch_alter_table("secretaries") as batch:
-        batch.drop_column("role")
+    op.drop_column("invites", "role")
+    op.drop_column("secretaries", "role")
