@@ -49,6 +49,20 @@ async def test_migrations_go_down_and_up_again(app):
         assert {"users", "questions", "deliveries"} <= await connection.run_sync(tables)
 
 
+def upgrading_to(target: str):
+    """Alembic's upgrade to `target` on a connection handed over (for run_sync)."""
+
+    def run(connection):
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, target)
+
+    return run
+
+
+NOW = "2026-12-01 10:00:00+00:00"
+
+
 def revisions() -> list[str]:
     """Every revision, oldest first."""
     from alembic.script import ScriptDirectory
@@ -171,40 +185,31 @@ async def test_the_audience_migration_keeps_every_event_and_registration(setting
     dropped parent deletes its venues and registrations through ON DELETE CASCADE."""
     engine = create_engine(settings.database_url)
 
-    def migrate(target: str):
-        def run(connection):
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, target)
-
-        return run
-
-    now = "2026-12-01 10:00:00+00:00"
     rows = [
         "INSERT INTO councils (id, name_kk, name_ru, name_en, timezone, default_language, "
-        f"created_at) VALUES (1, 'К', 'С', 'C', 'Asia/Almaty', 'ru', '{now}')",
+        f"created_at) VALUES (1, 'К', 'С', 'C', 'Asia/Almaty', 'ru', '{NOW}')",
         "INSERT INTO users (id, full_name, first_seen, last_seen, is_active) "
-        f"VALUES (5, 'Alice', '{now}', '{now}', true)",
+        f"VALUES (5, 'Alice', '{NOW}', '{NOW}', true)",
         # Written in Russian (the council's language, and the event has a Russian text) ...
         "INSERT INTO events (id, council_id, created_by, title_kk, title_ru, starts_at, "
         "audience_note, status, created_at, updated_at) VALUES (1, 1, 5, 'Т', 'З', "
-        f"'{now}', 'учителя', 'published', '{now}', '{now}')",
+        f"'{NOW}', 'учителя', 'published', '{NOW}', '{NOW}')",
         # ... and in Kazakh, the only language this one has a text in.
         "INSERT INTO events (id, council_id, created_by, title_kk, starts_at, audience_note, "
-        f"status, created_at, updated_at) VALUES (2, 1, 5, 'Т', '{now}', 'жастар', "
-        f"'published', '{now}', '{now}')",
+        f"status, created_at, updated_at) VALUES (2, 1, 5, 'Т', '{NOW}', 'жастар', "
+        f"'published', '{NOW}', '{NOW}')",
         "INSERT INTO event_venues (id, event_id, position, name, capacity, taken) "
         "VALUES (1, 1, 1, 'Library', 10, 1)",
         "INSERT INTO registrations (id, event_id, venue_id, user_id, status, queued_at, "
-        f"updated_at) VALUES (1, 1, 1, 5, 'registered', '{now}', '{now}')",
+        f"updated_at) VALUES (1, 1, 1, 5, 'registered', '{NOW}', '{NOW}')",
     ]
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(migrate("0013"))
+            await connection.run_sync(upgrading_to("0013"))
             for row in rows:
                 await connection.execute(text(row))
         async with engine.begin() as connection:
-            await connection.run_sync(migrate("0014"))
+            await connection.run_sync(upgrading_to("0014"))
         async with engine.connect() as connection:
             audiences = (
                 await connection.execute(
@@ -231,32 +236,23 @@ async def test_upgrading_a_database_with_questions_keeps_their_files_and_history
     through ON DELETE CASCADE.)"""
     engine = create_engine(settings.database_url)
 
-    def migrate(target: str):
-        def run(connection):
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, target)
-
-        return run
-
-    now = "2026-12-01 10:00:00+00:00"
     rows = [
         "INSERT INTO councils (id, name_kk, name_ru, name_en, timezone, default_language, "
-        f"created_at) VALUES (1, 'К', 'С', 'C', 'Asia/Almaty', 'ru', '{now}')",
+        f"created_at) VALUES (1, 'К', 'С', 'C', 'Asia/Almaty', 'ru', '{NOW}')",
         "INSERT INTO topics (id, council_id, name_kk, name_ru, name_en, position, is_hidden) "
         "VALUES (1, 1, 'Ж', 'Д', 'R', 0, false)",
         "INSERT INTO users (id, full_name, first_seen, last_seen, is_active) "
-        f"VALUES (5, 'Alice', '{now}', '{now}', true)",
+        f"VALUES (5, 'Alice', '{NOW}', '{NOW}', true)",
         "INSERT INTO questions (id, year, number, council_id, topic_id, citizen_id, anonymous, "
         "text, status, created_at, due_date) VALUES (1, 2026, 1, 1, 1, 5, false, "
-        f"'The road to the school is broken.', 'new', '{now}', '2026-12-22')",
+        f"'The road to the school is broken.', 'new', '{NOW}', '2026-12-22')",
         "INSERT INTO question_attachments (id, question_id, position, kind, file_id) "
         "VALUES (1, 1, 0, 'photo', 'photo-1')",
-        f"INSERT INTO audit_log (id, at, action, question_id) VALUES (1, '{now}', 'asked', 1)",
+        f"INSERT INTO audit_log (id, at, action, question_id) VALUES (1, '{NOW}', 'asked', 1)",
     ]
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(migrate("0008"))
+            await connection.run_sync(upgrading_to("0008"))
             for row in rows:
                 await connection.execute(text(row))
         await upgrade(engine)
