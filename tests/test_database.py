@@ -229,6 +229,48 @@ async def test_the_audience_migration_keeps_every_event_and_registration(setting
         await engine.dispose()
 
 
+async def test_the_waiting_count_migration_counts_those_already_waiting(settings):
+    """0016 gives each venue the number of citizens waiting there (its triggers keep it from
+    then on): a deployment upgrading in the middle of a wave starts from the right count."""
+    engine = create_engine(settings.database_url)
+    rows = [
+        "INSERT INTO councils (id, name_kk, name_ru, name_en, timezone, default_language, "
+        f"created_at) VALUES (1, 'К', 'С', 'C', 'Asia/Almaty', 'ru', '{NOW}')",
+        *(
+            "INSERT INTO users (id, full_name, first_seen, last_seen, is_active) "
+            f"VALUES ({user}, 'U', '{NOW}', '{NOW}', true)"
+            for user in (5, 6, 7, 8)
+        ),
+        "INSERT INTO events (id, council_id, created_by, title_ru, starts_at, status, "
+        f"created_at, updated_at) VALUES (1, 1, 5, 'З', '{NOW}', 'published', '{NOW}', '{NOW}')",
+        "INSERT INTO event_venues (id, event_id, position, name, capacity, taken) "
+        "VALUES (1, 1, 1, 'Library', 1, 1), (2, 1, 2, 'School', 5, 0)",
+        *(
+            "INSERT INTO registrations (event_id, venue_id, user_id, status, queued_at, "
+            f"updated_at) VALUES (1, 1, {user}, '{status}', '{NOW}', '{NOW}')"
+            for user, status in (
+                (5, "registered"),
+                (6, "waiting"),
+                (7, "waiting"),
+                (8, "cancelled"),
+            )
+        ),
+    ]
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(upgrading_to("0015"))
+            for row in rows:
+                await connection.execute(text(row))
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            counts = (
+                await connection.execute(text("SELECT id, waiting FROM event_venues ORDER BY 1"))
+            ).all()
+        assert [tuple(row) for row in counts] == [(1, 2), (2, 0)]
+    finally:
+        await engine.dispose()
+
+
 async def test_upgrading_a_database_with_questions_keeps_their_files_and_history(settings):
     """A deployment at 0008 with a question, its file and its history upgrades to the latest
     migration with all three. (0009 rebuilds `questions` on SQLite to add a foreign key; with

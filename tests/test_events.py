@@ -213,6 +213,72 @@ async def test_register_cancel_and_the_waiting_list(unsubscribed_admin, citizen,
     assert venue.taken == 1
 
 
+async def waiting_at_venues(app) -> dict[int, tuple[int, int]]:
+    """venue position → (its waiting count, the waiting registrations counted)."""
+    async with app.sessionmaker() as session:
+        venues = list(await session.scalars(select(EventVenue).order_by(EventVenue.position)))
+        counted = dict(
+            (
+                await session.execute(
+                    select(Registration.venue_id, func.count())
+                    .where(Registration.status == "waiting")
+                    .group_by(Registration.venue_id)
+                )
+            ).all()
+        )
+    return {venue.position: (venue.waiting, counted.get(venue.id, 0)) for venue in venues}
+
+
+async def test_the_waiting_count_follows_every_change_and_numbers_the_newcomer(
+    unsubscribed_admin, citizen, app
+):
+    """A citizen put on a waiting list hears their number from the venue's waiting count
+    (migration 0016), which the database keeps through presses, cancellations, promotions,
+    moves between venues, a bigger hall and a deleted citizen."""
+    alice, bob, carol, dana = [
+        await citizen("en", name) for name in ("Alice", "Bob", "Carol", "Dana")
+    ]
+    await new_event(
+        unsubscribed_admin,
+        venues=("Library of Akkol | Akkol village | 1", "Saryozek | Main St | 1"),
+    )
+    await app.broadcaster.wait()
+
+    async def attend(user: ChatUser, venue: str) -> str:
+        await user.press(ATTEND)
+        await press_starting(user, venue)
+        return user.last_reply().text
+
+    assert (await attend(alice, "1. ")).startswith("✅ You are registered")
+    assert "number 1." in await attend(bob, "1. ")
+    assert "number 2." in await attend(carol, "1. ")
+    assert "number 3." in await attend(dana, "1. ")
+    assert await waiting_at_venues(app) == {1: (3, 3), 2: (0, 0)}
+
+    await carol.press("Cancel my registration")  # a waiting citizen leaves
+    assert await waiting_at_venues(app) == {1: (2, 2), 2: (0, 0)}
+    await alice.press("Cancel my registration")  # the place goes to Bob, first in line
+    assert bob.inbox()[-1].text.startswith("🎉 A place has freed up")
+    assert await waiting_at_venues(app) == {1: (1, 1), 2: (0, 0)}
+    await dana.send("/events")
+    assert "number 1" in dana.last_reply().text, "Dana moved up"
+
+    # Dana moves to Saryozek and takes its place; Carol comes back and waits there.
+    assert (await attend(dana, "2. ")).startswith("✅ You are registered")
+    assert await waiting_at_venues(app) == {1: (0, 0), 2: (0, 0)}
+    assert "number 1." in await attend(carol, "2. ")
+    assert "number 1." in await attend(alice, "1. ")
+    assert await waiting_at_venues(app) == {1: (1, 1), 2: (1, 1)}
+
+    await unsubscribed_admin.send("/event_edit 1 capacity 2 2")  # a bigger hall: Carol is in
+    assert carol.inbox()[-1].text.startswith("🎉 A place has freed up")
+    assert await waiting_at_venues(app) == {1: (1, 1), 2: (0, 0)}
+
+    await alice.send("/delete_me")
+    await alice.press("Delete my data")
+    assert await waiting_at_venues(app) == {1: (0, 0), 2: (0, 0)}
+
+
 async def test_capacity_is_per_venue_and_the_citizen_picks_one(unsubscribed_admin, citizen, app):
     alice = await citizen("en", "Alice")
     bob = await citizen("en", "Bob")

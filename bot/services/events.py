@@ -46,6 +46,7 @@ from db.repositories.councils import CouncilRepository
 from db.repositories.events import (
     ACTIVE_REGISTRATION,
     REGISTERED_ACTION,
+    Enrolled,
     EventRepository,
     snapshot,
 )
@@ -735,9 +736,8 @@ class EventService:
             if await self.events.registration(event_id, user_id) is None:
                 raise
             raise EventError(EventRefusal.DONE_ALREADY) from None
-        if result.registration.status == RegistrationStatus.WAITING:
-            # Counted once the registration is committed: on PostgreSQL the venue row is locked
-            # until then, and the next press waits for it.
+        if result.registration.status == RegistrationStatus.WAITING and result.place is None:
+            # A registration made before, or moved here: its number, counted once committed.
             place = await self.events.waiting_place(result.registration)
             result = replace(result, place=place)
         return result
@@ -772,7 +772,7 @@ class EventService:
         return Registered(
             self._registration(enrolled, event, venue, user_id, now),
             venue,
-            None,
+            enrolled.place,
             event=event,
             council=known.council,
         )
@@ -808,7 +808,7 @@ class EventService:
                     raise EventError(EventRefusal.DONE_ALREADY)
                 raise EventError(EventRefusal.REGISTRATION_CLOSED)
             registration = self._registration(enrolled, event, venue, user_id, now)
-            return Registered(registration, venue, None, event=event)
+            return Registered(registration, venue, enrolled.place, event=event)
         promoted = None
         if registration.status in ACTIVE_REGISTRATION and registration.venue_id == venue.id:
             return Registered(registration, venue, None, already=True, event=event)
@@ -833,19 +833,18 @@ class EventService:
 
     @staticmethod
     def _registration(
-        enrolled: tuple[int, RegistrationStatus],
+        enrolled: Enrolled,
         event: Event,
         venue: EventVenue,
         user_id: int,
         now: datetime,
     ) -> Registration:
-        registration_id, status = enrolled
         return Registration(
-            id=registration_id,
+            id=enrolled.id,
             event_id=event.id,
             venue_id=venue.id,
             user_id=user_id,
-            status=status,
+            status=enrolled.status,
             queued_at=now,
             updated_at=now,
         )

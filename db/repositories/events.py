@@ -1,7 +1,7 @@
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -172,6 +172,12 @@ _ENROL_POSTGRESQL = (
     .columns(id=Integer, status=String)
 )
 
+# How many wait at the venue (kept by triggers, migration 0016): read in the transaction that
+# put a citizen on its waiting list, the citizen's number in it.
+_WAITING_AT_VENUE = select(_VENUES_TABLE.c.waiting).where(
+    _VENUES_TABLE.c.id == bindparam("venue_id")
+)
+
 _WAITING_PLACE = select(func.count(Registration.id)).where(
     Registration.venue_id == bindparam("venue_id"),
     Registration.status == RegistrationStatus.WAITING,
@@ -183,6 +189,15 @@ _WAITING_PLACE = select(func.count(Registration.id)).where(
         ),
     ),
 )
+
+
+class Enrolled(NamedTuple):
+    """A registration `EventRepository.enrol` made."""
+
+    id: int
+    status: RegistrationStatus
+    # The number in the venue's waiting list; None with a place.
+    place: int | None
 
 
 @dataclass(frozen=True)
@@ -407,11 +422,11 @@ class EventRepository:
         user_id: int,
         now: datetime,
         seen: datetime | None = None,
-    ) -> tuple[int, RegistrationStatus] | None:
+    ) -> Enrolled | None:
         """A citizen's first registration for the event: a place at the venue if one is free,
-        else its waiting list; audited as `event_registered`. Returns the registration's id
-        and status; None, writing nothing, when the event is no longer open, the venue not
-        one of its, the citizen registered already, or (given `seen`, the `updated_at` the
+        else its waiting list (with the citizen's number in it, the last); audited as
+        `event_registered`. None, writing nothing, when the event is no longer open, the venue
+        not one of its, the citizen registered already, or (given `seen`, the `updated_at` the
         caller read) the event changed since. A second registration of the same citizen made
         at the same moment breaks the unique constraint (IntegrityError)."""
         values = {
@@ -425,7 +440,10 @@ class EventRepository:
         if self.session.get_bind().dialect.name == "postgresql":
             values.update(council_id=event.council_id, detail=detail)
             row = (await self.session.execute(_ENROL_POSTGRESQL, values)).first()
-            return None if row is None else (row.id, RegistrationStatus(row.status))
+            if row is None:
+                return None
+            status = RegistrationStatus(row.status)
+            return Enrolled(row.id, status, await self._waiting_place_now(venue_id, status))
         row = (await self.session.execute(_ENROL_SQLITE, values)).first()
         if row is None:
             return None
@@ -434,6 +452,7 @@ class EventRepository:
             taken = await self.session.execute(_TAKE_PLACE_SQLITE, {"venue_id": venue_id})
             if not affected(taken):  # cannot happen with one writer at a time
                 raise RuntimeError(f"venue {venue_id}: a free place was gone within a write")
+        place = await self._waiting_place_now(venue_id, status)
         await self.session.execute(
             _REGISTERED_AUDIT,
             {
@@ -445,10 +464,19 @@ class EventRepository:
                 "detail": detail + status.value,
             },
         )
-        return row.id, status
+        return Enrolled(row.id, status, place)
+
+    async def _waiting_place_now(self, venue_id: int, status: RegistrationStatus) -> int | None:
+        """The number in the venue's waiting list of a registration this transaction just put
+        last in it: how many wait there now. The triggers that count them have updated (and,
+        on PostgreSQL, locked) the venue's row, so no one joins between."""
+        if status != RegistrationStatus.WAITING:
+            return None
+        return int(await self.session.scalar(_WAITING_AT_VENUE, {"venue_id": venue_id}) or 0)
 
     async def waiting_place(self, registration: Registration) -> int:
-        """1 for the first in the venue's waiting list."""
+        """1 for the first in the venue's waiting list (counts those ahead: for a registration
+        made earlier; `enrol` tells a new one its number without counting)."""
         place = await self.session.scalar(
             _WAITING_PLACE,
             {
