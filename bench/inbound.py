@@ -39,6 +39,7 @@ import secrets
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -483,6 +484,7 @@ class Result:
     checks: list[str] = field(default_factory=list)
     ratio: float | None = None
     offered_per_second: float | None = None
+    round: int = 1
 
 
 async def post_webhook(
@@ -668,14 +670,14 @@ async def check(
 
 def print_table(results: list[Result]) -> None:
     echo = {
-        (r.mode, "callback" if r.kind in ("language", "rsvp") else "message"): r
+        (r.round, r.mode, "callback" if r.kind in ("language", "rsvp") else "message"): r
         for r in results
         if r.bot == "echo"
     }
     for result in results:
         if result.bot == "bot":
             shape = "callback" if result.kind in ("language", "rsvp") else "message"
-            reference = echo.get((result.mode, shape))
+            reference = echo.get((result.round, result.mode, shape))
             if reference is not None and reference.handled_per_second:
                 result.ratio = round(result.handled_per_second / reference.handled_per_second, 2)
     print(
@@ -698,11 +700,75 @@ def print_table(results: list[Result]) -> None:
             f"| {r.cpu_ms_per_update} | {r.peak_rss_mb} | {r.lost} | {r.unanswered} "
             f"| {r.answered_twice} | {r.errors_logged} |"
         )
+    rounds = max(r.round for r in results)
+    if rounds > 1:
+        print(f"\nOver {rounds} rounds (each bot run right after the echo bot of its round):\n")
+        print("| mode, backend | burst | vs. echo: median (min–max) | CPU ms/update: median |")
+        print("|---|---|---|---|")
+        runs: dict[tuple[str, str, str], list[Result]] = {}
+        for r in results:
+            if r.bot == "bot":
+                runs.setdefault((r.mode, r.backend, r.kind), []).append(r)
+        for (mode, backend, kind), same in runs.items():
+            ratios = [r.ratio for r in same if r.ratio is not None]
+            spread = (
+                f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
+                if ratios
+                else ""
+            )
+            cpu = statistics.median(r.cpu_ms_per_update for r in same)
+            print(f"| {mode}, {backend} | {same[0].burst} {kind} | {spread} | {cpu:.2f} |")
     notes = [f"{r.mode}/{r.backend}/{r.kind}: {'; '.join(r.checks)}" for r in results if r.checks]
     if notes:
         print("\nChecks:")
         for note in notes:
             print(f"- {note}")
+
+
+async def run_mode(
+    arguments: argparse.Namespace,
+    backend: str,
+    mode: str,
+    kinds: list[str],
+    burst: int,
+    paced_seconds: float,
+) -> list[Result]:
+    """One round of a mode on a backend: the echo bot's runs (on SQLite, the reference), then
+    each kind of burst, then the paced mix."""
+    results = []
+    shapes = {"callback" if kind in ("language", "rsvp") else "message" for kind in kinds}
+    if backend == "sqlite" and not arguments.no_echo:
+        for shape in ("help", "rsvp"):
+            if ("callback" if shape == "rsvp" else "message") not in shapes:
+                continue
+            results.append(
+                await run_scenario(
+                    arguments, bot="echo", mode=mode, backend="-", kind=shape, burst=burst
+                )
+            )
+            print(f"echo {mode} {shape}: {results[-1].handled_per_second}/s", file=sys.stderr)
+    for kind in kinds:
+        results.append(
+            await run_scenario(
+                arguments, bot="bot", mode=mode, backend=backend, kind=kind, burst=burst
+            )
+        )
+        print(f"bot {mode} {backend} {kind}: {asdict(results[-1])}", file=sys.stderr)
+    if paced_seconds:
+        rate = 200.0
+        results.append(
+            await run_scenario(
+                arguments,
+                bot="bot",
+                mode=mode,
+                backend=backend,
+                kind="mix",
+                burst=int(rate * paced_seconds),
+                rate=rate,
+            )
+        )
+        print(f"bot {mode} {backend} paced: {asdict(results[-1])}", file=sys.stderr)
+    return results
 
 
 async def main(arguments: argparse.Namespace) -> None:
@@ -713,39 +779,13 @@ async def main(arguments: argparse.Namespace) -> None:
     if arguments.only_postgres:
         backends = ["postgres"]
     results: list[Result] = []
-    for backend in backends:
-        for mode in arguments.modes:
-            if backend == "sqlite" and not arguments.no_echo:
-                for shape in ("help", "rsvp"):
-                    results.append(
-                        await run_scenario(
-                            arguments, bot="echo", mode=mode, backend="-", kind=shape, burst=burst
-                        )
-                    )
-                    print(
-                        f"echo {mode} {shape}: {results[-1].handled_per_second}/s", file=sys.stderr
-                    )
-            for kind in kinds:
-                results.append(
-                    await run_scenario(
-                        arguments, bot="bot", mode=mode, backend=backend, kind=kind, burst=burst
-                    )
-                )
-                print(f"bot {mode} {backend} {kind}: {asdict(results[-1])}", file=sys.stderr)
-            if arguments.paced_seconds:
-                rate = 200.0
-                results.append(
-                    await run_scenario(
-                        arguments,
-                        bot="bot",
-                        mode=mode,
-                        backend=backend,
-                        kind="mix",
-                        burst=int(rate * paced_seconds),
-                        rate=rate,
-                    )
-                )
-                print(f"bot {mode} {backend} paced: {asdict(results[-1])}", file=sys.stderr)
+    for round_ in range(1, arguments.repeat + 1):
+        for backend in backends:
+            for mode in arguments.modes:
+                ran = await run_mode(arguments, backend, mode, kinds, burst, paced_seconds)
+                for result in ran:
+                    result.round = round_
+                results.extend(ran)
     print_table(results)
     if arguments.json:
         Path(arguments.json).write_text(json.dumps([asdict(r) for r in results], indent=1))
@@ -763,6 +803,12 @@ if __name__ == "__main__":
     parser.add_argument("--redis")
     parser.add_argument("--only-postgres", action="store_true")
     parser.add_argument("--no-echo", action="store_true")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of every run; the table adds each bot run's median ratio to the echo bot",
+    )
     parser.add_argument("--json")
     import uvloop
 
