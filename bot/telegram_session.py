@@ -3,14 +3,18 @@
 aiogram posts every request as a form, and aiohttp urlencodes a form's text byte by byte in
 Python: about 0.25 ms of CPU for a message of Kazakh or Russian text (two bytes a letter, each
 quoted as %XX), most of what sending costs. The Bot API takes application/json as well; a
-request with files still goes as aiogram sends it (multipart)."""
+request with files still goes as aiogram sends it (multipart).
+
+Also the sends whose answer is kept as plain JSON (PlainSendMessage): aiogram turns every answer
+into its objects (a Message with its chat, sender and buttons), a good part of a send's cost;
+a caller that only needs to know the message was accepted sends these instead."""
 
 import datetime
 from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.methods import TelegramMethod
+from aiogram.methods import SendMessage, SendPhoto, TelegramMethod
 from aiohttp import FormData
 from aiohttp.payload import BytesPayload
 
@@ -46,3 +50,15 @@ class JsonAiohttpSession(AiohttpSession):
         if isinstance(value, datetime.datetime):
             return round(value.timestamp())
         return self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
+
+
+class PlainSendMessage(SendMessage):
+    """sendMessage whose answer is kept as plain JSON, for a caller that needs only to know
+    Telegram accepted the message (a broadcast, the confirmation of a press). Errors (429, 403,
+    …) are raised as usual."""
+
+    __returning__ = dict[str, Any]
+
+
+class PlainSendPhoto(SendPhoto):
+    __returning__ = dict[str, Any]

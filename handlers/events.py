@@ -28,6 +28,7 @@ from bot.services.events import (
     upcoming_leads,
 )
 from bot.services.paging import Page
+from bot.telegram_session import PlainSendMessage
 from bot.views.event_cards import (
     ATTEND,
     CALENDAR,
@@ -197,7 +198,7 @@ async def attend_pressed(
         await tell_promoted(bot, i18n, events, result.promoted)
     await query.answer()
     promise = await _promise(services, result, _language(user))
-    await _tell_registered(message, events, user, result, callback_data, promise)
+    await _tell_registered(bot, message, events, user, result, callback_data, promise)
     await _refresh(message, events, user, callback_data)
 
 
@@ -295,6 +296,7 @@ async def _promise(services: Services, result: Registered, language: str) -> str
 
 
 async def _tell_registered(
+    bot: Bot,
     message: Message,
     events: EventService,
     user: User,
@@ -330,11 +332,13 @@ async def _tell_registered(
             ).format(title=title, venue=venue_text(venue), place=result.place),
             _("If a place frees up, it is yours, and you will get a message."),
         ]
+    markup = None
     if pressed.src == FROM_MESSAGE or pressed.action == EventAction.VENUE:
         markup = _registered_buttons(event.id, get_i18n().current_locale)
-        await message.answer("\n".join(lines), reply_markup=markup)
-    else:
-        await message.answer("\n".join(lines))
+    # Telegram's answer is not needed: kept as JSON, cheaper than an aiogram Message (a wave).
+    await bot(
+        PlainSendMessage(chat_id=message.chat.id, text="\n".join(lines), reply_markup=markup)
+    )
 
 
 @lru_cache(maxsize=4096)

@@ -188,10 +188,7 @@ class ChatUser:
         return [
             _reply(call.result, edited=call.name.startswith("edit"))
             for call in self.telegram.calls[self._seen_calls :]
-            if call.error is None
-            and call.chat_id == chat_id
-            and isinstance(call.result, object)
-            and hasattr(call.result, "message_id")
+            if call.error is None and call.chat_id == chat_id and _is_message(call.result)
         ]
 
     def last_reply(self, chat_id: int | None = None) -> Reply:
@@ -280,6 +277,14 @@ def _member(status: str) -> dict[str, Any]:
     if status == "kicked":
         member["until_date"] = 0
     return member
+
+
+def _is_message(result: Any) -> bool:
+    """A message sent or edited: an aiogram Message, or the JSON of one (a send whose answer
+    the bot keeps as JSON, bot.telegram_session.PlainSendMessage)."""
+    if isinstance(result, dict):
+        return "message_id" in result and "chat" in result
+    return hasattr(result, "message_id")
 
 
 def _reply(message: Any, *, edited: bool = False) -> Reply:

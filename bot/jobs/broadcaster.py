@@ -44,7 +44,6 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 from aiogram.filters.callback_data import CallbackData
-from aiogram.methods import SendMessage, SendPhoto
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -57,6 +56,7 @@ from bot.config import Settings
 from bot.i18n import format_when
 from bot.ratelimit import RateLimiter, RedisRateLimiter
 from bot.services.broadcasts import council_tz, is_late, pick_text
+from bot.telegram_session import PlainSendMessage, PlainSendPhoto
 from bot.views.event_cards import (
     ATTEND,
     CALENDAR,
@@ -79,18 +79,6 @@ MAX_ATTEMPTS = 3
 BACKOFF_SECONDS = 0.5
 MAX_IN_FLIGHT = 200
 FAST_RATE = 200
-
-
-class BulkSendMessage(SendMessage):
-    """sendMessage whose answer is kept as plain JSON: a broadcast needs only to know that
-    Telegram accepted the message, and turning every answer into an aiogram Message object was
-    the sender's largest cost per message. Errors (429, 403, …) are raised as usual."""
-
-    __returning__ = dict[str, Any]
-
-
-class BulkSendPhoto(SendPhoto):
-    __returning__ = dict[str, Any]
 
 
 class Unsubscribe(CallbackData, prefix="unsub"):
@@ -459,13 +447,13 @@ class Broadcaster:
         paid = {"allow_paid_broadcast": True} if self.settings.broadcast_paid else {}
         if photo:
             await self.bot(
-                BulkSendPhoto(
+                PlainSendPhoto(
                     chat_id=chat_id, photo=photo, caption=text, reply_markup=markup, **paid
                 )
             )
         else:
             await self.bot(
-                BulkSendMessage(chat_id=chat_id, text=text, reply_markup=markup, **paid)
+                PlainSendMessage(chat_id=chat_id, text=text, reply_markup=markup, **paid)
             )
 
     # -- telling the secretary -------------------------------------------------------------
