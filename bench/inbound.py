@@ -703,8 +703,11 @@ def print_table(results: list[Result]) -> None:
     rounds = max(r.round for r in results)
     if rounds > 1:
         print(f"\nOver {rounds} rounds (each bot run right after the echo bot of its round):\n")
-        print("| mode, backend | burst | vs. echo: median (min–max) | CPU ms/update: median |")
-        print("|---|---|---|---|")
+        print(
+            "| mode, backend | burst | vs. echo: median (min–max) | p99 ms: median (max) "
+            "| CPU ms/update: median |"
+        )
+        print("|---|---|---|---|---|")
         runs: dict[tuple[str, str, str], list[Result]] = {}
         for r in results:
             if r.bot == "bot":
@@ -717,7 +720,12 @@ def print_table(results: list[Result]) -> None:
                 else ""
             )
             cpu = statistics.median(r.cpu_ms_per_update for r in same)
-            print(f"| {mode}, {backend} | {same[0].burst} {kind} | {spread} | {cpu:.2f} |")
+            p99 = [r.p99_ms for r in same]
+            latency = f"{statistics.median(p99):.0f} ({max(p99):.0f})"
+            load = f"{same[0].burst} {kind}" + (
+                f" at {same[0].offered_per_second:g}/s" if same[0].offered_per_second else ""
+            )
+            print(f"| {mode}, {backend} | {load} | {spread} | {latency} | {cpu:.2f} |")
     notes = [f"{r.mode}/{r.backend}/{r.kind}: {'; '.join(r.checks)}" for r in results if r.checks]
     if notes:
         print("\nChecks:")
