@@ -502,8 +502,9 @@ class EventVenue(Base):
     # UPDATEs, so two citizens can never take the last place together.
     capacity: Mapped[int | None] = mapped_column(Integer)
     taken: Mapped[int] = mapped_column(Integer, default=0)
-    # How many wait at the venue: kept by triggers on `registrations` (migration 0016), never
-    # written by the application; a venue loaded before a change does not show it.
+    # How many wait at the venue: kept by triggers on `registrations` (migration 0016; on
+    # PostgreSQL at each commit), never written by the application; a venue loaded before a
+    # change does not show it.
     waiting: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # How many came, recorded by the secretary after the event.
     attended: Mapped[int | None] = mapped_column(Integer)

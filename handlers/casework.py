@@ -1,11 +1,15 @@
 """A citizen's own question after it was sent, from its view in /my: withdraw it (confirmed)
 or change its text while it is new; object once to an answer or a rejection ("I do not agree",
-with a reason), which reopens it at the same council. The rules are QuestionService's; the
-council's staff are told where new cards go (Notifier.tell_staff) and every card is redrawn."""
+with a reason), which reopens it at the same council; take back the consent to publication
+("Do not publish", also under the notice of a publication). The rules are QuestionService's and
+PublicationService's; the council's staff are told where new cards go (Notifier.tell_staff) and
+every card is redrawn."""
 
 import enum
+import logging
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -27,9 +31,18 @@ from bot.services.questions import (
     QuestionError,
     QuestionService,
 )
-from bot.views.notify import Notifier, ObjectAction, StaffNews, answer_keyboard
+from bot.views.notify import (
+    KeepUnpublished,
+    Notifier,
+    ObjectAction,
+    StaffNews,
+    answer_keyboard,
+    keep_unpublished_button,
+)
 from bot.views.refusals import refusal
 from db.models import Question, QuestionStatus, User
+
+logger = logging.getLogger(__name__)
 
 
 class MyAction(enum.StrEnum):
@@ -54,7 +67,18 @@ class CitizenInput(StatesGroup):
 async def own_question_keyboard(
     service: QuestionService, question: Question
 ) -> InlineKeyboardMarkup | None:
-    """The buttons under a citizen's own question in /my, as its status allows."""
+    """The buttons under a citizen's own question in /my, as its status allows, and "Do not
+    publish" while they allow its publication."""
+    markup = await _status_keyboard(service, question)
+    if not question.publish_consent:
+        return markup
+    rows = list(markup.inline_keyboard) if markup is not None else []
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, [keep_unpublished_button(question)]])
+
+
+async def _status_keyboard(
+    service: QuestionService, question: Question
+) -> InlineKeyboardMarkup | None:
     if question.status == QuestionStatus.NEW:
         builder = InlineKeyboardBuilder()
         builder.button(
@@ -130,6 +154,42 @@ async def withdraw_kept(
         await query.message.edit_text(
             _("Your question {ticket} stays as it is.").format(ticket=question.ticket)
         )
+
+
+# -- publication ------------------------------------------------------------------------
+
+
+async def keep_unpublished_pressed(
+    query: CallbackQuery,
+    callback_data: KeepUnpublished,
+    services: Services,
+    user: User,
+    notifier: Notifier,
+) -> None:
+    """ "Do not publish" (under the notice of a publication, or the question in /my): the
+    consent is taken back, and the question comes off /faq if it is there."""
+    done = await services.publication.take_back_consent(callback_data.question_id, user.id)
+    question = done.question
+    if done.was_published:
+        text = _("{ticket} is removed from /faq and will not be published again.")
+    else:
+        text = _("{ticket} will not be published.")
+    await query.answer(text.format(ticket=question.ticket), show_alert=True)
+    if isinstance(query.message, Message):
+        # The button is gone from the message it was under; the rest of its buttons stay.
+        markup = query.message.reply_markup
+        rows = [
+            [button for button in row if button.callback_data != query.data]
+            for row in (markup.inline_keyboard if markup is not None else [])
+        ]
+        kept = [row for row in rows if row]
+        try:
+            await query.message.edit_reply_markup(
+                reply_markup=InlineKeyboardMarkup(inline_keyboard=kept) if kept else None
+            )
+        except TelegramAPIError as exc:  # a button left pressed again is refused plainly
+            logger.info("buttons of a publication notice not redrawn: %s", exc)
+    await notifier.refresh_cards(services.session, question)
 
 
 # -- edit ---------------------------------------------------------------------------------
@@ -250,6 +310,7 @@ def create_router() -> Router:
     callback(withdraw_kept, MyAct.filter(F.action == MyAction.WITHDRAW_NO), anywhere)
     callback(edit_pressed, MyAct.filter(F.action == MyAction.EDIT), anywhere)
     callback(object_pressed, ObjectAction.filter(), anywhere)
+    callback(keep_unpublished_pressed, KeepUnpublished.filter(), anywhere)
     not_command = ~F.text.startswith("/")
     message(edit_text, CitizenInput.edit, not_command)
     message(objection_text, CitizenInput.objection, not_command)

@@ -819,6 +819,7 @@ async def _publish(
 ) -> None:
     done = await services.publication.publish(question, staff, wording)
     published = done.question
+    told = await notifier.tell_published(services.session, published, done.edited)
     if done.edited:
         head = _("The published wording of {ticket} is changed:")
     else:
@@ -834,9 +835,18 @@ async def _publish(
                 "/unpublish {ticket}"
             ).format(ticket=published.ticket)
         ),
+        _told_of_publication(told),
     ]
     await send_lines(reply, parts)
     await notifier.refresh_cards(services.session, published)
+
+
+def _told_of_publication(outcome: Outcome) -> str:
+    if outcome == Outcome.DELIVERED:
+        return _("The citizen has been told, and may take it off /faq with a button.")
+    if outcome == Outcome.BLOCKED:
+        return _("The citizen has blocked the bot and was not told.")
+    return _("The citizen could not be told now; their question's history in /my shows it.")
 
 
 async def _unpublish(

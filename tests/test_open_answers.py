@@ -9,6 +9,7 @@ import pytest
 from aiogram import html
 from sqlalchemy import func, select, text
 
+from bot.services.questions import MAX_TEXT
 from bot.services.search import CANDIDATE_BUDGET, candidate_terms
 from bot.views.faq import FaqOpen
 from db.models import AuditEntry, Question, QuestionStatus, User
@@ -276,6 +277,119 @@ async def test_bad_tickets_and_another_councils_question(admin, make_user, citiz
         await berik.send(typed)
         assert berik.last_reply().text == "No such ticket among your council's questions."
     assert (await stored(app))[0].published_at is None
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+async def test_the_citizen_hears_of_the_publication_and_can_take_it_back(
+    citizen, secretary, app, language
+):
+    """Published, the citizen is told in their language, in the words shown, with "Do not
+    publish": pressed, the answer leaves /faq at once and can never be published again. Only
+    the citizen's own button acts; the secretary hears whether the citizen was told."""
+    saule = await secretary("en")
+    alice = await citizen(language, "Aliya")
+    bob = await citizen(language, "Bob")
+    await ask_with(app, alice, language, ROAD, publish="yes")
+    await saule.send("/answer 1 " + ROAD_ANSWER)
+    await saule.send("/publish 1")
+    assert saule.replies()[0].text.endswith(
+        "The citizen has been told, and may take it off /faq with a button."
+    )
+    notice = alice.inbox()[-1]
+    assert notice.text == "\n".join(
+        [
+            said(
+                app,
+                language,
+                "🌐 Your question {ticket} and the council's answer are published in /faq, "
+                "without your name, in these words:",
+                ticket="№2026-000001",
+            ),
+            "",
+            ROAD,
+            "",
+            said(
+                app,
+                language,
+                "If you do not want it published, press the button: it is removed at once.",
+            ),
+        ]
+    )
+    do_not_publish = said(app, language, "🚫 Do not publish")
+    assert notice.buttons == [do_not_publish]
+    # The button is in /my too, under the question, while publication is allowed.
+    await alice.send("/my")
+    [opening] = [label for label in alice.last_reply().buttons if "№2026-000001" in label]
+    await alice.press(opening)
+    assert do_not_publish in alice.last_reply().buttons
+
+    # Someone else's question: looks missing, and stays published.
+    [question] = await stored(app)
+    await bob.press_data(f"nopub:{question.id}")
+    assert bob.alerts() == [said(app, language, "Question not found.")]
+    assert (await stored(app))[0].is_published
+
+    await alice.press(do_not_publish, notice)
+    assert alice.alerts() == [
+        said(
+            app,
+            language,
+            "{ticket} is removed from /faq and will not be published again.",
+            ticket="№2026-000001",
+        )
+    ]
+    [notice_now] = [reply for reply in alice.inbox() if reply.text == notice.text]
+    assert notice_now.buttons == [], "the button is gone from the notice"
+    [question] = await stored(app)
+    assert (question.publish_consent, question.published_at) == (False, None)
+    assert ("consent_withdrawn", None) in await audit_actions(app, question.id)
+    await bob.send("/faq")
+    assert bob.last_reply().text == said(app, language, "No answers have been published yet.")
+    assert card_of(saule).buttons == []
+    await saule.send("/publish 1")
+    assert saule.last_reply().text == (
+        "The citizen did not allow this question to be published, so it cannot be."
+    )
+    # Pressed again (the old notice): said plainly, nothing changes.
+    await alice.press_data(f"nopub:{question.id}")
+    assert alice.alerts() == [
+        said(
+            app,
+            language,
+            "{ticket} will not be published: you did not allow it, or took the permission back.",
+            ticket="№2026-000001",
+        )
+    ]
+
+
+async def test_a_citizen_who_blocked_the_bot_is_not_said_to_be_told(
+    citizen, secretary, app, telegram
+):
+    saule = await secretary("en")
+    alice = await citizen("en", "Aliya")
+    await ask_with(app, alice, "en", ROAD, publish="yes")
+    await saule.send("/answer 1 " + ROAD_ANSWER)
+    telegram.block(alice.id)
+    await saule.send("/publish 1")
+    assert saule.replies()[0].text.endswith("The citizen has blocked the bot and was not told.")
+    assert (await stored(app))[0].is_published
+
+
+async def test_the_longest_wording_fits_the_citizens_notice(citizen, secretary, app):
+    """A wording as long as a message may be, of characters that take two UTF-16 units and
+    characters HTML escapes: the notice of its publication still fits one message."""
+    saule = await secretary("en")
+    alice = await citizen("kk", "Aliya")
+    await ask_with(app, alice, "kk", ROAD_KK, publish="yes")
+    await saule.send("/answer 1 " + ROAD_ANSWER)
+    wording = longest("😀😀<" * 1000, MAX_TEXT)  # as long as a wording may be
+    await saule.send("/publish 1 | " + wording)
+    assert saule.replies()[0].text.endswith(
+        "The citizen has been told, and may take it off /faq with a button."
+    )
+    notice = alice.inbox()[-1]
+    assert notice.buttons == [said(app, "kk", "🚫 Do not publish")]
+    assert html.quote(wording) in notice.text
 
 
 async def test_a_citizen_cannot_publish(citizen, app):

@@ -51,6 +51,8 @@ class QuestionRefusal(StrEnum):
     # Published answers (/faq).
     NOT_PUBLISHED = "not_published"
     FAQ_NO_WORDS = "faq_no_words"
+    # Taking back the consent to publication: not given, or taken back already.
+    NOT_TO_PUBLISH = "not_to_publish"
 
 
 class CaseRefusal(StrEnum):

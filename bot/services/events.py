@@ -737,7 +737,8 @@ class EventService:
                 raise
             raise EventError(EventRefusal.DONE_ALREADY) from None
         if result.registration.status == RegistrationStatus.WAITING and result.place is None:
-            # A registration made before, or moved here: its number, counted once committed.
+            # Its number counted once committed: a registration made before or moved here, or
+            # any on PostgreSQL, whose waiting counts change at the commit (migration 0016).
             place = await self.events.waiting_place(result.registration)
             result = replace(result, place=place)
         return result

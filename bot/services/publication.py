@@ -78,6 +78,14 @@ class Publication:
 
 
 @dataclass(frozen=True)
+class ConsentTakenBack:
+    """The citizen withdrew their consent to publication; `was_published`: it was in /faq."""
+
+    question: Question
+    was_published: bool
+
+
+@dataclass(frozen=True)
 class PublishedAnswer:
     """A published answer as anyone may read it."""
 
@@ -118,7 +126,11 @@ class PublicationService:
         values: dict[str, object] = {"published_text": wording or question.published_text}
         if not edited:
             values |= {"published_at": self.clock.now(), "published_by": staff.user_id}
-        if not await self.questions.transition(question.id, [QuestionStatus.ANSWERED], values):
+        if not await self.published.mark(question.id, values):
+            # Answered and allowed when read: since then reopened, or the consent taken back.
+            current = await self.questions.get(question.id)
+            if current is not None and not current.publish_consent:
+                raise QuestionError(CaseRefusal.PUBLISH_NO_CONSENT)
             raise QuestionError(CaseRefusal.PUBLISH_NOT_ANSWERED)
         await self._audit(question, staff, "publish_edited" if edited else "published", wording)
         current = await self.questions.get(question.id)
@@ -169,6 +181,31 @@ class PublicationService:
         )
 
     # -- citizens ---------------------------------------------------------------------------
+
+    @transaction
+    async def take_back_consent(self, question_id: int, citizen_id: int) -> ConsentTakenBack:
+        """The citizen no longer allows their question to be published: it never will be, and
+        comes off /faq at once if it is there. Someone else's question looks like a missing
+        one; consent not given, or taken back already, is refused."""
+        question = await self.questions.get(question_id)
+        if question is None or question.citizen_id != citizen_id:
+            raise QuestionError(QuestionRefusal.NOT_FOUND)
+        was_published = question.is_published
+        if not await self.published.take_back_consent(question.id, citizen_id):
+            raise QuestionError(QuestionRefusal.NOT_TO_PUBLISH, ticket=question.ticket)
+        await self.questions.audit(
+            AuditEntry(
+                at=self.clock.now(),
+                actor_id=citizen_id,
+                council_id=question.council_id,
+                question_id=question.id,
+                action="consent_withdrawn",
+                detail=None,
+            )
+        )
+        current = await self.questions.get(question.id)
+        assert current is not None
+        return ConsentTakenBack(current, was_published)
 
     async def scope(self, citizen_id: int) -> set[int] | None:
         """Whose answers /faq shows a citizen: the councils they have asked or subscribed to;

@@ -12,6 +12,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaDocument,
     InputMediaPhoto,
@@ -48,6 +49,10 @@ logger = logging.getLogger(__name__)
 # What a card keeps for the reason of an objection when the question's text is as long as
 # can be: the rest of the reason is in the ticket's history (/q).
 REASON_ROOM = 300
+# What the citizen's notice of a publication shows of the published wording, in UTF-16 units:
+# all of a wording as long as one may be (MAX_TEXT, 3 000) with room for the notice's other
+# lines; cut should that limit grow.
+PUBLISHED_WORDING_SHOWN = 3600
 
 # One entry per status, in both tables (a status missing here fails /stats and /my): a new
 # status such as "forwarded" gets its name and its icon here.
@@ -90,6 +95,7 @@ HISTORY_ACTIONS = {
     "published": N_("published in /faq"),
     "publish_edited": N_("published wording changed"),
     "unpublished": N_("removed from /faq"),
+    "consent_withdrawn": N_("the citizen no longer allows publication"),
 }
 # What a citizen sees of a question's history: never who on the staff did what, nor bans,
 # nor the staff's internal notes, nor who holds it.
@@ -109,6 +115,7 @@ CITIZEN_ACTIONS = {
     "published",
     "publish_edited",
     "unpublished",
+    "consent_withdrawn",
 }
 # Actions whose detail follows the line: for the staff only, or for the citizen too.
 STAFF_DETAIL_ACTIONS = {
@@ -189,6 +196,19 @@ class RateAction(CallbackData, prefix="rate"):
 
 class FollowUpAction(CallbackData, prefix="fup"):
     question_id: CallbackId
+
+
+class KeepUnpublished(CallbackData, prefix="nopub"):
+    """ "Do not publish": the citizen takes back their consent to publication."""
+
+    question_id: CallbackId
+
+
+def keep_unpublished_button(question: Question) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=_("🚫 Do not publish"),
+        callback_data=KeepUnpublished(question_id=question.id).pack(),
+    )
 
 
 class ObjectAction(CallbackData, prefix="obj"):
@@ -715,6 +735,36 @@ class Notifier:
             if question.status == QuestionStatus.ANSWERED:
                 files = await QuestionRepository(session).attachments(question.id, "answer")
             return await self._tell(citizen, question, text, markup, files)
+
+    async def tell_published(
+        self, session: AsyncSession, question: Question, edited: bool
+    ) -> Outcome:
+        """Tell the citizen, in their language, that their question is in /faq now (or that its
+        published wording changed), in the words shown, with the button that takes it off."""
+        citizen = await UserRepository(session).get(question.citizen_id)
+        if citizen is None:
+            return Outcome.FAILED
+        language = citizen.language or self.default_language
+        with speaking(self.i18n, language):
+            if edited:
+                head = _("🌐 The published wording of your question {ticket} is changed:")
+            else:
+                head = _(
+                    "🌐 Your question {ticket} and the council's answer are published in /faq, "
+                    "without your name, in these words:"
+                )
+            text = "\n".join(
+                [
+                    head.format(ticket=question.ticket),
+                    "",
+                    # A wording may take a whole message: cut, the rest is in /faq.
+                    html.quote(_fit(question.public_text, PUBLISHED_WORDING_SHOWN)),
+                    "",
+                    _("If you do not want it published, press the button: it is removed at once."),
+                ]
+            )
+            markup = InlineKeyboardMarkup(inline_keyboard=[[keep_unpublished_button(question)]])
+            return await self._tell(citizen, question, text, markup)
 
     async def tell_extension(self, session: AsyncSession, question: Question) -> Outcome:
         """Tell the citizen, in their language, the new answer date and the reason for it."""

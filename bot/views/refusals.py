@@ -78,6 +78,9 @@ QUESTIONS: Mapping[QuestionRefusal, Any] = {
     ),
     QuestionRefusal.NOT_FOUND: __("Question not found."),
     QuestionRefusal.NOT_PUBLISHED: __("This answer is no longer published."),
+    QuestionRefusal.NOT_TO_PUBLISH: __(
+        "{ticket} will not be published: you did not allow it, or took the permission back."
+    ),
     QuestionRefusal.FAQ_NO_WORDS: __(
         "Nothing to search for: give at least one word of {minimum} or more letters or digits."
     ),

@@ -196,7 +196,8 @@ class Enrolled(NamedTuple):
 
     id: int
     status: RegistrationStatus
-    # The number in the venue's waiting list; None with a place.
+    # The number in the venue's waiting list; None with a place (and on PostgreSQL, where it
+    # is counted after the commit).
     place: int | None
 
 
@@ -424,7 +425,7 @@ class EventRepository:
         seen: datetime | None = None,
     ) -> Enrolled | None:
         """A citizen's first registration for the event: a place at the venue if one is free,
-        else its waiting list (with the citizen's number in it, the last); audited as
+        else its waiting list (on SQLite with the citizen's number in it, the last); audited as
         `event_registered`. None, writing nothing, when the event is no longer open, the venue
         not one of its, the citizen registered already, or (given `seen`, the `updated_at` the
         caller read) the event changed since. A second registration of the same citizen made
@@ -440,10 +441,9 @@ class EventRepository:
         if self.session.get_bind().dialect.name == "postgresql":
             values.update(council_id=event.council_id, detail=detail)
             row = (await self.session.execute(_ENROL_POSTGRESQL, values)).first()
-            if row is None:
-                return None
-            status = RegistrationStatus(row.status)
-            return Enrolled(row.id, status, await self._waiting_place_now(venue_id, status))
+            # The waiting count changes at the commit there (migration 0016): the number in
+            # the waiting list is counted once committed (EventService.register).
+            return None if row is None else Enrolled(row.id, RegistrationStatus(row.status), None)
         row = (await self.session.execute(_ENROL_SQLITE, values)).first()
         if row is None:
             return None
@@ -467,9 +467,9 @@ class EventRepository:
         return Enrolled(row.id, status, place)
 
     async def _waiting_place_now(self, venue_id: int, status: RegistrationStatus) -> int | None:
-        """The number in the venue's waiting list of a registration this transaction just put
-        last in it: how many wait there now. The triggers that count them have updated (and,
-        on PostgreSQL, locked) the venue's row, so no one joins between."""
+        """On SQLite, the number in the venue's waiting list of a registration this transaction
+        just put last in it: how many wait there now (the trigger has counted it; one writer at
+        a time, so no one joins between)."""
         if status != RegistrationStatus.WAITING:
             return None
         return int(await self.session.scalar(_WAITING_AT_VENUE, {"venue_id": venue_id}) or 0)

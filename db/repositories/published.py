@@ -5,6 +5,7 @@ published: the wording shown and the council's answer, never the original text o
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -16,11 +17,13 @@ from sqlalchemy import (
     select,
     table,
     text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Question, QuestionStatus, Subscription, Topic
+from db.repositories import affected
 from db.search_index import SEARCH_TABLE
 
 _FTS = table(SEARCH_TABLE, column("rowid", Integer))
@@ -59,6 +62,37 @@ class PublishedRepository:
         return await self.session.scalar(
             select(Question).where(Question.id == question_id, _published())
         )
+
+    async def mark(self, question_id: int, values: dict[str, Any]) -> bool:
+        """Publish (or change the published wording): only while the question is answered and
+        its citizen allows it, checked in the UPDATE itself, so consent taken back a moment ago
+        is never overrun."""
+        result = await self.session.execute(
+            update(Question)
+            .where(
+                Question.id == question_id,
+                Question.status == QuestionStatus.ANSWERED,
+                Question.publish_consent.is_(True),
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(affected(result))
+
+    async def take_back_consent(self, question_id: int, citizen_id: int) -> bool:
+        """The citizen's consent to publication withdrawn, and the question off /faq if it was
+        there; False when it was not given (or is withdrawn already)."""
+        result = await self.session.execute(
+            update(Question)
+            .where(
+                Question.id == question_id,
+                Question.citizen_id == citizen_id,
+                Question.publish_consent.is_(True),
+            )
+            .values(publish_consent=False, published_at=None, published_by=None)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(affected(result))
 
     async def councils_of(self, citizen_id: int) -> set[int]:
         """The councils a citizen has asked or is subscribed to."""

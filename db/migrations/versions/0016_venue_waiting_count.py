@@ -4,8 +4,10 @@ A press that lands on the waiting list tells the citizen their number in it. Cou
 waiting registrations ahead read every one of them (3 000 entries in a wave, most of an RSVP's
 cost). `event_venues.waiting` holds how many wait at the venue, kept current by triggers on
 `registrations`, so no write path (a press, a cancellation, a promotion, a move to another
-venue, a deleted citizen) has to remember it: a registration made in the same transaction
-reads its number from the venue's row.
+venue, a deleted citizen) has to remember it. On SQLite (one writer at a time) a registration
+reads its number from the venue's row in the transaction that made it. On PostgreSQL the
+trigger is deferred to the commit, so the row is not held while the client talks to the server;
+a new registration's number is counted once it is committed there, as before.
 
 On SQLite the triggers belong to `registrations`: a migration that rebuilds that table (a batch
 operation) must create them again.
@@ -68,8 +70,12 @@ POSTGRESQL_UPGRADE = [
     END
     $$
     """,
-    "CREATE TRIGGER registrations_waiting "
+    # Deferred to the commit: the venue's row is then locked only while the transaction
+    # commits, inside the server. Taken at the statement, it would be held until the client's
+    # COMMIT came back, and a wave's presses past capacity would queue for it one by one.
+    "CREATE CONSTRAINT TRIGGER registrations_waiting "
     "AFTER INSERT OR DELETE OR UPDATE OF status, venue_id ON registrations "
+    "DEFERRABLE INITIALLY DEFERRED "
     "FOR EACH ROW EXECUTE FUNCTION registrations_waiting_changed()",
 ]
 POSTGRESQL_DOWNGRADE = [
