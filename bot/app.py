@@ -324,13 +324,13 @@ def create_app(
         dispatcher.update.outer_middleware(UpdateOnceMiddleware(update_ledger))
     dispatcher.update.outer_middleware(UserMiddleware(clock, settings.admin_ids, caches))
     StoredLanguageMiddleware(i18n).setup(dispatcher)
-    flood = FloodMiddleware(
-        clock,
-        redis=broadcaster.limiter.redis
-        if isinstance(broadcaster.limiter, RedisRateLimiter)
-        else None,
-        key_prefix=f"{settings.redis_prefix}:flood",
-    )
+    # Behind a webhook a user's updates may reach any replica: they are counted in Redis. A
+    # polling process receives every update itself (Telegram answers getUpdates to one caller
+    # only), so it counts them in memory, sparing each update a Redis round trip.
+    flood_redis = None
+    if settings.mode == "webhook" and isinstance(broadcaster.limiter, RedisRateLimiter):
+        flood_redis = broadcaster.limiter.redis
+    flood = FloodMiddleware(clock, redis=flood_redis, key_prefix=f"{settings.redis_prefix}:flood")
     dispatcher.message.outer_middleware(flood)
     dispatcher.callback_query.outer_middleware(flood)
     trace = TraceHandlerMiddleware()

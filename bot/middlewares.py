@@ -283,8 +283,8 @@ def _shared(snapshot: dict[str, Any]) -> tuple[Any, ...]:
 class FloodMiddleware(BaseMiddleware):
     """Drops a user's updates beyond `limit` per `period`, warning them once per burst.
 
-    Counted in this process (a sliding window), or with Redis in one place for every replica
-    (a fixed window per `period`), since a user's updates may reach any of them."""
+    Counted in this process (a sliding window), or with Redis in one place for every webhook
+    replica (a fixed window per `period`), since a user's updates may reach any of them."""
 
     def __init__(
         self,

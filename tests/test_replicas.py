@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.app import App, create_app
@@ -182,13 +183,31 @@ async def test_replicas_share_one_rate_limit_in_redis(backends, redis_prefix):
         await redis.aclose()
 
 
-async def test_flood_control_counts_a_user_across_replicas(
-    replicas, app, citizen, clock, telegram
-):
-    """A user's updates may reach any replica; the limit (20 in 10 s) is kept for all."""
+async def test_flood_control_counts_a_user_across_replicas(app, citizen, clock, telegram):
+    """Behind a webhook a user's updates may reach any replica; the limit (20 in 10 s) is kept
+    for all. (A polling process receives every update itself and counts them in memory.)"""
     if app.settings.redis_url is None:
         pytest.skip("needs TEST_REDIS_URL; in one process the count is the process's own")
     alice = await citizen("en")
+    behind_webhook = app.settings.model_copy(
+        update={
+            "mode": "webhook",
+            "webhook_url": "https://bot.example.org/hook",
+            "webhook_secret": SecretStr("s" * 32),
+        }
+    )
+    replicas = [create_app(behind_webhook, clock=clock, session=telegram) for _ in range(2)]
+    for replica in replicas:
+        await replica.start(run_scheduler=False)
+    try:
+        await flood_across(replicas, alice, clock, telegram)
+    finally:
+        for replica in replicas:
+            await replica.stop()
+
+
+async def flood_across(replicas, alice, clock, telegram) -> None:
+    """Alice's /help on two replicas in turn: the 21st in ten seconds is refused."""
     on_first = ChatUser(replicas[0], telegram, alice.id, "Alice")
     on_second = ChatUser(replicas[1], telegram, alice.id, "Alice")
     for person in (on_first, on_second):
