@@ -132,7 +132,8 @@ class PublicationService:
             if current is not None and not current.publish_consent:
                 raise QuestionError(CaseRefusal.PUBLISH_NO_CONSENT)
             raise QuestionError(CaseRefusal.PUBLISH_NOT_ANSWERED)
-        await self._audit(question, staff, "publish_edited" if edited else "published", wording)
+        action = "publish_edited" if edited else "published"
+        await self._audit(question, staff.user_id, action, wording)
         current = await self.questions.get(question.id)
         assert current is not None
         return Publication(current, edited)
@@ -146,7 +147,7 @@ class PublicationService:
         values = {"published_at": None, "published_by": None}
         allowed = list(QuestionStatus)
         await self.questions.transition(question.id, allowed, values)
-        await self._audit(question, staff, "unpublished", None)
+        await self._audit(question, staff.user_id, "unpublished", None)
         current = await self.questions.get(question.id)
         assert current is not None
         return current
@@ -167,12 +168,12 @@ class PublicationService:
             raise QuestionError(CaseRefusal.ANSWER_NAMES_CITIZEN)
 
     async def _audit(
-        self, question: Question, staff: Staff, action: str, detail: str | None
+        self, question: Question, actor_id: int, action: str, detail: str | None
     ) -> None:
         await self.questions.audit(
             AuditEntry(
                 at=self.clock.now(),
-                actor_id=staff.user_id,
+                actor_id=actor_id,
                 council_id=question.council_id,
                 question_id=question.id,
                 action=action,
@@ -193,16 +194,7 @@ class PublicationService:
         was_published = question.is_published
         if not await self.published.take_back_consent(question.id, citizen_id):
             raise QuestionError(QuestionRefusal.NOT_TO_PUBLISH, ticket=question.ticket)
-        await self.questions.audit(
-            AuditEntry(
-                at=self.clock.now(),
-                actor_id=citizen_id,
-                council_id=question.council_id,
-                question_id=question.id,
-                action="consent_withdrawn",
-                detail=None,
-            )
-        )
+        await self._audit(question, citizen_id, "consent_withdrawn", None)
         current = await self.questions.get(question.id)
         assert current is not None
         return ConsentTakenBack(current, was_published)

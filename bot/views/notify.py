@@ -757,7 +757,7 @@ class Notifier:
                 [
                     head.format(ticket=question.ticket),
                     "",
-                    # A wording may take a whole message: cut, the rest is in /faq.
+                    # Whole (see PUBLISHED_WORDING_SHOWN); cut only should MAX_TEXT grow.
                     html.quote(_fit(question.public_text, PUBLISHED_WORDING_SHOWN)),
                     "",
                     _("If you do not want it published, press the button: it is removed at once."),
