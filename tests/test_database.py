@@ -61,6 +61,26 @@ def upgrading_to(target: str):
 
 
 NOW = "2026-12-01 10:00:00+00:00"
+# The rows every data-keeping migration test starts from: a council and a citizen (id 5).
+COUNCIL_ROW = (
+    "INSERT INTO councils (id, name_kk, name_ru, name_en, timezone, default_language, "
+    f"created_at) VALUES (1, 'К', 'С', 'C', 'Asia/Almaty', 'ru', '{NOW}')"
+)
+
+
+def user_row(user_id: int, name: str = "Alice") -> str:
+    return (
+        "INSERT INTO users (id, full_name, first_seen, last_seen, is_active) "
+        f"VALUES ({user_id}, '{name}', '{NOW}', '{NOW}', true)"
+    )
+
+
+async def seed_at(engine, revision: str, rows: list[str]) -> None:
+    """The database migrated to `revision`, holding `rows` (written as of that revision)."""
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrading_to(revision))
+        for row in rows:
+            await connection.execute(text(row))
 
 
 def revisions() -> list[str]:
@@ -186,10 +206,8 @@ async def test_the_audience_migration_keeps_every_event_and_registration(setting
     engine = create_engine(settings.database_url)
 
     rows = [
-        "INSERT INTO councils (id, name_kk, name_ru, name_en, timezone, default_language, "
-        f"created_at) VALUES (1, 'К', 'С', 'C', 'Asia/Almaty', 'ru', '{NOW}')",
-        "INSERT INTO users (id, full_name, first_seen, last_seen, is_active) "
-        f"VALUES (5, 'Alice', '{NOW}', '{NOW}', true)",
+        COUNCIL_ROW,
+        user_row(5),
         # Written in Russian (the council's language, and the event has a Russian text) ...
         "INSERT INTO events (id, council_id, created_by, title_kk, title_ru, starts_at, "
         "audience_note, status, created_at, updated_at) VALUES (1, 1, 5, 'Т', 'З', "
@@ -204,10 +222,7 @@ async def test_the_audience_migration_keeps_every_event_and_registration(setting
         f"updated_at) VALUES (1, 1, 1, 5, 'registered', '{NOW}', '{NOW}')",
     ]
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(upgrading_to("0013"))
-            for row in rows:
-                await connection.execute(text(row))
+        await seed_at(engine, "0013", rows)
         async with engine.begin() as connection:
             await connection.run_sync(upgrading_to("0014"))
         async with engine.connect() as connection:
@@ -234,13 +249,8 @@ async def test_the_waiting_count_migration_counts_those_already_waiting(settings
     then on): a deployment upgrading in the middle of a wave starts from the right count."""
     engine = create_engine(settings.database_url)
     rows = [
-        "INSERT INTO councils (id, name_kk, name_ru, name_en, timezone, default_language, "
-        f"created_at) VALUES (1, 'К', 'С', 'C', 'Asia/Almaty', 'ru', '{NOW}')",
-        *(
-            "INSERT INTO users (id, full_name, first_seen, last_seen, is_active) "
-            f"VALUES ({user}, 'U', '{NOW}', '{NOW}', true)"
-            for user in (5, 6, 7, 8)
-        ),
+        COUNCIL_ROW,
+        *(user_row(user) for user in (5, 6, 7, 8)),
         "INSERT INTO events (id, council_id, created_by, title_ru, starts_at, status, "
         f"created_at, updated_at) VALUES (1, 1, 5, 'З', '{NOW}', 'published', '{NOW}', '{NOW}')",
         "INSERT INTO event_venues (id, event_id, position, name, capacity, taken) "
@@ -257,10 +267,7 @@ async def test_the_waiting_count_migration_counts_those_already_waiting(settings
         ),
     ]
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(upgrading_to("0015"))
-            for row in rows:
-                await connection.execute(text(row))
+        await seed_at(engine, "0015", rows)
         await upgrade(engine)
         async with engine.connect() as connection:
             counts = (
@@ -279,12 +286,10 @@ async def test_upgrading_a_database_with_questions_keeps_their_files_and_history
     engine = create_engine(settings.database_url)
 
     rows = [
-        "INSERT INTO councils (id, name_kk, name_ru, name_en, timezone, default_language, "
-        f"created_at) VALUES (1, 'К', 'С', 'C', 'Asia/Almaty', 'ru', '{NOW}')",
+        COUNCIL_ROW,
         "INSERT INTO topics (id, council_id, name_kk, name_ru, name_en, position, is_hidden) "
         "VALUES (1, 1, 'Ж', 'Д', 'R', 0, false)",
-        "INSERT INTO users (id, full_name, first_seen, last_seen, is_active) "
-        f"VALUES (5, 'Alice', '{NOW}', '{NOW}', true)",
+        user_row(5),
         "INSERT INTO questions (id, year, number, council_id, topic_id, citizen_id, anonymous, "
         "text, status, created_at, due_date) VALUES (1, 2026, 1, 1, 1, 5, false, "
         f"'The road to the school is broken.', 'new', '{NOW}', '2026-12-22')",
@@ -293,10 +298,7 @@ async def test_upgrading_a_database_with_questions_keeps_their_files_and_history
         f"INSERT INTO audit_log (id, at, action, question_id) VALUES (1, '{NOW}', 'asked', 1)",
     ]
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(upgrading_to("0008"))
-            for row in rows:
-                await connection.execute(text(row))
+        await seed_at(engine, "0008", rows)
         await upgrade(engine)
         async with engine.connect() as connection:
             kept = [

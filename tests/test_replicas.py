@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.app import App, create_app
@@ -21,7 +20,15 @@ from db.models import Delivery, DeliveryStatus
 from tests.chat import ChatUser
 from tests.conftest import ADMIN_ID
 from tests.fakes import FakeTime
-from tests.flows import ATTEND, Crash, add_subscribers, at, new_event, received
+from tests.flows import (
+    ATTEND,
+    Crash,
+    add_subscribers,
+    at,
+    new_event,
+    received,
+    webhook_settings,
+)
 
 
 @pytest.fixture
@@ -189,13 +196,7 @@ async def test_flood_control_counts_a_user_across_replicas(app, citizen, clock, 
     if app.settings.redis_url is None:
         pytest.skip("needs TEST_REDIS_URL; in one process the count is the process's own")
     alice = await citizen("en")
-    behind_webhook = app.settings.model_copy(
-        update={
-            "mode": "webhook",
-            "webhook_url": "https://bot.example.org/hook",
-            "webhook_secret": SecretStr("s" * 32),
-        }
-    )
+    behind_webhook = webhook_settings(app.settings)
     replicas = [create_app(behind_webhook, clock=clock, session=telegram) for _ in range(2)]
     for replica in replicas:
         await replica.start(run_scheduler=False)
